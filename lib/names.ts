@@ -1,0 +1,99 @@
+/**
+ * @module names
+ *
+ * Rules for user names: what a valid name looks like and the key under which two names count as
+ * the same. Names appear inside protocol lines and in other users' terminals, so they are limited
+ * to letters, combining marks, digits and "_", "-", "." — enough for any script, but no spaces,
+ * separators such as "|" or ":", or invisible and control characters.
+ */
+
+/**
+ * Longest allowed name, in Unicode code points after NFC normalisation.
+ *
+ * @example
+ * ```ts
+ * validateName("a".repeat(MAX_NAME_LENGTH)).ok; // true
+ * ```
+ */
+export const MAX_NAME_LENGTH = 32;
+
+/**
+ * Why a name was rejected: a stable `code` for programs and a one-sentence `message` for people.
+ *
+ * @example
+ * ```ts
+ * const error: NameError = { code: "name_empty", message: "name may not be empty." };
+ * ```
+ */
+export type NameError = {
+  code: "name_empty" | "name_too_long" | "name_invalid_char";
+  message: string;
+};
+
+const ALLOWED_CHAR = /^[\p{L}\p{M}\p{Nd}_.\-]$/u;
+/** Characters that would be invisible or ambiguous if quoted, so they are shown as U+XXXX. */
+const SHOW_AS_CODE = /^[\p{C}\p{Z}]$/u;
+const ALLOWED_HINT = "use letters, digits, _ - .";
+
+/**
+ * Validates a requested user name after NFC-normalising it and trimming surrounding whitespace.
+ *
+ * @example
+ * ```ts
+ * validateName("  Zoë_99 "); // { ok: true, name: "Zoë_99" }
+ * validateName("a|b"); // { ok: false, error: { code: "name_invalid_char", message: ... } }
+ * ```
+ */
+export function validateName(
+  raw: string,
+): { ok: true; name: string } | { ok: false; error: NameError } {
+  const name = raw.normalize("NFC").trim();
+  if (name === "") {
+    return fail("name_empty", "name may not be empty.");
+  }
+  let length = 0;
+  let firstBad: string | undefined;
+  for (const ch of name) {
+    // Returning at the first code point past the limit bounds the work on a huge input.
+    if (++length > MAX_NAME_LENGTH) {
+      return fail("name_too_long", `name may be at most ${MAX_NAME_LENGTH} characters long.`);
+    }
+    if (firstBad === undefined && !ALLOWED_CHAR.test(ch)) firstBad = ch;
+  }
+  if (firstBad !== undefined) {
+    return fail(
+      "name_invalid_char",
+      `name may not contain ${describeChar(firstBad)}: ${ALLOWED_HINT}`,
+    );
+  }
+  return { ok: true, name };
+}
+
+/**
+ * The key under which names must be unique: NFC, then `toLowerCase()`, then NFC again because
+ * lowercasing can leave a decomposed sequence that has a precomposed form (e.g. "T\u0308" →
+ * "t\u0308", whose NFC is "ẗ").
+ *
+ * @example
+ * ```ts
+ * nameKey("ALICE") === nameKey("alice"); // true
+ * nameKey("\u00e9") === nameKey("e\u0301"); // true
+ * ```
+ */
+export function nameKey(name: string): string {
+  return name.normalize("NFC").toLowerCase().normalize("NFC");
+}
+
+function fail(code: NameError["code"], message: string): { ok: false; error: NameError } {
+  return { ok: false, error: { code, message } };
+}
+
+function describeChar(ch: string): string {
+  if (ch === " ") return "a space";
+  if (SHOW_AS_CODE.test(ch)) {
+    const hex = ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+    return `U+${hex}`;
+  }
+  // A double quote inside double quotes would be unreadable.
+  return ch === '"' ? `'"'` : `"${ch}"`;
+}
