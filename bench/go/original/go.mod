@@ -1,0 +1,3 @@
+module fastim.bench/original
+
+go 1.19

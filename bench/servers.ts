@@ -1,0 +1,169 @@
+/**
+ * Starting and stopping the servers under test: FastIM (`deno run server.ts`) and the Go
+ * original (built with `go build` into a temporary directory when `go` is installed). Each is
+ * started on an ephemeral port of 127.0.0.1 and is ready when its stderr says
+ * `listening on 127.0.0.1:PORT`; stderr keeps being drained so the server never blocks on it.
+ *
+ * @module
+ */
+
+const ROOT = new URL("../", import.meta.url);
+const LISTENING = /listening on 127\.0\.0\.1:(\d+)/;
+
+/** A running server under test. */
+export interface RunningServer {
+  label: string;
+  pid: number;
+  port: number;
+  /** Milliseconds from spawn to the `listening on` line. */
+  readyMs: number;
+  /** Recent stderr output, for diagnostics. */
+  stderrTail(): string;
+  /** Stops the server: SIGINT first (lets it write a CPU profile), SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** How to start one kind of server. */
+export interface ServerSpec {
+  label: string;
+  cmd: string;
+  args: string[];
+}
+
+/** FastIM's server, with `extra` flags appended (e.g. `--max-queue`). */
+export function fastimSpec(extra: string[] = [], denoFlags: string[] = []): ServerSpec {
+  return {
+    label: "fastim",
+    cmd: Deno.execPath(),
+    args: [
+      "run",
+      "--allow-net",
+      ...denoFlags,
+      new URL("server.ts", ROOT).pathname,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--idle-timeout",
+      "0",
+      "--log-level",
+      "warn",
+      ...extra,
+    ],
+  };
+}
+
+/** The Go original built at `binary`. */
+export function goSpec(binary: string): ServerSpec {
+  return { label: "go", cmd: binary, args: ["-host", "127.0.0.1", "-port", "0", "-timeout", "0"] };
+}
+
+/** Builds the Go original into a temp dir; returns the binary path, or why it could not. */
+export async function buildGoOriginal(): Promise<{ binary?: string; reason?: string }> {
+  try {
+    const dir = await Deno.makeTempDir({ prefix: "fastim-bench-go-" });
+    const binary = `${dir}/original`;
+    const out = await new Deno.Command("go", {
+      args: ["build", "-o", binary, "."],
+      cwd: new URL("go/original/", import.meta.url).pathname,
+      env: { GOFLAGS: "-mod=mod", GOPROXY: "off", GOTOOLCHAIN: "local" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!out.success) return { reason: `go build failed: ${new TextDecoder().decode(out.stderr)}` };
+    return { binary };
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return { reason: "go is not installed" };
+    return { reason: `go build failed: ${err instanceof Error ? err.message : err}` };
+  }
+}
+
+/** Starts a server and waits (up to `timeoutMs`) for its `listening on` line. */
+export async function startServer(spec: ServerSpec, timeoutMs = 20_000): Promise<RunningServer> {
+  const t0 = performance.now();
+  const child = new Deno.Command(spec.cmd, {
+    args: spec.args,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let tail = "";
+  let resolvePort: (v: [number, number]) => void;
+  const ready = new Promise<[number, number]>((r) => resolvePort = r);
+  (async () => {
+    const decoder = new TextDecoder();
+    let found = false;
+    for await (const chunk of child.stderr) {
+      tail = (tail + decoder.decode(chunk, { stream: true })).slice(-4000);
+      if (!found) {
+        const m = LISTENING.exec(tail);
+        if (m) {
+          found = true;
+          resolvePort([Number(m[1]), performance.now() - t0]);
+        }
+      }
+    }
+  })();
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  const stop = async (graceMs = 3000) => {
+    if (exited) return;
+    try {
+      Deno.kill(child.pid, "SIGINT");
+    } catch { /* gone */ }
+    const done = await Promise.race([
+      status.then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), graceMs)),
+    ]);
+    if (!done) {
+      try {
+        Deno.kill(child.pid, "SIGKILL");
+      } catch { /* gone */ }
+      await status;
+    }
+  };
+  let timer = 0;
+  const failed = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no "listening on" within ${timeoutMs} ms`)), timeoutMs);
+    status.then((s) => reject(new Error(`server exited with code ${s.code}`)));
+  });
+  try {
+    const [port, readyMs] = await Promise.race([ready, failed]);
+    return { label: spec.label, pid: child.pid, port, readyMs, stderrTail: () => tail, stop };
+  } catch (err) {
+    await stop(500);
+    throw new Error(`${spec.label}: ${(err as Error).message}\n${tail.trim()}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resident memory of a process in bytes, from /proc/PID/status (0 when unreadable). */
+export function rssBytes(pid: number): number {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Whether FastIM's `server.ts --help` mentions `flag` (e.g. `--db`). */
+export async function fastimHasFlag(flag: string): Promise<boolean> {
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-net", new URL("server.ts", ROOT).pathname, "--help"],
+      stdout: "piped",
+      stderr: "piped",
+      stdin: "null",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    return text.includes(flag);
+  } catch {
+    return false;
+  }
+}

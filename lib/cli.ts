@@ -1,0 +1,90 @@
+/**
+ * Command-line flags for both entrypoints: a table of flags with their docs, parsed once. The Go original's single-dash style (`-port 9000`, `-ip 1.2.3.4`) is
+ * accepted beside `--port 9000`. Errors are one line, as a {@link UsageError}.
+ *
+ * @module
+ */
+
+/** A bad command line; its message is one line for the user. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** One flag: its name, kind, Go-style aliases, and the line of help beside it. */
+export interface FlagSpec {
+  name: string;
+  type: "string" | "boolean";
+  /** One-letter form, e.g. `h` for `-h`. */
+  short?: string;
+  /** Other long names, e.g. `ip` for `host`. */
+  aliases?: string[];
+  /** Placeholder for the value in help, e.g. `PORT`. */
+  value?: string;
+  /** Default shown in help. */
+  default?: string;
+  doc: string;
+}
+
+/** Parsed flag values by canonical name; absent flags are missing. */
+export type FlagValues = Record<string, string | boolean | undefined>;
+
+/**
+ * Parses `args` against `specs`. Go-style `-name` is read as `--name`, aliases map to their flag,
+ * a string flag takes the next word as its value even if it starts with a dash, and a repeated
+ * flag keeps its last value. (A loop of our own rather than `node:util` parseArgs, which cannot
+ * read single-dash long names and words its errors for programmers.)
+ *
+ * @example
+ * ```ts
+ * parseFlags(["-ip", "10.0.0.1", "-port=9000"], specs); // { host: "10.0.0.1", port: "9000" }
+ * ```
+ */
+export function parseFlags(args: string[], specs: FlagSpec[]): FlagValues {
+  const byName = new Map<string, FlagSpec>();
+  for (const spec of specs) {
+    byName.set(spec.name, spec);
+    for (const alias of spec.aliases ?? []) byName.set(alias, spec);
+  }
+  const values: FlagValues = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const m = /^(--?)([^=]+)(=.*)?$/s.exec(arg);
+    if (!m) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
+    const [, dashes, key, assigned] = m;
+    const spec = dashes === "-" && key.length === 1
+      ? specs.find((s) => s.short === key)
+      : byName.get(key);
+    if (!spec) throw new UsageError(`unknown flag ${dashes}${key}`);
+    if (spec.type === "boolean") {
+      if (assigned !== undefined) throw new UsageError(`flag --${spec.name} takes no value`);
+      values[spec.name] = true;
+      continue;
+    }
+    if (assigned === undefined && i + 1 >= args.length) {
+      throw new UsageError(`flag ${dashes}${key} needs a value`);
+    }
+    values[spec.name] = assigned === undefined ? args[++i] : assigned.slice(1);
+  }
+  return values;
+}
+
+/**
+ * Renders help for `specs` under a usage line.
+ *
+ * @example
+ * ```ts
+ * console.log(formatHelp("Usage: server [flags]", specs));
+ * ```
+ */
+export function formatHelp(usage: string, specs: FlagSpec[]): string {
+  const rows = specs.map((s) => {
+    const names = [
+      s.short ? `-${s.short}` : "",
+      `--${s.name}${s.value ? ` ${s.value}` : ""}`,
+      ...(s.aliases ?? []).map((a) => `-${a}`),
+    ].filter(Boolean).join(", ");
+    return [names, s.doc + (s.default !== undefined ? ` (default ${s.default})` : "")];
+  });
+  const width = Math.max(...rows.map(([n]) => n.length)) + 2;
+  return [usage, "", "Flags:", ...rows.map(([n, d]) => `  ${n.padEnd(width)}${d}`)].join("\n");
+}

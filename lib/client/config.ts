@@ -1,0 +1,247 @@
+/**
+ * Command-line flags and environment of the FastIM client, parsed once into a typed
+ * {@linkcode ClientConfig}. Nothing else in the client reads `Deno.args` or the environment.
+ *
+ * Go-style single-dash long flags (`-ip 127.0.0.1 -port 8888`, as the Go original takes them)
+ * are normalised to their `--` form before parsing.
+ *
+ * @example
+ * ```ts
+ * const config = parseConfig(["-ip", "10.0.0.2", "-port", "9000"], {});
+ * // config.host === "10.0.0.2", config.port === 9000
+ * ```
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import denoJson from "../../deno.json" with { type: "json" };
+
+/** The client's version, from deno.json. */
+export const CLIENT_VERSION: string = denoJson.version;
+
+/** Default server address, as in the Go original. */
+export const DEFAULT_HOST = "127.0.0.1";
+/** Default server port, as in the Go original. */
+export const DEFAULT_PORT = 8888;
+/** Longest line accepted from the server before the connection is dropped (1 MiB). */
+export const MAX_SERVER_LINE_BYTES = 1024 * 1024;
+/** How long to wait for the server's `welcome` before giving up. */
+export const WELCOME_TIMEOUT_MS = 5_000;
+/** First reconnect delay; it doubles after each failed attempt ... */
+export const RECONNECT_MIN_MS = 1_000;
+/** ... up to this. */
+export const RECONNECT_MAX_MS = 30_000;
+
+/** What the client does once connected. */
+export type ClientMode =
+  /** `--send TEXT` (with optional `--to NAME`): one message, then exit. */
+  | "send"
+  /** The numbered menu of the Go original (default when stdin is a terminal, or `--menu`). */
+  | "menu"
+  /** Each stdin line is sent; events are printed one per line (stdin not a terminal). */
+  | "lines";
+
+/** Everything the client needs to know from its flags and environment. */
+export interface ClientConfig {
+  host: string;
+  port: number;
+  /** `--name`: rename right after connecting. */
+  name?: string;
+  /** `--send`: the text of the one message to send. */
+  send?: string;
+  /** `--to`: the receiver of `--send` (a private message). */
+  to?: string;
+  /** `--json`: print incoming frames as JSON, one per line. */
+  json: boolean;
+  /** Colour output: stdout is a terminal, no `--no-color`, no `NO_COLOR`, no `--json`. */
+  color: boolean;
+  /** Raw-mode line editing with cursor movement: stdin and stdout are terminals, `TERM` is not dumb. */
+  lineEditor: boolean;
+  /** Reconnect with backoff when the connection drops (off for `--send`, `--no-reconnect`). */
+  reconnect: boolean;
+  mode: ClientMode;
+  help: boolean;
+  version: boolean;
+}
+
+/** The environment variables the client reads (the compile task allows exactly these). */
+export interface ClientEnv {
+  NO_COLOR?: string;
+  TERM?: string;
+}
+
+/** Which standard streams are terminals. */
+export interface TtyState {
+  stdin: boolean;
+  stdout: boolean;
+}
+
+/** A bad flag or flag value; its message is one line meant for the user. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const OPTIONS = {
+  host: { type: "string", help: "server address (Go-style: -ip)", arg: "HOST" },
+  port: {
+    type: "string",
+    help: `server port (default ${DEFAULT_PORT}; Go-style: -port)`,
+    arg: "PORT",
+  },
+  name: { type: "string", help: "rename to NAME right after connecting", arg: "NAME" },
+  send: {
+    type: "string",
+    help: "send one public message and exit (status 0 = accepted)",
+    arg: "TEXT",
+  },
+  to: { type: "string", help: "with --send: send a private message to NAME instead", arg: "NAME" },
+  json: { type: "boolean", help: "print each incoming frame as one JSON object per line" },
+  menu: { type: "boolean", help: "show the numbered menu even when stdin is not a terminal" },
+  color: { type: "boolean", help: "--no-color: no colours (also NO_COLOR=1)" },
+  reconnect: { type: "boolean", help: "--no-reconnect: exit when the connection drops" },
+  help: { type: "boolean", short: "h", help: "show this help" },
+  version: { type: "boolean", short: "V", help: "show the version" },
+} as const;
+
+/** Go's flag package accepts `-flag` for every flag; these aliases come from the Go client. */
+const GO_ALIASES: Record<string, string> = { ip: "host" };
+
+/** The `--help` text. */
+export function usage(): string {
+  const lines = [
+    `FastIM client ${CLIENT_VERSION}`,
+    "",
+    "usage: client [-ip HOST] [-port PORT] [--name NAME]",
+    "       client --send TEXT [--to NAME]      send one message and exit",
+    "       producer | client [--json]          send each stdin line, print events",
+    "",
+    "flags:",
+  ];
+  for (const [flag, spec] of Object.entries(OPTIONS)) {
+    const shown = flag === "color" || flag === "reconnect" ? `no-${flag}` : flag;
+    const left = `  --${shown}${"arg" in spec ? ` ${spec.arg}` : ""}`;
+    lines.push(`${left.padEnd(22)} ${spec.help}`);
+  }
+  lines.push(
+    "",
+    "In chat, type /help for the slash commands. Exit status: 0 ok, 1 refused or connection",
+    "failed, 2 bad flags.",
+  );
+  return lines.join("\n");
+}
+
+/** Rewrites Go-style `-ip x`, `-port=1` and `-name x` to `--host x`, `--port=1`, `--name x`. */
+export function normaliseGoFlags(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const m = /^-([a-z][a-z-]+)(=.*)?$/.exec(arg);
+    if (m) {
+      const flag = GO_ALIASES[m[1]] ?? m[1];
+      const known = flag in OPTIONS || (flag.startsWith("no-") && flag.slice(3) in OPTIONS);
+      out.push(known ? `--${flag}${m[2] ?? ""}` : arg);
+    } else {
+      const long = /^--([a-z][a-z-]*)(=.*)?$/.exec(arg);
+      out.push(long && GO_ALIASES[long[1]] ? `--${GO_ALIASES[long[1]]}${long[2] ?? ""}` : arg);
+    }
+  }
+  return out;
+}
+
+/**
+ * Parses the client's flags; throws {@linkcode ConfigError} with a one-line message on a bad flag.
+ *
+ * @example
+ * ```ts
+ * parseConfig(["--send", "hi", "--to", "bob"], {}, { stdin: false, stdout: false }).mode; // "send"
+ * ```
+ */
+export function parseConfig(
+  args: readonly string[],
+  env: ClientEnv,
+  tty: TtyState = { stdin: false, stdout: false },
+): ClientConfig {
+  let values;
+  try {
+    const options = Object.fromEntries(
+      Object.entries(OPTIONS).map((
+        [k, v],
+      ) => [k, { type: v.type, ...("short" in v ? { short: v.short } : {}) }]),
+    ) as { [K in keyof typeof OPTIONS]: { type: (typeof OPTIONS)[K]["type"]; short?: string } };
+    ({ values } = parseArgs({
+      args: normaliseGoFlags(args),
+      options,
+      allowNegative: true,
+      allowPositionals: false,
+      strict: true,
+    }));
+  } catch (e) {
+    throw new ConfigError(`${(e as Error).message.replace(/\.$/, "")}; try --help`);
+  }
+
+  const host = values.host ?? DEFAULT_HOST;
+  if (host.trim() === "") throw new ConfigError("--host must not be empty");
+  const port = parsePort(values.port);
+  for (const flag of ["name", "to"] as const) {
+    if (values[flag] !== undefined && values[flag].trim() === "") {
+      throw new ConfigError(`--${flag} must not be empty`);
+    }
+  }
+  if (values.to !== undefined && values.send === undefined) {
+    throw new ConfigError("--to needs --send TEXT (the message to send)");
+  }
+  if (values.send !== undefined && values.send.trim() === "") {
+    throw new ConfigError("--send needs a non-empty TEXT");
+  }
+  if (values.send !== undefined && values.menu) {
+    throw new ConfigError("--send and --menu cannot be combined");
+  }
+
+  const json = values.json ?? false;
+  const noColorEnv = env.NO_COLOR !== undefined && env.NO_COLOR !== "";
+  const dumb = env.TERM === "dumb";
+  const mode: ClientMode = values.send !== undefined
+    ? "send"
+    : (values.menu ?? (tty.stdin && !json))
+    ? "menu"
+    : "lines";
+  return {
+    host,
+    port,
+    name: values.name,
+    send: values.send,
+    to: values.to,
+    json,
+    color: tty.stdout && !dumb && !json && !noColorEnv && values.color !== false,
+    lineEditor: tty.stdin && tty.stdout && !dumb && !json && mode === "menu",
+    reconnect: mode !== "send" && values.reconnect !== false,
+    mode,
+    help: values.help ?? false,
+    version: values.version ?? false,
+  };
+}
+
+function parsePort(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_PORT;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65535) {
+    throw new ConfigError(`--port must be a number from 1 to 65535, not "${raw}"`);
+  }
+  return port;
+}
+
+/** Reads the variables of {@linkcode ClientEnv}; without env permission it reads nothing. */
+export function readEnv(): ClientEnv {
+  const get = (key: string) => {
+    try {
+      return Deno.env.get(key);
+    } catch {
+      return undefined; // no --allow-env for it: behave as if unset
+    }
+  };
+  return { NO_COLOR: get("NO_COLOR"), TERM: get("TERM") };
+}

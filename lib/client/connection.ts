@@ -1,0 +1,445 @@
+/**
+ * The client's side of the JSON dialect (docs/PROTOCOL.md): a {@linkcode Session} is one TCP
+ * connection (hello, welcome, requests answered by `ok`/`error` with the same `id`, events), and a
+ * {@linkcode Connection} keeps a session alive across drops, reconnecting with backoff and taking
+ * back the user's chosen name.
+ *
+ * @example
+ * ```ts
+ * const conn = await Connection.open({ host: "127.0.0.1", port: 8888, onFrame: console.log });
+ * await conn.request({ type: "say", text: "hello" });
+ * await conn.quit();
+ * ```
+ * @module
+ */
+
+import {
+  CLIENT_VERSION,
+  MAX_SERVER_LINE_BYTES,
+  RECONNECT_MAX_MS,
+  RECONNECT_MIN_MS,
+  WELCOME_TIMEOUT_MS,
+} from "./config.ts";
+import { LineTooLongError, readLines } from "./line_reader.ts";
+import { type Frame, safe } from "./render.ts";
+
+export type { Frame };
+
+/** The server answered a request with an `error` frame. */
+export class ServerError extends Error {
+  override name = "ServerError";
+  /** The stable error code, e.g. `name_taken`. */
+  readonly code: string;
+  constructor(readonly frame: Frame) {
+    super(safe(frame.message) || safe(frame.code) || "the server refused the request");
+    this.code = typeof frame.code === "string" ? frame.code : "unknown";
+  }
+}
+
+/** Connecting or the handshake failed; the message is one line for the user. */
+export class ConnectError extends Error {
+  override name = "ConnectError";
+}
+
+/** A request could not be answered because the connection is down. */
+export class DisconnectedError extends Error {
+  override name = "DisconnectedError";
+}
+
+/** How to reach the server and what to say in the hello. */
+export interface SessionOptions {
+  host: string;
+  port: number;
+  /** Ask for this name in the hello. */
+  name?: string;
+  maxLineBytes?: number;
+  welcomeTimeoutMs?: number;
+  /** Every frame after the welcome that is not a reply to a pending request. */
+  onFrame?: (frame: Frame) => void;
+  /** Every frame received, replies and welcome included (for `--json`). */
+  onWire?: (frame: Frame) => void;
+}
+
+/** Why a session ended. */
+export interface CloseInfo {
+  /** One line for the user. */
+  reason: string;
+  /** `close()` was called (or `quit` acknowledged): not a drop. */
+  byUs: boolean;
+}
+
+const encoder = new TextEncoder();
+
+interface Pending {
+  resolve: (frame: Frame) => void;
+  reject: (error: Error) => void;
+}
+
+function parseFrame(line: string): Frame | null {
+  try {
+    const v = JSON.parse(line);
+    return v !== null && typeof v === "object" && !Array.isArray(v) && typeof v.type === "string"
+      ? v
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+function describeConnectError(e: unknown, host: string, port: number): string {
+  const where = `${host}:${port}`;
+  if (e instanceof Deno.errors.ConnectionRefused) {
+    return `cannot connect to ${where}: connection refused (is the server running?)`;
+  }
+  if (e instanceof Deno.errors.TimedOut) return `cannot connect to ${where}: timed out`;
+  const msg = e instanceof Error ? e.message.split("\n")[0] : String(e);
+  return `cannot connect to ${where}: ${msg}`;
+}
+
+/** One TCP connection speaking the JSON dialect. */
+export class Session {
+  readonly #conn: Deno.Conn;
+  readonly #lines: AsyncGenerator<string>;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #writing: Promise<void> = Promise.resolve();
+  #closing = false;
+  #lastNotice = "";
+  #lastSent = Date.now();
+  /** Resolves once the connection is gone, however it ended. */
+  readonly closed: Promise<CloseInfo>;
+  onFrame: (frame: Frame) => void;
+  onWire: (frame: Frame) => void;
+
+  private constructor(
+    conn: Deno.Conn,
+    lines: AsyncGenerator<string>,
+    readonly welcome: Frame,
+    opts: SessionOptions,
+  ) {
+    this.#conn = conn;
+    this.#lines = lines;
+    this.onFrame = opts.onFrame ?? (() => {});
+    this.onWire = opts.onWire ?? (() => {});
+    this.closed = this.#readLoop();
+  }
+
+  /**
+   * Connects, sends the hello and waits for the welcome, skipping the text-dialect lines the
+   * server may send first. Throws {@linkcode ConnectError}.
+   */
+  static async open(opts: SessionOptions): Promise<Session> {
+    let conn: Deno.Conn;
+    try {
+      conn = await Deno.connect({ hostname: opts.host, port: opts.port });
+    } catch (e) {
+      throw new ConnectError(describeConnectError(e, opts.host, opts.port));
+    }
+    const hello: Record<string, unknown> = {
+      type: "hello",
+      version: 1,
+      client: `fastim-client/${CLIENT_VERSION}`,
+    };
+    if (opts.name !== undefined) hello.name = opts.name;
+    const lines = readLines(conn.readable, opts.maxLineBytes ?? MAX_SERVER_LINE_BYTES);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await writeAll(conn, encoder.encode(JSON.stringify(hello) + "\n"));
+      const timeoutMs = opts.welcomeTimeoutMs ?? WELCOME_TIMEOUT_MS;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new ConnectError(
+                `no welcome from the server within ${timeoutMs} ms (is it a FastIM server?)`,
+              ),
+            ),
+          timeoutMs,
+        );
+      });
+      const welcome = await Promise.race([awaitWelcome(lines, opts.onWire), timeout]);
+      return new Session(conn, lines, welcome, opts);
+    } catch (e) {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+      if (e instanceof ConnectError) throw e;
+      const why = e instanceof LineTooLongError
+        ? e.message
+        : describeConnectError(e, opts.host, opts.port);
+      throw new ConnectError(why);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Milliseconds since this session last sent anything. */
+  get idleMs(): number {
+    return Date.now() - this.#lastSent;
+  }
+
+  /**
+   * Sends a request with a fresh `id`; resolves with the `ok` frame, rejects with
+   * {@linkcode ServerError} on an `error` frame or {@linkcode DisconnectedError} if the connection
+   * ends first.
+   */
+  request(frame: Record<string, unknown> & { type: string }): Promise<Frame> {
+    if (this.#closing) return Promise.reject(new DisconnectedError("not connected"));
+    const id = this.#nextId++;
+    const reply = new Promise<Frame>((resolve, reject) =>
+      this.#pending.set(id, { resolve, reject })
+    );
+    this.#send({ ...frame, id });
+    return reply;
+  }
+
+  /** Closes the connection; pending requests fail. */
+  close(): void {
+    this.#closing = true;
+    try {
+      this.#conn.close();
+    } catch { /* already closed */ }
+  }
+
+  #send(frame: Record<string, unknown>): void {
+    this.#lastSent = Date.now();
+    const bytes = encoder.encode(JSON.stringify(frame) + "\n");
+    // Writes are chained so concurrent requests never interleave their bytes.
+    this.#writing = this.#writing.then(() => writeAll(this.#conn, bytes)).catch(() => {
+      this.close(); // the read loop reports the drop
+    });
+  }
+
+  async #readLoop(): Promise<CloseInfo> {
+    let reason = "the server closed the connection";
+    try {
+      for await (const line of this.#lines) {
+        const frame = parseFrame(line);
+        if (frame) this.#dispatch(frame);
+      }
+    } catch (e) {
+      if (e instanceof LineTooLongError) reason = `the server sent ${e.message}; disconnected`;
+      else if (!this.#closing) reason = `connection error: ${e instanceof Error ? e.message : e}`;
+    }
+    if (this.#lastNotice) reason = this.#lastNotice;
+    const byUs = this.#closing;
+    this.close();
+    for (const p of this.#pending.values()) {
+      p.reject(new DisconnectedError("the connection was lost"));
+    }
+    this.#pending.clear();
+    return { reason, byUs };
+  }
+
+  #dispatch(frame: Frame): void {
+    this.onWire(frame);
+    if ((frame.type === "ok" || frame.type === "error") && typeof frame.id === "number") {
+      const p = this.#pending.get(frame.id);
+      if (p) {
+        this.#pending.delete(frame.id);
+        if (frame.type === "ok") p.resolve(frame);
+        else p.reject(new ServerError(frame));
+        return;
+      }
+    }
+    if (frame.type === "notice") this.#lastNotice = safe(frame.text) || safe(frame.code);
+    this.onFrame(frame);
+  }
+}
+
+async function awaitWelcome(
+  lines: AsyncGenerator<string>,
+  onWire?: (frame: Frame) => void,
+): Promise<Frame> {
+  for await (const line of lines) {
+    const frame = parseFrame(line);
+    if (!frame) continue; // text-dialect lines sent before the server saw our hello
+    onWire?.(frame);
+    if (frame.type === "welcome") return frame;
+    if (frame.type === "error") {
+      throw new ConnectError(`the server refused the handshake: ${new ServerError(frame).message}`);
+    }
+  }
+  throw new ConnectError("the server closed the connection before the welcome");
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+}
+
+/** What the user should hear about the connection. */
+export type ConnectionStatus =
+  /** The connection dropped; the next attempt is in `retryInMs`. */
+  | { kind: "lost"; reason: string; retryInMs: number }
+  /** A reconnect attempt failed; the next one is in `retryInMs`. */
+  | { kind: "retry_failed"; attempt: number; reason: string; retryInMs: number }
+  /** Connected again, as `name`; `nameError` says why the old name could not be taken back. */
+  | { kind: "back"; name: string; nameError?: string }
+  /** The connection dropped and reconnecting is off. */
+  | { kind: "closed"; reason: string };
+
+/** Options of {@linkcode Connection.open}. */
+export interface ConnectionOptions extends SessionOptions {
+  /** Reconnect after a drop (default true). */
+  reconnect?: boolean;
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  onStatus?: (status: ConnectionStatus) => void;
+}
+
+/** A session that survives drops: reconnects with backoff and renames back. */
+export class Connection {
+  #session: Session | null;
+  #welcome: Frame;
+  #name: string;
+  /** The name the user chose (--name or a rename); asked for again after a reconnect. */
+  #chosen: string | undefined;
+  #stopped = false;
+  #wake: (() => void) | null = null;
+  #keepalive: ReturnType<typeof setInterval> | undefined;
+  readonly #opts: ConnectionOptions;
+  /** Resolves when the connection is over for good (closed, quit, or dropped without reconnect). */
+  readonly done: Promise<void>;
+  #finish!: () => void;
+
+  private constructor(session: Session, opts: ConnectionOptions) {
+    this.#opts = opts;
+    this.#session = session;
+    this.#welcome = session.welcome;
+    this.#name = safe(session.welcome.name);
+    this.#chosen = session.welcome.nameError === undefined ? opts.name : undefined;
+    this.done = new Promise((r) => this.#finish = r);
+    this.#watch(session);
+  }
+
+  /** Connects once (no retry: a first failure is reported); throws {@linkcode ConnectError}. */
+  static async open(opts: ConnectionOptions): Promise<Connection> {
+    return new Connection(await Session.open(opts), opts);
+  }
+
+  /** The welcome of the first session (its `nameError` tells whether `name` was refused). */
+  get welcome(): Frame {
+    return this.#welcome;
+  }
+
+  /** The current name as the server knows it. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** Whether a session is up right now. */
+  get online(): boolean {
+    return this.#session !== null;
+  }
+
+  /** Sends a request on the current session; see {@linkcode Session.request}. */
+  async request(frame: Record<string, unknown> & { type: string }): Promise<Frame> {
+    if (!this.#session) throw new DisconnectedError("not connected; reconnecting");
+    const reply = await this.#session.request(frame);
+    if (frame.type === "rename" && typeof reply.name === "string") {
+      this.#name = safe(reply.name);
+      this.#chosen = reply.name;
+    }
+    return reply;
+  }
+
+  /** Says `quit`, waits briefly for the `ok`, and closes for good. */
+  async quit(timeoutMs = 2000): Promise<void> {
+    const session = this.#session;
+    this.#stopped = true;
+    if (session) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        session.request({ type: "quit" }).catch(() => {}),
+        new Promise((r) => timer = setTimeout(r, timeoutMs)),
+      ]);
+      clearTimeout(timer);
+    }
+    this.close();
+  }
+
+  /** Closes for good, without saying goodbye. */
+  close(): void {
+    this.#stopped = true;
+    clearInterval(this.#keepalive);
+    this.#session?.close();
+    this.#session = null;
+    this.#wake?.();
+    this.#finish();
+  }
+
+  #watch(session: Session): void {
+    session.onFrame = (f) => {
+      if (f.type === "presence" && f.event === "renamed" && safe(f.old) === this.#name) {
+        this.#name = safe(f.name); // should not happen (renames are not echoed) but keep in step
+      }
+      this.#opts.onFrame?.(f);
+    };
+    session.onWire = (f) => this.#opts.onWire?.(f);
+    this.#startKeepalive(session);
+    session.closed.then((info) => this.#onClosed(session, info));
+  }
+
+  /** Pings when idle so the server's idle timeout does not end a session that is only reading. */
+  #startKeepalive(session: Session): void {
+    clearInterval(this.#keepalive);
+    const limits = session.welcome.limits as Record<string, unknown> | undefined;
+    const idle = typeof limits?.idleTimeoutMs === "number" ? limits.idleTimeoutMs : 0;
+    if (idle <= 0) return;
+    const every = Math.max(250, Math.floor(idle / 3));
+    this.#keepalive = setInterval(() => {
+      if (session.idleMs >= every) session.request({ type: "ping" }).catch(() => {});
+    }, every);
+  }
+
+  async #onClosed(session: Session, info: CloseInfo): Promise<void> {
+    if (this.#session !== session) return;
+    this.#session = null;
+    clearInterval(this.#keepalive);
+    if (this.#stopped || info.byUs) return this.#finish();
+    const reconnect = this.#opts.reconnect ?? true;
+    if (!reconnect) {
+      this.#stopped = true;
+      this.#opts.onStatus?.({ kind: "closed", reason: info.reason });
+      return this.#finish();
+    }
+    const min = this.#opts.reconnectMinMs ?? RECONNECT_MIN_MS;
+    const max = this.#opts.reconnectMaxMs ?? RECONNECT_MAX_MS;
+    let delay = min;
+    this.#opts.onStatus?.({ kind: "lost", reason: info.reason, retryInMs: delay });
+    for (let attempt = 1; !this.#stopped; attempt++) {
+      await this.#sleep(delay);
+      if (this.#stopped) return;
+      try {
+        const next = await Session.open({ ...this.#opts, name: this.#chosen });
+        if (this.#stopped) return next.close();
+        this.#session = next;
+        this.#name = safe(next.welcome.name);
+        const nameError = next.welcome.nameError as Record<string, unknown> | undefined;
+        this.#watch(next);
+        this.#opts.onStatus?.({
+          kind: "back",
+          name: this.#name,
+          nameError: nameError ? safe(nameError.message) || safe(nameError.code) : undefined,
+        });
+        return;
+      } catch (e) {
+        delay = Math.min(delay * 2, max);
+        const reason = e instanceof Error ? e.message : String(e);
+        this.#opts.onStatus?.({ kind: "retry_failed", attempt, reason, retryInMs: delay });
+      }
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+}

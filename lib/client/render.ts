@@ -1,0 +1,178 @@
+/**
+ * Turns server frames and client notes into display lines. Pure: no I/O, no clock (timestamps
+ * come from the frame or the caller), so every format is unit-tested.
+ *
+ * Every string that came from the network goes through {@linkcode sanitizeText} here, before any
+ * colour is added, so a hostile server or user can never put a control character or escape
+ * sequence on the terminal.
+ *
+ * @example
+ * ```ts
+ * const view = { me: "alice", color: false };
+ * renderFrame({ type: "public", ts: 0, from: "bob", text: "hi" }, view); // "00:00 <bob> hi" (UTC)
+ * ```
+ * @module
+ */
+
+import { sanitizeText } from "../sanitize.ts";
+
+/** A decoded frame from the server: a JSON object with a string `type`; the rest is unchecked. */
+export type Frame = { type: string } & Record<string, unknown>;
+
+/** Whose screen a line is rendered for. */
+export interface View {
+  /** The client's current name, to set its own messages apart. */
+  me: string;
+  /** Add SGR colour codes. */
+  color: boolean;
+}
+
+const SGR = {
+  reset: "0",
+  bold: "1",
+  dim: "2",
+  red: "31",
+  yellow: "33",
+  magenta: "35",
+  cyan: "36",
+} as const;
+
+/** Colours a name can get: the six basic hues, normal and bright, readable on dark and light. */
+const NAME_COLORS = ["31", "32", "33", "34", "35", "36", "91", "92", "93", "94", "95", "96"];
+
+/** Wraps `text` in SGR `codes` when colour is on. */
+export function paint(text: string, codes: string, color: boolean): string {
+  return color && text !== "" ? `\x1b[${codes}m${text}\x1b[0m` : text;
+}
+
+/** The key names are compared by: the server treats names case-insensitively after NFC. */
+export function nameKey(name: string): string {
+  return name.normalize("NFC").toLowerCase();
+}
+
+/** A stable SGR colour code for a name (FNV-1a hash of its key), so "Bob" and "bob" match. */
+export function nameColor(name: string): string {
+  let h = 0x811c9dc5;
+  for (const ch of nameKey(name)) {
+    h ^= ch.codePointAt(0)!;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return NAME_COLORS[h % NAME_COLORS.length];
+}
+
+/** `HH:MM` in local time. */
+export function formatTime(ts: number): string {
+  const d = new Date(ts);
+  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+}
+
+/** A network value as safe display text: non-strings are shown as JSON, never trusted. */
+export function safe(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  return sanitizeText(typeof value === "string" ? value : JSON.stringify(value) ?? "");
+}
+
+function timeOf(frame: Frame, now: number): number {
+  return typeof frame.ts === "number" && Number.isFinite(frame.ts) ? frame.ts : now;
+}
+
+/** A (sanitised) name in its colour; bold when it is the viewer's own. */
+export function paintName(name: string, view: View): string {
+  const own = nameKey(name) === nameKey(view.me);
+  return paint(name, own ? `${SGR.bold};${nameColor(name)}` : nameColor(name), view.color);
+}
+
+function stamp(ts: number, view: View): string {
+  return paint(formatTime(ts), SGR.dim, view.color);
+}
+
+/**
+ * The display line for an incoming event frame (`public`, `private`, `presence`, `notice`), or
+ * `null` for frames that are not events (replies are rendered by whoever made the request).
+ * `now` stands in for a missing or bad `ts`.
+ */
+export function renderFrame(frame: Frame, view: View, now = Date.now()): string | null {
+  const at = stamp(timeOf(frame, now), view);
+  switch (frame.type) {
+    case "public": {
+      const from = safe(frame.from);
+      const own = nameKey(from) === nameKey(view.me);
+      const text = safe(frame.text);
+      return `${at} <${paintName(from, view)}> ${own ? paint(text, SGR.bold, view.color) : text}`;
+    }
+    case "private": {
+      const mark = (s: string) => paint(s, `${SGR.bold};${SGR.magenta}`, view.color);
+      const label = mark("[") + paintName(safe(frame.from), view) + mark(" -> you]");
+      return `${at} ${label} ${paint(safe(frame.text), SGR.magenta, view.color)}`;
+    }
+    case "presence":
+      return `${at} ${renderPresence(frame, view)}`;
+    case "notice":
+      return `${at} ${
+        paint(`! ${safe(frame.text) || safe(frame.code)}`, `${SGR.bold};${SGR.yellow}`, view.color)
+      }`;
+    default:
+      return null;
+  }
+}
+
+function renderPresence(frame: Frame, view: View): string {
+  const name = safe(frame.name);
+  const who = paintName(name, view);
+  const dim = (s: string) => paint(s, SGR.dim, view.color);
+  switch (frame.event) {
+    case "online": {
+      const addr = safe(frame.addr);
+      return dim("* ") + who + dim(addr && addr !== name ? ` (${addr}) is online` : " is online");
+    }
+    case "offline":
+      return dim("* ") + who + dim(" is offline");
+    case "renamed":
+      return dim("* ") + paintName(safe(frame.old), view) + dim(" is now known as ") + who;
+    default:
+      return dim(`* ${name} ${safe(frame.event)}`);
+  }
+}
+
+/** The local echo of a private message the server accepted (the server does not echo these). */
+export function renderSentPrivate(to: string, text: string, ts: number, view: View): string {
+  const mark = (s: string) => paint(s, `${SGR.bold};${SGR.magenta}`, view.color);
+  const label = mark("[you -> ") + paintName(safe(to), view) + mark("]");
+  return `${stamp(ts, view)} ${label} ${paint(safe(text), SGR.magenta, view.color)}`;
+}
+
+/** A client-side note (connected, reconnecting, help output …), not from the server. */
+export function renderInfo(text: string, view: View): string {
+  return paint(text, SGR.cyan, view.color);
+}
+
+/** A refused request or a local error; `message` may come from the server and is sanitised. */
+export function renderError(message: string, view: View): string {
+  return paint(`! ${safe(message)}`, SGR.red, view.color);
+}
+
+/** The reply to `who`: everyone online, the viewer marked. */
+export function renderWho(users: unknown, view: View): string {
+  const list = Array.isArray(users) ? users : [];
+  const names = list.map((u) => {
+    const name = safe((u as Record<string, unknown>)?.name);
+    return nameKey(name) === nameKey(view.me)
+      ? `${paintName(name, view)} (you)`
+      : paintName(name, view);
+  });
+  return `${renderInfo(`online (${names.length}):`, view)} ${names.join(", ")}`;
+}
+
+/** Characters that JSON.stringify leaves raw but a terminal may act on: C1 controls, DEL, bidi. */
+const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * One frame as one JSON line, lossless but terminal-safe: JSON already escapes C0 controls
+ * (ESC becomes `\u001b`); this also escapes C1 controls, DEL and bidi controls.
+ */
+export function toJsonLine(frame: unknown): string {
+  return JSON.stringify(frame).replace(
+    JSON_UNSAFE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}

@@ -1,0 +1,254 @@
+/**
+ * The TCP transport for one client: reads bytes, frames them into lines with a limit, picks the
+ * dialect from the first line, hands requests to the core, and queues what the core and the
+ * codec produce in the connection's {@link Outbox}.
+ *
+ * @module
+ */
+
+import type { ChatCore } from "./chat_core.ts";
+import { execute } from "./dispatch.ts";
+import type { ChatEvent, NoticeEvent } from "./events.ts";
+import {
+  encodeWelcome,
+  type Hello,
+  jsonCodec,
+  parseHello,
+  PROTOCOL_VERSION,
+} from "./json_codec.ts";
+import { LineSplitter, LineTooLongError } from "./line_splitter.ts";
+import type { Logger } from "./log.ts";
+import { Outbox } from "./outbox.ts";
+import type { Codec } from "./requests.ts";
+import type { ServerConfig } from "./server_config.ts";
+import { textCodec } from "./text_codec.ts";
+import type { Peer, User } from "./user.ts";
+import { VERSION } from "./version.ts";
+
+/**
+ * Reads start small so that thousands of idle connections cost little memory, and grow for
+ * connections that fill them (busy senders), up to this size.
+ */
+const FIRST_READ_BYTES = 1024;
+const MAX_READ_BYTES = 64 * 1024;
+
+/** Why a connection ended, for the log. */
+export type CloseReason =
+  | "eof"
+  | "quit"
+  | "idle_timeout"
+  | "line_too_long"
+  | "slow_reader"
+  | "write_error"
+  | "read_error"
+  | "shutdown"
+  | "version_unsupported";
+
+/** What a connection needs from its server. */
+export interface ServerContext {
+  core: ChatCore;
+  config: ServerConfig;
+  log: Logger;
+  /** True once shutdown began: leaving users are not announced. */
+  readonly shuttingDown: boolean;
+  /** Called once when the connection has ended. */
+  onClosed(connection: Connection): void;
+}
+
+/**
+ * Builds a notice event (shared by every connection it is sent to, so encoded once).
+ *
+ * @example
+ * ```ts
+ * const bye = notice("shutdown", "server is shutting down");
+ * ```
+ */
+export function notice(code: NoticeEvent["code"], text: string): NoticeEvent {
+  return { kind: "notice", code, text, wire: [] };
+}
+
+/** Formats a socket address the way the Go original does: `IP:PORT`, `[IPv6]:PORT`. */
+export function formatAddr(addr: Deno.Addr): string {
+  const a = addr as Deno.NetAddr;
+  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+}
+
+/**
+ * One client connection, adapting a socket to the chat core.
+ *
+ * @example
+ * ```ts
+ * const c = new Connection(await listener.accept(), ctx);
+ * await c.run();
+ * ```
+ */
+export class Connection implements Peer {
+  readonly addr: string;
+  readonly user: User;
+  /** When the last bytes arrived (ms since epoch); read by the server's idle sweep. */
+  lastInputAt = Date.now();
+  #codec: Codec = textCodec;
+  readonly #outbox: Outbox;
+  readonly #splitter: LineSplitter;
+  #firstLine = true;
+  #closing = false;
+  /** Settles once {@link close} has drained and closed the socket. */
+  #closed: Promise<void> | undefined;
+  #finished = false;
+  #reason: CloseReason = "eof";
+
+  constructor(readonly conn: Deno.Conn, readonly ctx: ServerContext) {
+    this.addr = formatAddr(conn.remoteAddr);
+    this.#splitter = new LineSplitter(ctx.config.maxLineBytes);
+    this.#outbox = new Outbox(conn, ctx.config.maxQueueBytes, (why, error) => {
+      this.#reason = why === "overflow" ? "slow_reader" : "write_error";
+      if (why === "overflow") {
+        ctx.log.warn("slow reader dropped", { addr: this.addr, queue: ctx.config.maxQueueBytes });
+      } else {
+        ctx.log.debug("write failed", { addr: this.addr, error });
+      }
+      this.#closeSocket();
+    });
+    this.user = ctx.core.join(this, this.addr);
+  }
+
+  /** Queues an event; called by the core. */
+  deliver(event: ChatEvent): void {
+    this.#outbox.push(this.#codec.encodeEvent(event));
+  }
+
+  /** Reads and handles lines until the client leaves or the connection is closed. */
+  async run(): Promise<void> {
+    let buffer = new Uint8Array(FIRST_READ_BYTES);
+    try {
+      while (!this.#closing) {
+        const n = await this.conn.read(buffer);
+        if (n === null) break;
+        this.lastInputAt = Date.now();
+        for (const line of this.#splitter.push(buffer.subarray(0, n))) {
+          this.#handleLine(line);
+          if (this.#closing) break;
+        }
+        if (n === buffer.length && buffer.length < MAX_READ_BYTES) {
+          buffer = new Uint8Array(buffer.length * 4);
+        }
+      }
+      if (!this.#closing) await this.close("eof");
+    } catch (error) {
+      if (error instanceof LineTooLongError) {
+        const limit = this.ctx.config.maxLineBytes;
+        this.ctx.log.warn("line too long", { addr: this.addr, limit });
+        await this.close(
+          "line_too_long",
+          notice(
+            "line_too_long",
+            `line too long: the limit is ${limit} bytes; closing the connection`,
+          ),
+        );
+      } else if (!this.#closing) {
+        this.#reason = "read_error";
+        this.ctx.log.debug("read failed", { addr: this.addr, error });
+      }
+    } finally {
+      await this.#closed;
+      this.#finish();
+    }
+  }
+
+  /**
+   * Ends the connection: stops reading, leaves the chat, queues `last` if given, waits (at most
+   * the shutdown grace) for the queue to drain, then closes the socket.
+   */
+  close(reason: CloseReason, last?: NoticeEvent): Promise<void> {
+    if (this.#closing) return this.#closed ?? Promise.resolve();
+    this.#closing = true;
+    this.#closed = this.#drainAndClose(reason, last);
+    return this.#closed;
+  }
+
+  async #drainAndClose(reason: CloseReason, last?: NoticeEvent): Promise<void> {
+    this.#reason = reason;
+    this.ctx.core.leave(this.user, this.ctx.shuttingDown);
+    if (last) this.#outbox.push(this.#codec.encodeEvent(last));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#outbox.drained(),
+      new Promise((r) => timer = setTimeout(r, this.ctx.config.shutdownGraceMs)),
+    ]);
+    clearTimeout(timer);
+    this.#closeSocket();
+  }
+
+  #handleLine(line: string): void {
+    if (this.#firstLine) {
+      this.#firstLine = false;
+      const hello = parseHello(line);
+      if (hello) return this.#hello(hello);
+    }
+    const request = this.#codec.parse(line);
+    const reply = execute(this.ctx.core, this.user, request);
+    const bytes = this.#codec.encodeReply(request, reply);
+    if (bytes) this.#outbox.push(bytes);
+    if (request.type === "rename" && reply.ok) {
+      this.ctx.log.info("rename", { addr: this.addr, name: reply.name });
+    }
+    if (request.type === "quit") void this.close("quit");
+  }
+
+  #hello(hello: Hello): void {
+    const v = hello.version;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+      const message = `this server speaks protocol version ${PROTOCOL_VERSION}; got ${
+        JSON.stringify(v)
+      }`;
+      this.#outbox.push(
+        jsonCodec.encodeReply(
+          { type: "invalid", id: hello.id, code: "version_unsupported", message },
+          { ok: false, code: "version_unsupported", message },
+        )!,
+      );
+      void this.close("version_unsupported");
+      return;
+    }
+    this.#codec = jsonCodec;
+    const { core, config } = this.ctx;
+    const renamed = hello.name === undefined ? undefined : core.rename(this.user, hello.name);
+    this.#outbox.push(encodeWelcome({
+      version: Math.min(v, PROTOCOL_VERSION),
+      server: `fastim ${VERSION}`,
+      name: this.user.name,
+      addr: this.addr,
+      limits: { maxLine: config.maxLineBytes, idleTimeoutMs: config.idleTimeoutMs },
+      online: core.who().map((u) => ({ name: u.name, addr: u.addr })),
+      ...(renamed && !renamed.ok
+        ? { nameError: { code: renamed.code, message: renamed.message } }
+        : {}),
+    }));
+    this.ctx.log.info("hello", {
+      addr: this.addr,
+      name: this.user.name,
+      client: hello.client ?? "",
+    });
+  }
+
+  #closeSocket(): void {
+    this.#closing = true;
+    this.#outbox.close();
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.ctx.core.leave(this.user, this.ctx.shuttingDown);
+    this.#closeSocket();
+    this.ctx.log.info("disconnect", {
+      addr: this.addr,
+      name: this.user.name,
+      reason: this.#reason,
+    });
+    this.ctx.onClosed(this);
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * The JSON dialect: one JSON object per line, requests with an optional client `id` answered by
+ * `ok` or `error`, and typed events. See docs/PROTOCOL.md.
+ *
+ * @module
+ */
+
+import type { ChatEvent, ErrorCode } from "./events.ts";
+import type { Codec, Reply, ReplyData, Request, RequestId, UserInfo } from "./requests.ts";
+
+const encoder = new TextEncoder();
+
+/** The newest protocol version this server speaks. */
+export const PROTOCOL_VERSION = 1;
+/** The longest string `id` echoed back; longer ones are refused. */
+const MAX_ID_LENGTH = 128;
+
+/** A parsed `hello` frame. */
+export interface Hello {
+  id?: RequestId;
+  version: unknown;
+  name?: string;
+  client?: string;
+}
+
+type Frame = Record<string, unknown>;
+
+function parseObject(line: string): Frame | null {
+  if (line.charCodeAt(0) !== 0x7b /* { */) return null;
+  try {
+    const value = JSON.parse(line);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function invalid(code: ErrorCode, message: string, id?: RequestId): Request {
+  return id === undefined
+    ? { type: "invalid", code, message }
+    : { type: "invalid", id, code, message };
+}
+
+function isId(v: unknown): v is RequestId {
+  return (typeof v === "string" && v.length <= MAX_ID_LENGTH) ||
+    (typeof v === "number" && Number.isFinite(v));
+}
+
+/**
+ * Recognises a connection's first line as a JSON `hello`; anything else is `null` (text dialect).
+ *
+ * @example
+ * ```ts
+ * parseHello('{"type":"hello","version":1}'); // { version: 1 }
+ * parseHello("hello"); // null
+ * ```
+ */
+export function parseHello(line: string): Hello | null {
+  const frame = parseObject(line);
+  if (!frame || frame.type !== "hello") return null;
+  const hello: Hello = { version: frame.version };
+  if (isId(frame.id)) hello.id = frame.id;
+  if (typeof frame.name === "string") hello.name = frame.name;
+  if (typeof frame.client === "string") hello.client = frame.client.slice(0, 100);
+  return hello;
+}
+
+/**
+ * Parses one JSON-dialect line into a request; every malformed frame becomes an `invalid`
+ * request with a stable code and a message naming what is wrong.
+ *
+ * @example
+ * ```ts
+ * parseJsonLine('{"type":"say","id":1,"text":"hi"}'); // { type: "say", id: 1, text: "hi" }
+ * ```
+ */
+export function parseJsonLine(line: string): Request {
+  const frame = parseObject(line);
+  if (!frame) return invalid("bad_json", "a frame must be one JSON object on one line");
+  let id: RequestId | undefined;
+  if (frame.id !== undefined) {
+    if (!isId(frame.id)) {
+      return invalid("bad_request", `id must be a number or a string of at most ${MAX_ID_LENGTH}`);
+    }
+    id = frame.id;
+  }
+  const str = (field: string): string | Request => {
+    const v = frame[field];
+    return typeof v === "string" ? v : invalid("bad_request", `${field} must be a string`, id);
+  };
+  const withId = <T extends Request>(r: T): T => (id === undefined ? r : { ...r, id });
+  switch (frame.type) {
+    case "say": {
+      const text = str("text");
+      return typeof text === "string" ? withId({ type: "say", text }) : text;
+    }
+    case "msg": {
+      const to = str("to");
+      if (typeof to !== "string") return to;
+      const text = str("text");
+      return typeof text === "string" ? withId({ type: "msg", to, text }) : text;
+    }
+    case "rename": {
+      const name = str("name");
+      return typeof name === "string" ? withId({ type: "rename", name }) : name;
+    }
+    case "who":
+    case "ping":
+    case "quit":
+      return withId({ type: frame.type });
+    case "hello":
+      return invalid("bad_request", "hello is only allowed as the first line", id);
+    default:
+      if (typeof frame.type !== "string") {
+        return invalid("bad_request", "type must be a string", id);
+      }
+      return invalid(
+        "unknown_type",
+        `unknown request type ${JSON.stringify(frame.type.slice(0, 40))}`,
+        id,
+      );
+  }
+}
+
+function eventFrame(event: ChatEvent): Frame {
+  switch (event.kind) {
+    case "public":
+      return {
+        type: "public",
+        msgId: event.msgId,
+        ts: event.ts,
+        from: event.from,
+        text: event.text,
+      };
+    case "private":
+      return {
+        type: "private",
+        msgId: event.msgId,
+        ts: event.ts,
+        from: event.from,
+        to: event.to,
+        text: event.text,
+      };
+    case "presence": {
+      const f: Frame = {
+        type: "presence",
+        msgId: event.msgId,
+        ts: event.ts,
+        event: event.event,
+        name: event.name,
+        addr: event.addr,
+      };
+      if (event.old !== undefined) f.old = event.old;
+      return f;
+    }
+    case "notice":
+      return { type: "notice", code: event.code, text: event.text };
+  }
+}
+
+/** Encodes a frame as one line of bytes. */
+export function encodeFrame(frame: Frame): Uint8Array {
+  return encoder.encode(JSON.stringify(frame) + "\n");
+}
+
+/** What the welcome frame tells a client about itself and the server. */
+export interface WelcomeInfo {
+  version: number;
+  server: string;
+  name: string;
+  addr: string;
+  limits: { maxLine: number; idleTimeoutMs: number };
+  online: UserInfo[];
+  nameError?: { code: ErrorCode; message: string };
+}
+
+/** Encodes the `welcome` frame that answers a `hello`. */
+export function encodeWelcome(info: WelcomeInfo): Uint8Array {
+  return encodeFrame({ type: "welcome", ...info });
+}
+
+/** The JSON dialect as a {@link Codec}. */
+export const jsonCodec: Codec = {
+  slot: 1,
+  parse: parseJsonLine,
+  encodeEvent(event) {
+    return event.wire[1] ??= encodeFrame(eventFrame(event));
+  },
+  encodeReply(request, reply: Reply) {
+    const head: Frame = { type: reply.ok ? "ok" : "error" };
+    if (request.id !== undefined) head.id = request.id;
+    if (!reply.ok) return encodeFrame({ ...head, code: reply.code, message: reply.message });
+    const { ok: _, ...data }: { ok: true } & ReplyData = reply;
+    return encodeFrame({ ...head, ...data });
+  },
+};

@@ -1,0 +1,65 @@
+/**
+ * Leveled log lines on stderr: `TIME LEVEL event key=value ...`, one line per event.
+ *
+ * @module
+ */
+
+/** Log levels, least to most severe; `silent` logs nothing. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = typeof LOG_LEVELS[number];
+
+const encoder = new TextEncoder();
+
+/**
+ * A logger writing to stderr at or above a level.
+ *
+ * @example
+ * ```ts
+ * const log = new Logger("info");
+ * log.info("connect", { addr: "127.0.0.1:5000" });
+ * // 2026-11-26T06:00:00.000Z INFO connect addr=127.0.0.1:5000
+ * ```
+ */
+export class Logger {
+  readonly #min: number;
+
+  constructor(level: LogLevel, readonly sink: (line: string) => void = writeStderr) {
+    this.#min = LOG_LEVELS.indexOf(level);
+  }
+
+  debug(event: string, fields?: Record<string, unknown>): void {
+    this.#log(0, event, fields);
+  }
+  info(event: string, fields?: Record<string, unknown>): void {
+    this.#log(1, event, fields);
+  }
+  warn(event: string, fields?: Record<string, unknown>): void {
+    this.#log(2, event, fields);
+  }
+  error(event: string, fields?: Record<string, unknown>): void {
+    this.#log(3, event, fields);
+  }
+
+  /** Whether `debug` lines are written (to skip building their fields). */
+  get debugEnabled(): boolean {
+    return this.#min === 0;
+  }
+
+  #log(level: number, event: string, fields?: Record<string, unknown>): void {
+    if (level < this.#min) return;
+    let line = `${new Date().toISOString()} ${LOG_LEVELS[level].toUpperCase()} ${event}`;
+    for (const [k, v] of Object.entries(fields ?? {})) line += ` ${k}=${formatValue(v)}`;
+    this.sink(line);
+  }
+}
+
+function formatValue(v: unknown): string {
+  const s = v instanceof Error ? v.message : String(v);
+  // Quote values with spaces or quotes so a line stays one parseable record.
+  return /[\s"=]/.test(s) || s === "" ? JSON.stringify(s) : s;
+}
+
+function writeStderr(line: string): void {
+  Deno.stderr.writeSync(encoder.encode(line + "\n"));
+}

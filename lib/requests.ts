@@ -1,0 +1,50 @@
+/**
+ * What a user can ask of the server, independent of dialect, and the codec interface that turns
+ * lines into requests and events or replies into bytes.
+ *
+ * @module
+ */
+
+import type { ChatEvent, ErrorCode, Result } from "./events.ts";
+
+/** A client's correlation id, echoed in the reply (JSON dialect only). */
+export type RequestId = string | number;
+
+/** A parsed request. `invalid` carries a parse error to reply with. */
+export type Request =
+  | { type: "say"; id?: RequestId; text: string }
+  | { type: "msg"; id?: RequestId; to: string; text: string }
+  | { type: "who"; id?: RequestId }
+  | { type: "rename"; id?: RequestId; name: string }
+  | { type: "ping"; id?: RequestId }
+  | { type: "quit"; id?: RequestId }
+  | { type: "invalid"; id?: RequestId; code: ErrorCode; message: string };
+
+/** One online user as listed by `who`. */
+export interface UserInfo {
+  name: string;
+  addr: string;
+}
+
+/** The data a successful request returns; which fields are set depends on the request. */
+export interface ReplyData {
+  msgId?: number;
+  ts?: number;
+  users?: UserInfo[];
+  name?: string;
+}
+
+/** The outcome of a request. */
+export type Reply = Result<ReplyData>;
+
+/** A dialect: parses lines into requests and renders events and replies into bytes. */
+export interface Codec {
+  /** Which {@link ChatEvent.wire} slot this codec caches its encoding in. */
+  readonly slot: 0 | 1;
+  /** Parses one line (already framed, never empty). */
+  parse(line: string): Request;
+  /** Encodes an event, at most once per event and dialect. */
+  encodeEvent(event: ChatEvent): Uint8Array;
+  /** Encodes the reply to `request`, or `null` when the dialect sends none. */
+  encodeReply(request: Request, reply: Reply): Uint8Array | null;
+}

@@ -1,0 +1,40 @@
+/**
+ * A user of the chat: one connection's identity inside the core, and the {@link Peer} interface
+ * through which the core hands it events without knowing anything about sockets.
+ *
+ * @module
+ */
+
+import type { ChatEvent } from "./events.ts";
+
+/**
+ * Whatever receives a user's events. A transport implements it; `deliver` must not block or
+ * throw: it queues the event (or drops the connection if its queue is full).
+ */
+export interface Peer {
+  deliver(event: ChatEvent): void;
+}
+
+/**
+ * One online user.
+ *
+ * @example
+ * ```ts
+ * const u = new User(1, "127.0.0.1:5000", { deliver() {} });
+ * u.name; // "127.0.0.1:5000"
+ * ```
+ */
+export class User {
+  /** The current display name; a new user is named after its address. */
+  name: string;
+
+  constructor(
+    /** Unique for the life of the process. */
+    readonly id: number,
+    /** `IP:PORT` as the server sees it. */
+    readonly addr: string,
+    readonly peer: Peer,
+  ) {
+    this.name = addr;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * FastIM server entrypoint: parses flags, listens, and shuts down cleanly on SIGINT/SIGTERM.
+ * `deno task server -- --help` lists the flags.
+ *
+ * @module
+ */
+
+import { ChatServer, StartupError } from "./lib/chat_server.ts";
+import { UsageError } from "./lib/cli.ts";
+import { formatAddr } from "./lib/connection.ts";
+import { Logger } from "./lib/log.ts";
+import { parseServerArgs } from "./lib/server_config.ts";
+import { VERSION } from "./lib/version.ts";
+
+/** Runs the server with `args`; resolves to the process exit code. */
+export async function main(args: string[]): Promise<number> {
+  let command;
+  try {
+    command = parseServerArgs(args);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`server: ${e.message} (see --help)`);
+    return 2;
+  }
+  if (command.kind === "help") {
+    console.log(command.text);
+    return 0;
+  }
+  if (command.kind === "version") {
+    console.log(`fastim server ${VERSION}`);
+    return 0;
+  }
+  const { config } = command;
+  const log = new Logger(config.logLevel);
+  let server: ChatServer;
+  try {
+    server = ChatServer.listen(config, log);
+  } catch (e) {
+    if (!(e instanceof StartupError)) throw e;
+    console.error(`server: ${e.message}`);
+    return 1;
+  }
+  const stop = () => void server.shutdown();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
+  // Always printed, whatever the log level: scripts and tests wait for this line.
+  console.error(`${new Date().toISOString()} INFO listening on ${formatAddr(server.addr)}`);
+  await server.finished;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
+  log.info("stopped");
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (e) {
+    console.error(`server: internal error E_INTERNAL: ${(e as Error)?.message ?? e}`);
+    Deno.exit(70);
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * The permission flags that `deno task compile` bakes into each binary, read from deno.json so
+ * that tests run the entrypoints with exactly those flags and cannot drift from them.
+ *
+ * @module
+ */
+
+import denoJson from "../../deno.json" with { type: "json" };
+
+/**
+ * Returns the `--allow-*` / `--deny-*` flags of the `deno compile` command that builds `entry`.
+ *
+ * @example
+ * ```ts
+ * const flags = permissionFlags("server"); // e.g. ["--allow-net"]
+ * ```
+ */
+export function permissionFlags(entry: "server" | "client"): string[] {
+  const commands = denoJson.tasks.compile.split("&&").map((c) => c.trim().split(/\s+/));
+  const command = commands.find((words) => words.includes(`${entry}.ts`));
+  if (!command) throw new Error(`deno.json compile task does not build ${entry}.ts`);
+  return command.filter((w) => /^--(allow|deny)-/.test(w));
+}

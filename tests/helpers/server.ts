@@ -1,0 +1,122 @@
+/**
+ * Starts the real FastIM server entrypoint as a subprocess on an ephemeral loopback port, with the
+ * permission flags the compiled binary has, and stops it by its PID.
+ *
+ * @module
+ */
+
+import { permissionFlags } from "./permissions.ts";
+
+const SERVER_TS = new URL("../../server.ts", import.meta.url).pathname;
+const READY = /listening on (\S+):(\d+)/;
+
+/** A running server subprocess. */
+export interface TestServer {
+  host: string;
+  port: number;
+  pid: number;
+  /** Everything the server wrote to stderr so far. */
+  stderr(): string;
+  /** Everything the server wrote to stdout so far. */
+  stdout(): string;
+  /** Sends `signal` (default SIGTERM) and waits for exit. */
+  stop(signal?: Deno.Signal): Promise<{ code: number; signal: Deno.Signal | null }>;
+  /** Resolves when the process exits by itself. */
+  exited: Promise<{ code: number; signal: Deno.Signal | null }>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Runs `deno run <server flags> server.ts ...args` and returns once it is accepting. */
+export async function startServer(
+  args: string[] = [],
+  opts: { port?: number; cwd?: string; timeoutMs?: number } = {},
+): Promise<TestServer> {
+  const argv = [
+    "run",
+    ...permissionFlags("server"),
+    SERVER_TS,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(opts.port ?? 0),
+    ...args,
+  ];
+  const proc = new Deno.Command(Deno.execPath(), {
+    args: argv,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    cwd: opts.cwd,
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  let err = "";
+  let out = "";
+  let ready: (m: RegExpMatchArray) => void;
+  const readyP = new Promise<RegExpMatchArray>((r) => ready = r);
+  const pump = async (stream: ReadableStream<Uint8Array>, onText: (s: string) => void) => {
+    const dec = new TextDecoder();
+    for await (const chunk of stream) onText(dec.decode(chunk, { stream: true }));
+  };
+  const pumps = Promise.all([
+    pump(proc.stderr, (s) => {
+      err += s;
+      const m = err.match(READY);
+      if (m) ready(m);
+    }),
+    pump(proc.stdout, (s) => out += s),
+  ]);
+  const exited = proc.status.then(async (s) => {
+    await pumps;
+    return { code: s.code, signal: s.signal };
+  });
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const result = await Promise.race([
+    readyP,
+    exited,
+    new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), timeoutMs)),
+  ]);
+  clearTimeout(timer);
+  if (result === "timeout" || !Array.isArray(result)) {
+    if (result === "timeout") proc.kill("SIGKILL");
+    await exited;
+    throw new Error(`server did not start (${JSON.stringify(result)}):\n${err}`);
+  }
+  const stop = async (signal: Deno.Signal = "SIGTERM") => {
+    try {
+      proc.kill(signal);
+    } catch { /* already exited */ }
+    return await exited;
+  };
+  return {
+    host: result[1],
+    port: Number(result[2]),
+    pid: proc.pid,
+    stderr: () => err,
+    stdout: () => out,
+    stop,
+    exited,
+    async [Symbol.asyncDispose]() {
+      await stop("SIGKILL");
+    },
+  };
+}
+
+/** Runs the server entrypoint to completion (for flag errors) and returns its output. */
+export async function runServerToExit(
+  args: string[],
+  timeoutMs = 10_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...permissionFlags("server"), SERVER_TS, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+  const out = await proc.output();
+  clearTimeout(timer);
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
