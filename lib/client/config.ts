@@ -197,8 +197,8 @@ export function parseConfig(
   if (values.send !== undefined && values.send.trim() === "") {
     throw new ConfigError("--send needs a non-empty TEXT");
   }
-  if (values.send !== undefined && values.menu) {
-    throw new ConfigError("--send and --menu cannot be combined");
+  if (values.menu && (values.send !== undefined || values.json)) {
+    throw new ConfigError(`--menu cannot be combined with --${values.json ? "json" : "send"}`);
   }
 
   const json = values.json ?? false;
@@ -216,7 +216,7 @@ export function parseConfig(
     send: values.send,
     to: values.to,
     json,
-    color: tty.stdout && !dumb && !json && !noColorEnv && values.color !== false,
+    color: tty.stdout && !dumb && !json && mode !== "send" && !noColorEnv && values.color !== false,
     lineEditor: tty.stdin && tty.stdout && !dumb && !json && mode === "menu",
     reconnect: mode !== "send" && values.reconnect !== false,
     mode,

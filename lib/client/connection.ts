@@ -251,8 +251,11 @@ async function awaitWelcome(
   lines: AsyncGenerator<string>,
   onWire?: (frame: Frame) => void,
 ): Promise<Frame> {
-  for await (const line of lines) {
-    const frame = parseFrame(line);
+  // Not `for await`: leaving that loop would finish the generator the session keeps reading.
+  while (true) {
+    const next = await lines.next();
+    if (next.done) break;
+    const frame = parseFrame(next.value);
     if (!frame) continue; // text-dialect lines sent before the server saw our hello
     onWire?.(frame);
     if (frame.type === "welcome") return frame;

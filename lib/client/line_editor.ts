@@ -1,0 +1,466 @@
+/**
+ * The input line. On a terminal it is a small raw-mode line editor that keeps what the user is
+ * typing on the bottom line: {@linkcode LineInput.print} clears that line, prints above it and
+ * redraws it, so incoming messages never break the line being typed. Without a terminal it falls
+ * back to reading plain lines from stdin and printing plain lines to stdout (no cursor movement).
+ *
+ * The editing logic ({@linkcode parseKeys}, {@linkcode EditBuffer}) is pure and unit-tested.
+ *
+ * @example
+ * ```ts
+ * const input = openLineInput({ editor: Deno.stdin.isTerminal() && Deno.stdout.isTerminal() });
+ * const line = await input.readLine("> ");
+ * input.print(`you typed ${line}`);
+ * input.close();
+ * ```
+ * @module
+ */
+
+import { LineTooLongError, readLines } from "./line_reader.ts";
+
+/** Longest line read from a non-terminal stdin. */
+export const MAX_INPUT_LINE_BYTES = 1024 * 1024;
+
+/** Where the user's lines come from and where display lines go. */
+export interface LineInput {
+  /**
+   * Shows `prompt` and resolves with the next line the user enters, or `null` at end of input
+   * (Ctrl-D on an empty line, end of piped stdin). With `keep`, the entered line stays on screen;
+   * otherwise it is cleared (chat lines come back from the server).
+   */
+  readLine(prompt: string, opts?: { keep?: boolean }): Promise<string | null>;
+  /** Prints one or more display lines (without trailing newline). */
+  print(text: string): void;
+  /** Called on Ctrl-C (raw mode) or SIGINT/SIGTERM; the app leaves cleanly. */
+  onInterrupt: () => void;
+  /** Restores the terminal. */
+  close(): void;
+}
+
+/** A decoded keypress. */
+export type Key =
+  | { kind: "text"; text: string }
+  | {
+    kind:
+      | "enter"
+      | "backspace"
+      | "delete"
+      | "left"
+      | "right"
+      | "home"
+      | "end"
+      | "up"
+      | "down"
+      | "kill_line"
+      | "kill_word"
+      | "kill_to_end"
+      | "interrupt"
+      | "eof"
+      | "redraw";
+  };
+
+const CTRL_KEYS: Record<string, Key["kind"]> = {
+  "\r": "enter",
+  "\n": "enter",
+  "\x7f": "backspace",
+  "\x08": "backspace",
+  "\x01": "home",
+  "\x05": "end",
+  "\x02": "left",
+  "\x06": "right",
+  "\x10": "up",
+  "\x0e": "down",
+  "\x15": "kill_line",
+  "\x17": "kill_word",
+  "\x0b": "kill_to_end",
+  "\x03": "interrupt",
+  "\x04": "eof",
+  "\x0c": "redraw",
+};
+
+const CSI_KEYS: Record<string, Key["kind"]> = {
+  A: "up",
+  B: "down",
+  C: "right",
+  D: "left",
+  H: "home",
+  F: "end",
+  "1~": "home",
+  "7~": "home",
+  "4~": "end",
+  "8~": "end",
+  "3~": "delete",
+};
+
+/**
+ * Splits terminal input into keys. An escape sequence cut off at the end of `input` is returned
+ * in `rest` to be prepended to the next chunk. Unknown sequences and control characters are
+ * dropped, so nothing typed can smuggle an escape sequence into a message.
+ */
+export function parseKeys(input: string): { keys: Key[]; rest: string } {
+  const keys: Key[] = [];
+  let text = "";
+  const flush = () => {
+    if (text) keys.push({ kind: "text", text });
+    text = "";
+  };
+  let i = 0;
+  while (i < input.length) {
+    const ch = input[i];
+    if (ch === "\x1b") {
+      flush();
+      if (i + 1 >= input.length) return { keys, rest: input.slice(i) };
+      const kind = input[i + 1];
+      if (kind === "[" || kind === "O") {
+        // CSI: parameters/intermediates, then a final byte 0x40-0x7E; SS3: one final byte.
+        let j = i + 2;
+        while (j < input.length && kind === "[" && /[\x20-\x3f]/.test(input[j])) j++;
+        if (j >= input.length) return { keys, rest: input.slice(i) };
+        const body = input.slice(i + 2, j + 1).replace(/^1;\d+(?=[A-H])/, "");
+        const mapped = kind === "O" ? CSI_KEYS[input[j]] : CSI_KEYS[body];
+        if (mapped) keys.push({ kind: mapped } as Key);
+        i = j + 1;
+      } else {
+        i += 2; // Alt+key and friends: ignored
+      }
+      continue;
+    }
+    const ctrl = CTRL_KEYS[ch];
+    if (ctrl) {
+      flush();
+      // A CR LF pair (pasted text) is one Enter.
+      if (ch === "\r" && input[i + 1] === "\n") i++;
+      keys.push({ kind: ctrl } as Key);
+    } else if (ch === "\t") {
+      text += " ";
+    } else if (!isControl(ch)) {
+      text += ch;
+    }
+    i++;
+  }
+  flush();
+  return { keys, rest: "" };
+}
+
+/** C0 and C1 control characters (the editor handles the ones it knows before this check). */
+function isControl(ch: string): boolean {
+  const c = ch.charCodeAt(0);
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+}
+
+/** Terminal column width of one code point: 0 for combining marks, 2 for wide characters. */
+export function charWidth(ch: string): number {
+  const cp = ch.codePointAt(0)!;
+  if (/\p{M}|\u200b|\u200c|\u200d|\ufe0f/u.test(ch)) return 0;
+  if (
+    (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) ||
+    (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1faff) ||
+    (cp >= 0x20000 && cp <= 0x3fffd)
+  ) return 2;
+  return 1;
+}
+
+/** Display width of a string, ignoring SGR colour sequences. */
+export function textWidth(s: string): number {
+  let w = 0;
+  // deno-lint-ignore no-control-regex -- the prompt's own colour codes take no columns
+  for (const ch of s.replace(/\x1b\[[0-9;]*m/g, "")) w += charWidth(ch);
+  return w;
+}
+
+/** The line being edited: code points, a cursor, history. Pure; the terminal is elsewhere. */
+export class EditBuffer {
+  chars: string[] = [];
+  cursor = 0;
+  /** First visible code point when the line is wider than the screen. */
+  scroll = 0;
+  readonly history: string[] = [];
+  #historyAt = 0;
+  #draft: string[] = [];
+
+  /** The line as a string. */
+  get text(): string {
+    return this.chars.join("");
+  }
+
+  /** Applies an editing key; returns the entered line on Enter, else `null`. */
+  apply(key: Key): string | null {
+    switch (key.kind) {
+      case "text": {
+        const add = [...key.text];
+        this.chars.splice(this.cursor, 0, ...add);
+        this.cursor += add.length;
+        break;
+      }
+      case "backspace":
+        if (this.cursor > 0) this.chars.splice(--this.cursor, 1);
+        break;
+      case "delete":
+        this.chars.splice(this.cursor, 1);
+        break;
+      case "left":
+        this.cursor = Math.max(0, this.cursor - 1);
+        break;
+      case "right":
+        this.cursor = Math.min(this.chars.length, this.cursor + 1);
+        break;
+      case "home":
+        this.cursor = 0;
+        break;
+      case "end":
+        this.cursor = this.chars.length;
+        break;
+      case "kill_line":
+        this.chars.splice(0, this.cursor);
+        this.cursor = 0;
+        break;
+      case "kill_to_end":
+        this.chars.length = this.cursor;
+        break;
+      case "kill_word": {
+        let start = this.cursor;
+        while (start > 0 && this.chars[start - 1] === " ") start--;
+        while (start > 0 && this.chars[start - 1] !== " ") start--;
+        this.chars.splice(start, this.cursor - start);
+        this.cursor = start;
+        break;
+      }
+      case "up":
+      case "down":
+        this.#recall(key.kind === "up" ? -1 : 1);
+        break;
+      case "enter": {
+        const line = this.text;
+        if (line.trim() !== "" && this.history.at(-1) !== line) this.history.push(line);
+        this.#historyAt = this.history.length;
+        this.chars = [];
+        this.cursor = 0;
+        this.scroll = 0;
+        return line;
+      }
+    }
+    return null;
+  }
+
+  #recall(step: number): void {
+    const at = this.#historyAt + step;
+    if (at < 0 || at > this.history.length) return;
+    if (this.#historyAt === this.history.length) this.#draft = this.chars;
+    this.#historyAt = at;
+    this.chars = at === this.history.length ? this.#draft : [...this.history[at]];
+    this.cursor = this.chars.length;
+  }
+
+  /**
+   * The visible part of the line for a screen `cols` wide after a prompt of `promptWidth`
+   * columns, and the cursor's column. The line scrolls sideways instead of wrapping, so it always
+   * stays on one screen row and can be redrawn with a single clear-line.
+   */
+  view(cols: number, promptWidth: number): { visible: string; cursorCol: number } {
+    const room = Math.max(8, cols - promptWidth - 1);
+    if (this.cursor < this.scroll) this.scroll = this.cursor;
+    const widthBetween = (a: number, b: number) => {
+      let w = 0;
+      for (let i = a; i < b; i++) w += charWidth(this.chars[i]);
+      return w;
+    };
+    while (widthBetween(this.scroll, this.cursor) >= room) this.scroll++;
+    let visible = "";
+    let w = 0;
+    for (let i = this.scroll; i < this.chars.length; i++) {
+      const cw = charWidth(this.chars[i]);
+      if (w + cw > room) break;
+      visible += this.chars[i];
+      w += cw;
+    }
+    return { visible, cursorCol: promptWidth + widthBetween(this.scroll, this.cursor) };
+  }
+}
+
+const encoder = new TextEncoder();
+
+function writeAllSync(bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
+}
+
+/** Opens the input line: the raw-mode editor when `editor`, plain stdin/stdout lines otherwise. */
+export function openLineInput(opts: { editor: boolean; showPrompts?: boolean }): LineInput {
+  return opts.editor ? new TtyLineEditor() : new PlainLineInput(opts.showPrompts ?? false);
+}
+
+/** Plain lines: no raw mode, no cursor movement. */
+class PlainLineInput implements LineInput {
+  #lines: AsyncGenerator<string> | null = null;
+  #eof = false;
+  #signals: [Deno.Signal, () => void][] = [];
+  onInterrupt: () => void = () => {};
+
+  constructor(private readonly showPrompts: boolean) {
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+      const handler = () => this.onInterrupt();
+      try {
+        Deno.addSignalListener(sig, handler);
+        this.#signals.push([sig, handler]);
+      } catch { /* signal not supported on this platform */ }
+    }
+  }
+
+  async readLine(prompt: string): Promise<string | null> {
+    if (this.#eof) return null;
+    if (this.showPrompts && prompt) writeAllSync(encoder.encode(prompt));
+    this.#lines ??= readLines(Deno.stdin.readable, MAX_INPUT_LINE_BYTES);
+    try {
+      const next = await this.#lines.next();
+      if (next.done) this.#eof = true;
+      return next.done ? null : next.value;
+    } catch (e) {
+      if (e instanceof LineTooLongError) throw new Error(`stdin: ${e.message}`);
+      throw e;
+    }
+  }
+
+  print(text: string): void {
+    writeAllSync(encoder.encode(text + "\n"));
+  }
+
+  close(): void {
+    for (const [sig, handler] of this.#signals) Deno.removeSignalListener(sig, handler);
+    this.#signals = [];
+  }
+}
+
+/** The raw-mode editor. */
+class TtyLineEditor implements LineInput {
+  readonly #buf = new EditBuffer();
+  #prompt = "";
+  #active = false;
+  #keep = false;
+  #queue: string[] = [];
+  #waiter: ((line: string | null) => void) | null = null;
+  #eof = false;
+  #closed = false;
+  #onResize = () => this.#redraw();
+  onInterrupt: () => void = () => {};
+
+  constructor() {
+    Deno.stdin.setRaw(true);
+    try {
+      Deno.addSignalListener("SIGWINCH", this.#onResize);
+    } catch { /* no SIGWINCH on this platform */ }
+    this.#pump();
+  }
+
+  readLine(prompt: string, opts: { keep?: boolean } = {}): Promise<string | null> {
+    this.#prompt = prompt;
+    this.#keep = opts.keep ?? false;
+    const queued = this.#queue.shift();
+    if (queued !== undefined) {
+      if (this.#keep) this.#write(`${prompt}${queued}\r\n`);
+      return Promise.resolve(queued);
+    }
+    if (this.#eof) return Promise.resolve(null);
+    this.#active = true;
+    this.#redraw();
+    return new Promise((resolve) => this.#waiter = resolve);
+  }
+
+  print(text: string): void {
+    if (this.#closed) return;
+    const body = text.split("\n").join("\r\n");
+    this.#write(`\r\x1b[2K${body}\r\n${this.#active ? this.#line() : ""}`);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#active) this.#write("\r\x1b[2K");
+    this.#active = false;
+    try {
+      Deno.removeSignalListener("SIGWINCH", this.#onResize);
+    } catch { /* not added */ }
+    try {
+      Deno.stdin.setRaw(false);
+    } catch { /* stdin already gone */ }
+  }
+
+  /** The prompt line with the cursor placed, preceded by a clear of the current row. */
+  #line(): string {
+    const cols = consoleColumns();
+    const promptWidth = textWidth(this.#prompt);
+    const { visible, cursorCol } = this.#buf.view(cols, promptWidth);
+    return `\r\x1b[2K${this.#prompt}${visible}\r${cursorCol > 0 ? `\x1b[${cursorCol}C` : ""}`;
+  }
+
+  #redraw(): void {
+    if (this.#active && !this.#closed) this.#write(this.#line());
+  }
+
+  #write(s: string): void {
+    writeAllSync(encoder.encode(s));
+  }
+
+  async #pump(): Promise<void> {
+    const decoder = new TextDecoder();
+    const chunk = new Uint8Array(4096);
+    let rest = "";
+    while (!this.#closed) {
+      let n: number | null;
+      try {
+        n = await Deno.stdin.read(chunk);
+      } catch {
+        n = null;
+      }
+      if (n === null) return this.#endOfInput();
+      const parsed = parseKeys(rest + decoder.decode(chunk.subarray(0, n), { stream: true }));
+      rest = parsed.rest;
+      for (const key of parsed.keys) this.#handle(key);
+      if (rest === "\x1b") {
+        // A lone Escape key: nothing follows within this read, so drop it.
+        rest = "";
+      }
+      this.#redraw();
+    }
+  }
+
+  #handle(key: Key): void {
+    if (key.kind === "interrupt") return this.onInterrupt();
+    if (key.kind === "eof") {
+      if (this.#buf.chars.length === 0) return this.#endOfInput();
+      return void this.#buf.apply({ kind: "delete" });
+    }
+    if (key.kind === "redraw") return this.#write("\x1b[2J\x1b[H");
+    const line = this.#buf.apply(key);
+    if (line === null) return;
+    const waiter = this.#waiter;
+    if (waiter && this.#active) {
+      this.#waiter = null;
+      this.#active = false;
+      this.#write(this.#keep ? `\r\x1b[2K${this.#prompt}${line}\r\n` : "\r\x1b[2K");
+      waiter(line);
+    } else {
+      this.#queue.push(line);
+    }
+  }
+
+  #endOfInput(): void {
+    this.#eof = true;
+    const waiter = this.#waiter;
+    this.#waiter = null;
+    if (waiter) {
+      this.#active = false;
+      this.#write("\r\x1b[2K");
+      waiter(null);
+    }
+  }
+}
+
+function consoleColumns(): number {
+  try {
+    return Deno.consoleSize().columns || 80;
+  } catch {
+    return 80;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The modes for scripts: `--send TEXT [--to NAME]` (one message, exit status says whether the
+ * server accepted it) and line mode (stdin not a terminal: every line is sent, as public text or
+ * as a slash command; after end of input the client waits for every reply, then exits).
+ *
+ * @example
+ * ```ts
+ * const code = await runLines(chat, input); // 0 if every request was accepted
+ * ```
+ * @module
+ */
+
+import type { Chat } from "./chat.ts";
+import { findCommand, parseChatLine, runCommand } from "./commands.ts";
+import type { LineInput } from "./line_editor.ts";
+
+/** Sends one message; returns the exit status (0 accepted, 1 refused or lost). */
+export async function runSend(chat: Chat, text: string, to?: string): Promise<number> {
+  const ok = to === undefined ? await chat.say(text) : await chat.msg(to, text);
+  return ok ? 0 : 1;
+}
+
+/**
+ * Sends each input line without waiting for the previous reply (the server answers in order),
+ * stops at end of input or `/quit`, then waits for all replies. Returns the exit status:
+ * 0 when every request was accepted.
+ */
+export async function runLines(chat: Chat, input: LineInput): Promise<number> {
+  const inFlight: Promise<unknown>[] = [];
+  while (true) {
+    const line = await input.readLine("");
+    if (line === null) break;
+    const parsed = parseChatLine(line);
+    if (parsed.kind === "text") inFlight.push(chat.say(parsed.text));
+    if (parsed.kind !== "command") continue;
+    if (parsed.name === "menu") {
+      chat.error("/menu: there is no menu when stdin is not a terminal (use --menu)");
+      continue;
+    }
+    if (findCommand(parsed.name)?.name === "quit") break;
+    inFlight.push(runCommand(chat, parsed.name, parsed.args));
+  }
+  await Promise.all(inFlight);
+  return chat.failures > 0 ? 1 : 0;
+}
