@@ -181,3 +181,63 @@ export class JsonClient {
     this.lines.close();
   }
 }
+
+/**
+ * The text dialect's presence line for a user: `[ADDR], NAME:EVENT` (NAME defaults to ADDR).
+ *
+ * @example
+ * ```ts
+ * presenceLine("127.0.0.1:5000", "online"); // "[127.0.0.1:5000], 127.0.0.1:5000:online"
+ * ```
+ */
+export function presenceLine(
+  addr: string,
+  event: "online" | "offline",
+  name: string = addr,
+): string {
+  return `[${addr}], ${name}:${event}`;
+}
+
+/**
+ * Connects a text-dialect client and waits for its own `online` announcement, so that the server
+ * has joined it before the test goes on (everything it causes later is ordered after that).
+ */
+export async function connectText(port: number, host = "127.0.0.1"): Promise<LineClient> {
+  const c = await LineClient.connect(port, host);
+  try {
+    await c.readUntil((l) => l === presenceLine(c.addr, "online"));
+  } catch (e) {
+    c.close();
+    throw e;
+  }
+  return c;
+}
+
+/** Reads exactly `n` lines; throws on timeout or if the stream ends first. */
+export async function readLines(c: LineClient, n: number, timeoutMs = 3000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  const lines: string[] = [];
+  while (lines.length < n) {
+    const line = await c.readLine(Math.max(1, deadline - Date.now()));
+    if (line === null) {
+      throw new Error(`connection closed after ${lines.length} of ${n} lines: ${lines}`);
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
+/** Polls `pred` every few milliseconds until it is true; throws after `timeoutMs`. */
+export async function waitUntil(
+  pred: () => boolean,
+  what: string,
+  timeoutMs = 3000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
