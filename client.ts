@@ -116,6 +116,7 @@ async function main(): Promise<number> {
     if (!leaving) {
       leaving = true;
       await conn?.quit();
+      if (config.mode === "menu") out.status(renderInfo("disconnected; bye", view()));
       input?.close();
     }
     Deno.exit(code);

@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import {
+  ConfigError,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  normaliseGoFlags,
+  parseConfig,
+  usage,
+} from "../lib/client/config.ts";
+
+const TTY = { stdin: true, stdout: true };
+const PIPE = { stdin: false, stdout: false };
+
+Deno.test("client config: defaults are the Go original's 127.0.0.1:8888", () => {
+  const c = parseConfig([], {}, TTY);
+  assert.deepEqual([c.host, c.port], [DEFAULT_HOST, DEFAULT_PORT]);
+  assert.deepEqual([DEFAULT_HOST, DEFAULT_PORT], ["127.0.0.1", 8888]);
+  assert.deepEqual(c.mode, "menu");
+  assert.deepEqual(c.reconnect, true);
+});
+
+Deno.test("client config: Go-style single-dash flags are normalised", async (t) => {
+  await t.step("-ip and -port", () => {
+    const c = parseConfig(["-ip", "10.1.2.3", "-port", "9000"], {}, TTY);
+    assert.deepEqual([c.host, c.port], ["10.1.2.3", 9000]);
+  });
+  await t.step("-ip=… and -port=…", () => {
+    const c = parseConfig(["-ip=10.1.2.3", "-port=9000"], {}, TTY);
+    assert.deepEqual([c.host, c.port], ["10.1.2.3", 9000]);
+  });
+  await t.step("--ip is an alias of --host", () => {
+    assert.deepEqual(parseConfig(["--ip", "h"], {}, TTY).host, "h");
+  });
+  await t.step("-name, -send, -to, -no-color", () => {
+    assert.deepEqual(normaliseGoFlags(["-name", "a", "-send", "x", "-to", "b", "-no-color"]), [
+      "--name",
+      "a",
+      "--send",
+      "x",
+      "--to",
+      "b",
+      "--no-color",
+    ]);
+  });
+  await t.step("short flags and values are left alone", () => {
+    assert.deepEqual(normaliseGoFlags(["-h", "--send", "-port"]), ["-h", "--send", "--port"]);
+    assert.deepEqual(normaliseGoFlags(["--", "-ip"]), ["--", "-ip"]);
+  });
+});
+
+Deno.test("client config: mode follows stdin and flags", async (t) => {
+  await t.step(
+    "terminal stdin: menu",
+    () => assert.deepEqual(parseConfig([], {}, TTY).mode, "menu"),
+  );
+  await t.step(
+    "piped stdin: lines",
+    () => assert.deepEqual(parseConfig([], {}, PIPE).mode, "lines"),
+  );
+  await t.step("--menu forces the menu", () => {
+    assert.deepEqual(parseConfig(["--menu"], {}, PIPE).mode, "menu");
+  });
+  await t.step("--json at a terminal: lines", () => {
+    assert.deepEqual(parseConfig(["--json"], {}, TTY).mode, "lines");
+  });
+  await t.step("--send: send, without reconnecting", () => {
+    const c = parseConfig(["--send", "hi", "--to", "bob"], {}, TTY);
+    assert.deepEqual([c.mode, c.send, c.to, c.reconnect], ["send", "hi", "bob", false]);
+  });
+  await t.step("--no-reconnect", () => {
+    assert.deepEqual(parseConfig(["--no-reconnect"], {}, TTY).reconnect, false);
+  });
+});
+
+Deno.test("client config: colour and cursor movement only on a terminal", async (t) => {
+  await t.step("terminal: colour and line editor", () => {
+    const c = parseConfig([], {}, TTY);
+    assert.deepEqual([c.color, c.lineEditor], [true, true]);
+  });
+  await t.step("stdout not a terminal: neither", () => {
+    const c = parseConfig(["--menu"], {}, { stdin: true, stdout: false });
+    assert.deepEqual([c.color, c.lineEditor], [false, false]);
+  });
+  await t.step("NO_COLOR set and non-empty: no colour, editor kept", () => {
+    const c = parseConfig([], { NO_COLOR: "1" }, TTY);
+    assert.deepEqual([c.color, c.lineEditor], [false, true]);
+  });
+  await t.step("NO_COLOR empty is ignored", () => {
+    assert.deepEqual(parseConfig([], { NO_COLOR: "" }, TTY).color, true);
+  });
+  await t.step(
+    "--no-color",
+    () => assert.deepEqual(parseConfig(["--no-color"], {}, TTY).color, false),
+  );
+  await t.step("TERM=dumb: neither", () => {
+    const c = parseConfig([], { TERM: "dumb" }, TTY);
+    assert.deepEqual([c.color, c.lineEditor], [false, false]);
+  });
+  await t.step(
+    "--json: no colour",
+    () => assert.deepEqual(parseConfig(["--json"], {}, TTY).color, false),
+  );
+});
+
+Deno.test("client config: bad flags throw one-line ConfigErrors", async (t) => {
+  const cases: [string[], RegExp][] = [
+    [["--bogus"], /Unknown option '--bogus'.*try --help/],
+    [["--port"], /--port/],
+    [["--port", "abc"], /--port must be a number from 1 to 65535, not "abc"/],
+    [["--port", "0"], /from 1 to 65535/],
+    [["--port", "70000"], /from 1 to 65535/],
+    [["--host", ""], /--host must not be empty/],
+    [["--name", " "], /--name must not be empty/],
+    [["--to", "bob"], /--to needs --send/],
+    [["--send", ""], /--send needs a non-empty TEXT/],
+    [["--menu", "--send", "x"], /--menu cannot be combined with --send/],
+    [["--menu", "--json"], /--menu cannot be combined with --json/],
+    [["stray"], /stray/],
+  ];
+  for (const [args, message] of cases) {
+    await t.step(args.join(" ") || "(none)", () => {
+      assert.throws(() => parseConfig(args, {}, TTY), (e: Error) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(e.message, message);
+        assert.doesNotMatch(e.message, /\n/);
+        return true;
+      });
+    });
+  }
+});
+
+Deno.test("client config: --help lists every flag", () => {
+  const text = usage();
+  for (const flag of ["--host", "--port", "--name", "--send", "--to", "--json", "--no-color"]) {
+    assert.ok(text.includes(flag), flag);
+  }
+  assert.ok(text.includes("-ip"));
+});
