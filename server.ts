@@ -10,6 +10,8 @@ import { UsageError } from "./lib/cli.ts";
 import { formatAddr } from "./lib/connection.ts";
 import { Logger } from "./lib/log.ts";
 import { parseServerArgs } from "./lib/server_config.ts";
+import { type OpenServices, openServices } from "./lib/services.ts";
+import { StoreError } from "./lib/store.ts";
 import { VERSION } from "./lib/version.ts";
 
 /** Runs the server with `args`; resolves to the process exit code. */
@@ -32,10 +34,19 @@ export async function main(args: string[]): Promise<number> {
   }
   const { config } = command;
   const log = new Logger(config.logLevel);
+  let services: OpenServices;
   let server: ChatServer;
   try {
-    server = ChatServer.listen(config, log);
+    services = openServices(config, log);
   } catch (e) {
+    if (!(e instanceof StoreError)) throw e;
+    console.error(`server: ${e.message}`);
+    return 1;
+  }
+  try {
+    server = ChatServer.listen(config, log, services);
+  } catch (e) {
+    services.store.close();
     if (!(e instanceof StartupError)) throw e;
     console.error(`server: ${e.message}`);
     return 1;
@@ -45,6 +56,7 @@ export async function main(args: string[]): Promise<number> {
   // Always printed, whatever the log level: scripts and tests wait for this line.
   console.error(`${new Date().toISOString()} INFO listening on ${formatAddr(server.addr)}`);
   await server.finished;
+  services.store.close();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
   log.info("stopped");
   return 0;

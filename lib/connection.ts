@@ -7,7 +7,7 @@
  */
 
 import type { ChatCore } from "./chat_core.ts";
-import { execute } from "./dispatch.ts";
+import { type Dispatcher, type Session, writesToStore } from "./dispatch.ts";
 import type { ChatEvent, NoticeEvent } from "./events.ts";
 import {
   encodeWelcome,
@@ -19,7 +19,7 @@ import {
 import { LineSplitter, LineTooLongError } from "./line_splitter.ts";
 import type { Logger } from "./log.ts";
 import { Outbox } from "./outbox.ts";
-import type { Codec } from "./requests.ts";
+import type { Codec, Reply, Request } from "./requests.ts";
 import type { ServerConfig } from "./server_config.ts";
 import { textCodec } from "./text_codec.ts";
 import type { Peer, User } from "./user.ts";
@@ -42,11 +42,13 @@ export type CloseReason =
   | "write_error"
   | "read_error"
   | "shutdown"
+  | "replaced"
   | "version_unsupported";
 
 /** What a connection needs from its server. */
 export interface ServerContext {
   core: ChatCore;
+  dispatcher: Dispatcher;
   config: ServerConfig;
   log: Logger;
   /** True once shutdown began: leaving users are not announced. */
@@ -82,8 +84,9 @@ export function formatAddr(addr: Deno.Addr): string {
  * await c.run();
  * ```
  */
-export class Connection implements Peer {
+export class Connection implements Peer, Session {
   readonly addr: string;
+  readonly ip: string;
   readonly user: User;
   /** When the last bytes arrived (ms since epoch); read by the server's idle sweep. */
   lastInputAt = Date.now();
@@ -99,6 +102,7 @@ export class Connection implements Peer {
 
   constructor(readonly conn: Deno.Conn, readonly ctx: ServerContext) {
     this.addr = formatAddr(conn.remoteAddr);
+    this.ip = (conn.remoteAddr as Deno.NetAddr).hostname;
     this.#splitter = new LineSplitter(ctx.config.maxLineBytes);
     this.#outbox = new Outbox(conn, ctx.config.maxQueueBytes, (why, error) => {
       this.#reason = why === "overflow" ? "slow_reader" : "write_error";
@@ -117,6 +121,21 @@ export class Connection implements Peer {
     this.#outbox.push(this.#codec.encodeEvent(event));
   }
 
+  /** Ends the connection with a notice; called by the core. */
+  kick(code: "replaced", text: string): void {
+    void this.close(code, notice(code, text));
+  }
+
+  /** True once the connection is closing. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** JSON clients acknowledge offline messages; text clients cannot. */
+  get acks(): boolean {
+    return this.#codec === jsonCodec;
+  }
+
   /** Reads and handles lines until the client leaves or the connection is closed. */
   async run(): Promise<void> {
     let buffer = new Uint8Array(FIRST_READ_BYTES);
@@ -126,7 +145,9 @@ export class Connection implements Peer {
         if (n === null) break;
         this.lastInputAt = Date.now();
         for (const line of this.#splitter.push(buffer.subarray(0, n))) {
-          this.#handleLine(line);
+          const pending = this.#handleLine(line);
+          // Password hashing is async: stop reading until it is done, so replies keep order.
+          if (pending) await pending;
           if (this.#closing) break;
         }
         if (n === buffer.length && buffer.length < MAX_READ_BYTES) {
@@ -179,23 +200,40 @@ export class Connection implements Peer {
     this.#closeSocket();
   }
 
-  #handleLine(line: string): void {
+  #handleLine(line: string): Promise<void> | undefined {
     if (this.#firstLine) {
       this.#firstLine = false;
       const hello = parseHello(line);
       if (hello) return this.#hello(hello);
     }
     const request = this.#codec.parse(line);
-    const reply = execute(this.ctx.core, this.user, request);
-    const bytes = this.#codec.encodeReply(request, reply);
-    if (bytes) this.#outbox.push(bytes);
-    if (request.type === "rename" && reply.ok) {
-      this.ctx.log.info("rename", { addr: this.addr, name: reply.name });
-    }
+    const reply = this.ctx.dispatcher.execute(this, request);
+    if (reply instanceof Promise) return reply.then((r) => this.#answer(request, r));
+    this.#answer(request, reply);
+  }
+
+  /**
+   * Sends the reply to `request`. While a group commit is open, the reply waits for it: nothing
+   * is acknowledged before what it wrote is durable, and replies keep their order.
+   */
+  #answer(request: Request, reply: Reply): void {
+    const { store, log } = this.ctx.dispatcher;
+    const send = (error?: Error) => {
+      const final: Reply = error && reply.ok && writesToStore(request)
+        ? { ok: false, code: "store_failed", message: "the server could not save this; try again" }
+        : reply;
+      const bytes = this.#codec.encodeReply(request, final);
+      if (bytes) this.#outbox.push(bytes);
+    };
+    if (store.pending) store.afterCommit(send);
+    else send();
+    if (!reply.ok) return;
+    if (request.type === "rename") log.info("rename", { addr: this.addr, name: reply.name });
+    if (request.type === "login") this.ctx.dispatcher.deliverInbox(this);
     if (request.type === "quit") void this.close("quit");
   }
 
-  #hello(hello: Hello): void {
+  async #hello(hello: Hello): Promise<void> {
     const v = hello.version;
     if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
       const message = `this server speaks protocol version ${PROTOCOL_VERSION}; got ${
@@ -211,8 +249,18 @@ export class Connection implements Peer {
       return;
     }
     this.#codec = jsonCodec;
-    const { core, config } = this.ctx;
-    const renamed = hello.name === undefined ? undefined : core.rename(this.user, hello.name);
+    const { core, config, dispatcher } = this.ctx;
+    let named: Reply | undefined;
+    if (hello.name !== undefined && hello.password !== undefined) {
+      named = await dispatcher.execute(this, {
+        type: "login",
+        name: hello.name,
+        password: hello.password,
+      });
+    } else if (hello.name !== undefined) {
+      named = core.rename(this.user, hello.name);
+    }
+    if (this.#closing) return;
     this.#outbox.push(encodeWelcome({
       version: Math.min(v, PROTOCOL_VERSION),
       server: `fastim ${VERSION}`,
@@ -220,10 +268,11 @@ export class Connection implements Peer {
       addr: this.addr,
       limits: { maxLine: config.maxLineBytes, idleTimeoutMs: config.idleTimeoutMs },
       online: core.who().map((u) => ({ name: u.name, addr: u.addr })),
-      ...(renamed && !renamed.ok
-        ? { nameError: { code: renamed.code, message: renamed.message } }
-        : {}),
+      ...(this.user.account ? { account: this.user.name } : {}),
+      ...(named && !named.ok ? { nameError: { code: named.code, message: named.message } } : {}),
     }));
+    for (const event of dispatcher.joinHistory()) this.deliver(event);
+    if (this.user.account) dispatcher.deliverInbox(this);
     this.ctx.log.info("hello", {
       addr: this.addr,
       name: this.user.name,

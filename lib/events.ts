@@ -19,7 +19,15 @@ export type ErrorCode =
   | "name_taken"
   | "receiver_empty"
   | "not_online"
-  | "empty_text";
+  | "empty_text"
+  | "name_registered"
+  | "name_required"
+  | "already_registered"
+  | "login_failed"
+  | "not_logged_in"
+  | "password_weak"
+  | "rate_limited"
+  | "store_failed";
 
 /**
  * Encoded bytes of an event, one slot per dialect, filled on first use so that a message for many
@@ -35,6 +43,8 @@ export interface PublicEvent {
   from: string;
   fromAddr: string;
   text: string;
+  /** Set when sent from history rather than live. */
+  history?: true;
   wire: WireCache;
 }
 
@@ -47,6 +57,8 @@ export interface PrivateEvent {
   fromAddr: string;
   to: string;
   text: string;
+  /** Set when it was stored while the receiver was offline. */
+  offline?: true;
   wire: WireCache;
 }
 
@@ -66,7 +78,7 @@ export interface PresenceEvent {
 /** A system notice from the transport to one connection, after which it closes. */
 export interface NoticeEvent {
   kind: "notice";
-  code: "idle_timeout" | "shutdown" | "line_too_long";
+  code: "idle_timeout" | "shutdown" | "line_too_long" | "replaced";
   text: string;
   wire: WireCache;
 }

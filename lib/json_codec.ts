@@ -6,12 +6,22 @@
  */
 
 import type { ChatEvent, ErrorCode } from "./events.ts";
-import type { Codec, Reply, ReplyData, Request, RequestId, UserInfo } from "./requests.ts";
+import {
+  type Codec,
+  MAX_HISTORY_PAGE,
+  type Reply,
+  type ReplyData,
+  type Request,
+  type RequestId,
+  type UserInfo,
+} from "./requests.ts";
 
 const encoder = new TextEncoder();
 
 /** The newest protocol version this server speaks. */
 export const PROTOCOL_VERSION = 1;
+/** The most message ids one `ack` may carry. */
+const MAX_ACK_IDS = 1000;
 /** The longest string `id` echoed back; longer ones are refused. */
 const MAX_ID_LENGTH = 128;
 
@@ -20,6 +30,8 @@ export interface Hello {
   id?: RequestId;
   version: unknown;
   name?: string;
+  /** With `name`: log in as that registered name instead of renaming. */
+  password?: string;
   client?: string;
 }
 
@@ -61,6 +73,7 @@ export function parseHello(line: string): Hello | null {
   const hello: Hello = { version: frame.version };
   if (isId(frame.id)) hello.id = frame.id;
   if (typeof frame.name === "string") hello.name = frame.name;
+  if (typeof frame.password === "string") hello.password = frame.password;
   if (typeof frame.client === "string") hello.client = frame.client.slice(0, 100);
   return hello;
 }
@@ -108,6 +121,48 @@ export function parseJsonLine(line: string): Request {
     case "ping":
     case "quit":
       return withId({ type: frame.type });
+    case "history": {
+      const r: Request = { type: "history" };
+      for (const field of ["limit", "before"] as const) {
+        const v = frame[field];
+        if (v === undefined) continue;
+        if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 1) {
+          return invalid("bad_request", `${field} must be a positive whole number`, id);
+        }
+        r[field] = field === "limit" ? Math.min(v, MAX_HISTORY_PAGE) : v;
+      }
+      return withId(r);
+    }
+    case "register": {
+      const password = str("password");
+      return typeof password === "string" ? withId({ type: "register", password }) : password;
+    }
+    case "login": {
+      const name = str("name");
+      if (typeof name !== "string") return name;
+      const password = str("password");
+      return typeof password === "string" ? withId({ type: "login", name, password }) : password;
+    }
+    case "passwd": {
+      const old = str("old");
+      if (typeof old !== "string") return old;
+      const next = str("new");
+      return typeof next === "string" ? withId({ type: "passwd", old, new: next }) : next;
+    }
+    case "ack": {
+      const ids = frame.msgIds;
+      if (
+        !Array.isArray(ids) || ids.length > MAX_ACK_IDS ||
+        !ids.every((v) => typeof v === "number" && Number.isSafeInteger(v))
+      ) {
+        return invalid(
+          "bad_request",
+          `msgIds must be an array of at most ${MAX_ACK_IDS} message ids`,
+          id,
+        );
+      }
+      return withId({ type: "ack", msgIds: ids as number[] });
+    }
     case "hello":
       return invalid("bad_request", "hello is only allowed as the first line", id);
     default:
@@ -171,6 +226,8 @@ export interface WelcomeInfo {
   addr: string;
   limits: { maxLine: number; idleTimeoutMs: number };
   online: UserInfo[];
+  /** The registered name this connection is logged in as, when the hello logged in. */
+  account?: string;
   nameError?: { code: ErrorCode; message: string };
 }
 

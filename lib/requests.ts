@@ -6,6 +6,7 @@
  */
 
 import type { ChatEvent, ErrorCode, Result } from "./events.ts";
+import type { StoredMessage } from "./store.ts";
 
 /** A client's correlation id, echoed in the reply (JSON dialect only). */
 export type RequestId = string | number;
@@ -18,7 +19,15 @@ export type Request =
   | { type: "rename"; id?: RequestId; name: string }
   | { type: "ping"; id?: RequestId }
   | { type: "quit"; id?: RequestId }
+  | { type: "history"; id?: RequestId; limit?: number; before?: number }
+  | { type: "register"; id?: RequestId; password: string }
+  | { type: "login"; id?: RequestId; name: string; password: string }
+  | { type: "passwd"; id?: RequestId; old: string; new: string }
+  | { type: "ack"; id?: RequestId; msgIds: number[] }
   | { type: "invalid"; id?: RequestId; code: ErrorCode; message: string };
+
+/** The most history messages one request returns. */
+export const MAX_HISTORY_PAGE = 500;
 
 /** One online user as listed by `who`. */
 export interface UserInfo {
@@ -32,6 +41,11 @@ export interface ReplyData {
   ts?: number;
   users?: UserInfo[];
   name?: string;
+  /** For `msg`: the receiver, and whether the message was stored because they are offline. */
+  to?: string;
+  stored?: boolean;
+  /** For `history`: public messages, oldest first. */
+  messages?: StoredMessage[];
 }
 
 /** The outcome of a request. */

@@ -13,6 +13,8 @@ import type { ChatEvent } from "./events.ts";
  */
 export interface Peer {
   deliver(event: ChatEvent): void;
+  /** Ends the connection with a notice (for example, its name was taken over by its owner). */
+  kick(code: "replaced", text: string): void;
 }
 
 /**
@@ -20,13 +22,15 @@ export interface Peer {
  *
  * @example
  * ```ts
- * const u = new User(1, "127.0.0.1:5000", { deliver() {} });
+ * const u = new User(1, "127.0.0.1:5000", { deliver() {}, kick() {} });
  * u.name; // "127.0.0.1:5000"
  * ```
  */
 export class User {
   /** The current display name; a new user is named after its address. */
   name: string;
+  /** The name key of the account this user is logged in as, if any. */
+  account?: string;
 
   constructor(
     /** Unique for the life of the process. */

@@ -26,7 +26,10 @@ export interface TestServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Runs `deno run <server flags> server.ts ...args` and returns once it is accepting. */
+/**
+ * Runs `deno run <server flags> server.ts ...args` and returns once it is accepting. Unless
+ * `args` has `--db`, the server keeps its store in memory.
+ */
 export async function startServer(
   args: string[] = [],
   opts: { port?: number; cwd?: string; timeoutMs?: number } = {},
@@ -39,6 +42,8 @@ export async function startServer(
     "127.0.0.1",
     "--port",
     String(opts.port ?? 0),
+    // Tests keep nothing on disk unless they choose a database file.
+    ...(args.includes("--db") ? [] : ["--db", ":memory:"]),
     ...args,
   ];
   const proc = new Deno.Command(Deno.execPath(), {

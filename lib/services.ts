@@ -1,0 +1,47 @@
+/**
+ * Builds the chat from the configuration: opens the store, and wires the core's persistence hooks
+ * and the dispatcher to it. The one place where core and store meet.
+ *
+ * @module
+ */
+
+import { ChatCore } from "./chat_core.ts";
+import { Dispatcher } from "./dispatch.ts";
+import type { Logger } from "./log.ts";
+import { Store } from "./store.ts";
+
+/** What the services need from the configuration. */
+export interface ServicesConfig {
+  /** SQLite file, or `:memory:` to keep nothing. */
+  dbPath: string;
+  /** Public messages sent to a joining JSON client. */
+  historyOnJoin: number;
+}
+
+/** The chat core, the dispatcher and the store behind them. */
+export interface OpenServices {
+  core: ChatCore;
+  dispatcher: Dispatcher;
+  store: Store;
+}
+
+/**
+ * Opens the store (throwing `StoreError` with one line when it cannot) and builds the chat on it.
+ *
+ * @example
+ * ```ts
+ * const { core, dispatcher, store } = openServices({ dbPath: ":memory:", historyOnJoin: 50 }, log);
+ * ```
+ */
+export function openServices(config: ServicesConfig, log: Logger): OpenServices {
+  const store = Store.open(config.dbPath);
+  store.onCommitError = (error) => log.error("store commit failed", { error });
+  const core = new ChatCore({
+    reserveIds: (n) => store.reserveIds(n),
+    registeredName: (key) => store.account(key)?.name,
+    onPublic: (e) => store.appendPublic(e),
+    onOffline: (e, key) => store.appendInbox(e, key),
+  });
+  const dispatcher = new Dispatcher(core, store, log, config.historyOnJoin);
+  return { core, dispatcher, store };
+}
