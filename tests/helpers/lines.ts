@@ -124,6 +124,11 @@ export class LineClient {
       this.#conn.close();
     } catch { /* already closed */ }
   }
+
+  /** Closes the connection, so `using c = await LineClient.connect(port)` always cleans up. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }
 
 /** Sends a JSON frame and reads JSON frames; skips non-JSON lines before the welcome. */
@@ -179,6 +184,11 @@ export class JsonClient {
   /** Closes the connection. */
   close(): void {
     this.lines.close();
+  }
+
+  /** Closes the connection, so `using c = await JsonClient.connect(port)` always cleans up. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 }
 
@@ -240,4 +250,31 @@ export async function waitUntil(
     }
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+let coreArgs: Promise<string[]> | undefined;
+
+/**
+ * Server flags that switch off features layered on the core protocol — flood control and
+ * persistence — when this build of the server has them (found in its `--help`), so protocol tests
+ * that send many lines or renames quickly see the core behaviour alone. Computed once.
+ *
+ * @example
+ * ```ts
+ * await using server = await startServer([...await coreServerArgs(), "--max-line", "1KiB"]);
+ * ```
+ */
+export function coreServerArgs(): Promise<string[]> {
+  return coreArgs ??= (async () => {
+    const { runServerToExit } = await import("./server.ts");
+    const { stdout } = await runServerToExit(["--help"]);
+    const off: [string, string][] = [
+      ["--msg-rate", "0"],
+      ["--byte-rate", "0"],
+      ["--rename-rate", "0"],
+      ["--who-rate", "0"],
+      ["--db", ":memory:"],
+    ];
+    return off.filter(([flag]) => new RegExp(`${flag}\\b`).test(stdout)).flat();
+  })();
 }
