@@ -88,7 +88,7 @@ export async function startServer(spec: ServerSpec, timeoutMs = 20_000): Promise
     stderr: "piped",
   }).spawn();
   let tail = "";
-  let resolvePort: (v: [number, number]) => void;
+  let resolvePort: (v: [number, number]) => void = () => {};
   const ready = new Promise<[number, number]>((r) => resolvePort = r);
   (async () => {
     const decoder = new TextDecoder();
@@ -125,9 +125,12 @@ export async function startServer(spec: ServerSpec, timeoutMs = 20_000): Promise
       await status;
     }
   };
-  let timer = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const failed = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no "listening on" within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new Error(`no "listening on" within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     status.then((s) => reject(new Error(`server exited with code ${s.code}`)));
   });
   try {
@@ -141,29 +144,46 @@ export async function startServer(spec: ServerSpec, timeoutMs = 20_000): Promise
   }
 }
 
-/** Resident memory of a process in bytes, from /proc/PID/status (0 when unreadable). */
-export function rssBytes(pid: number): number {
+/**
+ * Reads a /proc file. Deno grants /proc only with --allow-all, so this asks `cat` (needs
+ * only --allow-run) instead; "" when unreadable.
+ */
+export async function readProc(path: string): Promise<string> {
   try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
-    return m ? Number(m[1]) * 1024 : 0;
+    const out = await new Deno.Command("cat", { args: [path], stdout: "piped", stderr: "null" })
+      .output();
+    return out.success ? new TextDecoder().decode(out.stdout) : "";
   } catch {
-    return 0;
+    return "";
   }
 }
 
-/** Whether FastIM's `server.ts --help` mentions `flag` (e.g. `--db`). */
+/** Resident memory of a process in bytes, from /proc/PID/status (0 when unreadable). */
+export async function rssBytes(pid: number): Promise<number> {
+  const m = /VmRSS:\s+(\d+)\s+kB/.exec(await readProc(`/proc/${pid}/status`));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** Whether FastIM's `server.ts --help` mentions `flag` (e.g. `--db`); gives up after 10 s. */
 export async function fastimHasFlag(flag: string): Promise<boolean> {
+  let child: Deno.ChildProcess;
   try {
-    const out = await new Deno.Command(Deno.execPath(), {
+    child = new Deno.Command(Deno.execPath(), {
       args: ["run", "--allow-net", new URL("server.ts", ROOT).pathname, "--help"],
       stdout: "piped",
       stderr: "piped",
       stdin: "null",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-    return text.includes(flag);
+    }).spawn();
   } catch {
     return false;
   }
+  const timer = setTimeout(() => {
+    try {
+      Deno.kill(child.pid, "SIGKILL"); // a server that ignores --help would listen forever
+    } catch { /* gone */ }
+  }, 10_000);
+  const out = await child.output();
+  clearTimeout(timer);
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  return text.includes(flag);
 }

@@ -44,7 +44,7 @@ export interface WorkerPlan {
 export type WorkerCommand =
   | { cmd: "setup"; plan: WorkerPlan }
   | { cmd: "settle"; quietMs: number; maxMs: number }
-  | { cmd: "run"; startUs: number; durationMs: number; drainMs: number }
+  | { cmd: "run"; startUs: number; durationMs: number; drainMs: number; quietMs: number }
   | { cmd: "hold"; ms: number }
   | { cmd: "exit" };
 

@@ -53,7 +53,7 @@ class WorkerProc {
     kind: K,
     timeoutMs: number,
   ): Promise<Extract<WorkerEvent, { event: K }>> {
-    let timer = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new Error(`worker ${this.child.pid}: no "${kind}" within ${timeoutMs} ms`)),

@@ -85,7 +85,11 @@ export class Traffic {
     for (const s of p.senders) names.push({ sender: s });
     for (const pair of p.pairs) {
       const a = 2 * pair, b = 2 * pair + 1;
-      names.push({ sender: a, name: `q${a}`, to: `q${b}` }, { sender: b, name: `q${b}`, to: `q${a}` });
+      names.push({ sender: a, name: `q${a}`, to: `q${b}` }, {
+        sender: b,
+        name: `q${b}`,
+        to: `q${a}`,
+      });
     }
     const results = await openMany(
       names.length + p.slow,
@@ -139,8 +143,16 @@ export class Traffic {
     return false;
   }
 
-  /** Runs the senders from `startUs` for `durationMs`, drains up to `drainMs`, and reports. */
-  async run(startUs: number, durationMs: number, drainMs: number): Promise<WorkerReport> {
+  /**
+   * Runs the senders from `startUs` for `durationMs`, then drains until `quietMs` pass
+   * without bytes (at most `drainMs`), and reports.
+   */
+  async run(
+    startUs: number,
+    durationMs: number,
+    drainMs: number,
+    quietMs: number,
+  ): Promise<WorkerReport> {
     const waitMs = (startUs - nowUs()) / 1000;
     if (waitMs > 0) await sleep(waitMs);
     this.c = freshCounters();
@@ -152,7 +164,7 @@ export class Traffic {
     await Promise.all(this.senders.map((s, k) => this.sendLoop(s, deadline, k)));
     const elapsedMs = performance.now() - t0;
     // Drain: wait for in-flight deliveries until quiet, bounded by drainMs.
-    await this.settle(Math.min(300, drainMs), drainMs);
+    await this.settle(Math.min(quietMs, drainMs), drainMs);
     const c = this.c;
     return {
       sent: c.sent,
@@ -170,10 +182,9 @@ export class Traffic {
 
   /** Holds the connections for `ms` and counts how many are still open. */
   async hold(ms: number): Promise<{ open: number; closed: number }> {
-    const before = this.c.closed;
+    const before = this.openReaders;
     await sleep(ms);
-    const closed = this.c.closed - before;
-    return { open: this.openReaders + this.slowConns.length, closed };
+    return { open: this.openReaders + this.slowConns.length, closed: before - this.openReaders };
   }
 
   /** Closes every connection. */
@@ -252,7 +263,8 @@ export class Traffic {
     const w = p.window;
     const interval = p.ratePerSender > 0 ? 1000 / p.ratePerSender : 0;
     // Stagger rate-limited senders across one interval so they do not fire together.
-    let next = performance.now() + (interval ? (interval * k) / Math.max(1, this.senders.length) : 0);
+    let next = performance.now() +
+      (interval ? (interval * k) / Math.max(1, this.senders.length) : 0);
     s.lastProgressMs = performance.now();
     while (performance.now() < deadline) {
       if (interval) {
@@ -293,7 +305,7 @@ export class Traffic {
     const stallAt = s.lastProgressMs + this.plan.stallMs;
     const until = Math.min(deadline, stallAt) - performance.now();
     if (until > 0) {
-      let timer = 0;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {
         s.wake = resolve;
         timer = setTimeout(resolve, until);

@@ -33,7 +33,12 @@ async function handle(cmd: WorkerCommand, state: { traffic?: Traffic }): Promise
       return true;
     }
     case "run": {
-      const report = await state.traffic!.run(cmd.startUs, cmd.durationMs, cmd.drainMs);
+      const report = await state.traffic!.run(
+        cmd.startUs,
+        cmd.durationMs,
+        cmd.drainMs,
+        cmd.quietMs,
+      );
       emit({ event: "report", report });
       return true;
     }

@@ -1,0 +1,223 @@
+/**
+ * Drives one traffic pattern against one server: splits the connections over worker
+ * processes, opens them, lets the connect announcements settle, runs the senders in lock
+ * step, and merges the workers' counts and latency histograms into one result.
+ *
+ * @module
+ */
+
+import { Histogram } from "./histogram.ts";
+import { nowUs } from "./marker.ts";
+import type { Dialect, WorkerPlan, WorkerReport } from "./plan.ts";
+import { WorkerPool } from "./pool.ts";
+
+/** A traffic pattern over the whole generator. */
+export interface TrafficSpec {
+  host: string;
+  port: number;
+  dialect: Dialect;
+  listeners: number;
+  senders: number;
+  pairs: number;
+  slow: number;
+  window: number;
+  /** Messages per second summed over all senders; 0 = as fast as the windows allow. */
+  rate: number;
+  payload: number;
+  durationMs: number;
+  /** Generator worker processes. */
+  procs: number;
+  /** Longest wait for connect announcements to drain before starting (ms). */
+  settleMaxMs?: number;
+  /** Silence that counts as settled, before the run and after it (ms); default 300. */
+  quietMs?: number;
+}
+
+/** Merged outcome of one traffic run. */
+export interface TrafficResult {
+  connected: number;
+  failed: number;
+  setupMs: number;
+  settled: boolean;
+  sent: number;
+  deliveries: number;
+  deliveriesTotal: number;
+  /** Deliveries expected after the drain when nothing is lost (readers × their messages). */
+  expected: number;
+  deliveriesPerSec: number;
+  sentPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  closed: number;
+  stalls: number;
+  slowClosed: number;
+}
+
+/** Splits `n` items into `k` near-equal counts. */
+function split(n: number, k: number): number[] {
+  return Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0));
+}
+
+/** Spreads the spec over `procs` worker plans. */
+export function planWorkers(spec: TrafficSpec): WorkerPlan[] {
+  const k = Math.max(1, spec.procs);
+  const listeners = split(spec.listeners, k);
+  const perSender = spec.senders > 0 ? spec.rate / spec.senders : 0;
+  const perPairSide = spec.pairs > 0 ? spec.rate / (2 * spec.pairs) : 0;
+  return listeners.map((l, i) => ({
+    host: spec.host,
+    port: spec.port,
+    dialect: spec.dialect,
+    listeners: l,
+    senders: Array.from({ length: spec.senders }, (_, s) => s).filter((s) => s % k === i),
+    pairs: Array.from({ length: spec.pairs }, (_, p) => p).filter((p) => p % k === i),
+    slow: i === 0 ? spec.slow : 0,
+    window: spec.window,
+    ratePerSender: spec.senders > 0 ? perSender : perPairSide,
+    payload: spec.payload,
+    scan: true,
+    readBuf: 64 * 1024,
+    connectConcurrency: 64,
+    stallMs: 1000,
+  }));
+}
+
+/** Expected deliveries: each public message reaches every reader, each private one its peer. */
+function expectedDeliveries(spec: TrafficSpec, reports: WorkerReport[]): number {
+  const sent = reports.reduce((a, r) => a + r.sent, 0);
+  if (spec.pairs > 0) return sent;
+  return sent * reports.reduce((a, r) => a + r.readers, 0);
+}
+
+/** Runs `spec` end to end and merges the workers' reports. */
+export async function driveTraffic(spec: TrafficSpec): Promise<TrafficResult> {
+  const plans = planWorkers(spec);
+  const pool = WorkerPool.spawn(plans.length);
+  try {
+    const t0 = performance.now();
+    const setups = await pool.all((i) => ({ cmd: "setup", plan: plans[i] }), "setup", 120_000);
+    const setupMs = performance.now() - t0;
+    const settleMaxMs = spec.settleMaxMs ?? 30_000;
+    const settles = await pool.all(
+      () => ({ cmd: "settle", quietMs: spec.quietMs ?? 300, maxMs: settleMaxMs }),
+      "settled",
+      settleMaxMs + 10_000,
+    );
+    const drainMs = 3000;
+    const startUs = nowUs() + 200_000;
+    const reports = (await pool.all(
+      () => ({
+        cmd: "run",
+        startUs,
+        durationMs: spec.durationMs,
+        drainMs,
+        quietMs: spec.quietMs ?? 300,
+      }),
+      "report",
+      spec.durationMs + drainMs + 30_000,
+    )).map((e) => e.report);
+    return merge(spec, reports, {
+      connected: setups.reduce((a, s) => a + s.connected, 0),
+      failed: setups.reduce((a, s) => a + s.failed, 0),
+      setupMs,
+      settled: settles.every((s) => s.quiet),
+    });
+  } finally {
+    await pool.close();
+  }
+}
+
+function merge(
+  spec: TrafficSpec,
+  reports: WorkerReport[],
+  setup: Pick<TrafficResult, "connected" | "failed" | "setupMs" | "settled">,
+): TrafficResult {
+  const h = new Histogram();
+  for (const r of reports) h.merge(r.latency);
+  const sum = (f: (r: WorkerReport) => number) => reports.reduce((a, r) => a + f(r), 0);
+  const seconds = Math.max(...reports.map((r) => r.elapsedMs)) / 1000;
+  return {
+    ...setup,
+    sent: sum((r) => r.sent),
+    deliveries: sum((r) => r.deliveries),
+    deliveriesTotal: sum((r) => r.deliveriesTotal),
+    expected: expectedDeliveries(spec, reports),
+    deliveriesPerSec: sum((r) => r.deliveries) / seconds,
+    sentPerSec: sum((r) => r.sent) / seconds,
+    p50Ms: h.percentile(50) / 1000,
+    p99Ms: h.percentile(99) / 1000,
+    maxMs: h.max / 1000,
+    closed: sum((r) => r.closed),
+    stalls: sum((r) => r.stalls),
+    slowClosed: sum((r) => r.slowClosed),
+  };
+}
+
+/** Outcome of holding idle connections. */
+export interface IdleResult {
+  connected: number;
+  failed: number;
+  setupMs: number;
+  settleMs: number;
+  settled: boolean;
+  /** Connections still open at the end of the hold. */
+  held: number;
+  closed: number;
+}
+
+/**
+ * Opens `count` idle connections over `procs` workers (they read and discard the connect
+ * announcements), waits for the announcements to settle, calls `onSettled`, holds them for `holdMs`, and counts how many are still open.
+ */
+export async function holdIdle(
+  host: string,
+  port: number,
+  count: number,
+  procs: number,
+  holdMs: number,
+  settleMaxMs: number,
+  onSettled: () => void,
+): Promise<IdleResult> {
+  const plans = planWorkers({
+    host,
+    port,
+    dialect: "text",
+    listeners: count,
+    senders: 0,
+    pairs: 0,
+    slow: 0,
+    window: 1,
+    rate: 0,
+    payload: 0,
+    durationMs: 0,
+    procs,
+  }).map((p) => ({ ...p, scan: false, readBuf: 4096, connectConcurrency: 128 }));
+  const pool = WorkerPool.spawn(plans.length);
+  try {
+    const t0 = performance.now();
+    // One worker after the other: each worker's file limit is its own, the port range shared.
+    const setups = await pool.each((i) => ({ cmd: "setup", plan: plans[i] }), "setup", 300_000);
+    const setupMs = performance.now() - t0;
+    const t1 = performance.now();
+    const settles = await pool.all(
+      () => ({ cmd: "settle", quietMs: 500, maxMs: settleMaxMs }),
+      "settled",
+      settleMaxMs + 10_000,
+    );
+    const settleMs = performance.now() - t1;
+    onSettled();
+    const held = await pool.all(() => ({ cmd: "hold", ms: holdMs }), "held", holdMs + 30_000);
+    return {
+      connected: setups.reduce((a, s) => a + s.connected, 0),
+      failed: setups.reduce((a, s) => a + s.failed, 0),
+      setupMs,
+      settleMs,
+      settled: settles.every((s) => s.quiet),
+      held: held.reduce((a, h) => a + h.open, 0),
+      closed: held.reduce((a, h) => a + h.closed, 0),
+    };
+  } finally {
+    await pool.close();
+  }
+}

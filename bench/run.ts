@@ -1,0 +1,126 @@
+/**
+ * The benchmark runner (`deno task bench`): starts FastIM's server (and the Go original, when
+ * `go` is installed) on ephemeral ports of 127.0.0.1, runs the chosen scenarios with the
+ * load generator in `load/`, and prints Markdown tables of the figures (medians over
+ * `--runs`). `--quick` is a smoke run of a few seconds; `--help` lists the flags.
+ *
+ * @module
+ */
+
+import { type BenchOptions, parseOptions } from "./options.ts";
+import {
+  fanoutScenario,
+  idleScenario,
+  persistScenario,
+  privateScenario,
+  rateScenario,
+  type Row,
+  slowScenario,
+  startupScenario,
+  type Target,
+} from "./scenarios.ts";
+import { buildGoOriginal, fastimHasFlag, fastimSpec, goSpec, readProc } from "./servers.ts";
+import { foldRuns, renderTables } from "./table.ts";
+
+/** The machine and tool versions, for the report header. */
+async function machine(): Promise<string> {
+  const cpu = /model name\s*:\s*(.+)/.exec(await readProc("/proc/cpuinfo"));
+  const mem = Deno.systemMemoryInfo();
+  let go = "not installed";
+  try {
+    const out = await new Deno.Command("go", { args: ["version"], stdout: "piped" }).output();
+    go = new TextDecoder().decode(out.stdout).trim();
+  } catch { /* no go */ }
+  return [
+    `cpus: ${navigator.hardwareConcurrency} (${cpu?.[1] ?? "unknown model"})`,
+    `memory: ${(mem.total / 2 ** 30).toFixed(1)} GiB`,
+    `deno: ${Deno.version.deno} (v8 ${Deno.version.v8})`,
+    `go: ${go}`,
+  ].join("\n");
+}
+
+/** The servers and dialects to run each scenario against. */
+async function targets(opts: BenchOptions): Promise<Target[]> {
+  const out: Target[] = [];
+  if (opts.servers.includes("fastim")) {
+    const prof = opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`] : [];
+    const spec = fastimSpec(opts.fastimArgs, prof);
+    for (const dialect of opts.dialects) out.push({ spec, dialect });
+  }
+  if (opts.servers.includes("go")) {
+    const { binary, reason } = await buildGoOriginal();
+    if (binary) out.push({ spec: goSpec(binary), dialect: "text" });
+    else console.log(`Go original skipped: ${reason} (install golang-go to compare)`);
+  }
+  return out;
+}
+
+async function runScenarios(opts: BenchOptions, all: Target[]): Promise<Row[]> {
+  const rows: Row[] = [];
+  // Scenarios independent of the dialect run once per server.
+  const perServer = all.filter((t, i) => all.findIndex((u) => u.spec === t.spec) === i);
+  const record = (row: Row) => {
+    rows.push(row);
+    const figs = Object.entries(row.figures).map(([k, v]) => `${k} ${v}`).join(", ");
+    console.error(
+      `  ${row.scenario} ${row.server}/${row.dialect}: ${figs} ${row.notes.join("; ")}`,
+    );
+  };
+  for (const scenario of opts.scenarios) {
+    for (let run = 0; run < opts.runs; run++) {
+      switch (scenario) {
+        case "startup":
+          for (const t of perServer) record(await startupScenario(opts, t));
+          break;
+        case "fanout":
+          for (const n of opts.listeners) {
+            for (const t of all) record(await fanoutScenario(opts, t, n));
+          }
+          break;
+        case "rate":
+          for (const t of all) record(await rateScenario(opts, t));
+          break;
+        case "private":
+          for (const t of all) record(await privateScenario(opts, t));
+          break;
+        case "idle":
+          for (const t of perServer) record(await idleScenario(opts, t));
+          break;
+        case "slow":
+          for (const t of all) record(await slowScenario(opts, t));
+          break;
+        case "persist": {
+          if (run > 0) break;
+          const hasDb = await fastimHasFlag("--db");
+          for (const t of all.filter((t) => t.spec.label === "fastim")) {
+            record(await persistScenario(opts, t, hasDb));
+          }
+          break;
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(Deno.args);
+  const started = performance.now();
+  console.log(await machine());
+  console.log(`command: deno task bench ${Deno.args.join(" ")}`.trim());
+  const all = await targets(opts);
+  const rows = foldRuns(await runScenarios(opts, all));
+  console.log("");
+  console.log(renderTables(rows));
+  console.log(`finished in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  if (opts.out) await Deno.writeTextFile(opts.out, JSON.stringify({ opts, rows }, null, 2) + "\n");
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (err) {
+    console.error(`bench: ${err instanceof Error ? err.message : err}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * The benchmark scenarios. Each starts a fresh server under test (so its memory and state
+ * belong to this run alone), drives one traffic pattern, stops the server, and returns one
+ * row of figures.
+ *
+ * @module
+ */
+
+import { driveTraffic, holdIdle, type TrafficResult } from "./load/drive.ts";
+import type { Dialect } from "./load/plan.ts";
+import type { BenchOptions } from "./options.ts";
+import { rssBytes, type RunningServer, type ServerSpec, startServer } from "./servers.ts";
+
+/** One result line: named figures plus free-form notes. */
+export interface Row {
+  scenario: string;
+  server: string;
+  dialect: string;
+  figures: Record<string, number>;
+  notes: string[];
+}
+
+/** A server under test and the dialect to drive it with. */
+export interface Target {
+  spec: ServerSpec;
+  dialect: Dialect;
+}
+
+const round = (v: number, digits = 2) => Number(v.toFixed(digits));
+
+async function withServer<T>(spec: ServerSpec, f: (s: RunningServer) => Promise<T>): Promise<T> {
+  const server = await startServer(spec);
+  try {
+    return await f(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+function trafficFigures(r: TrafficResult): Record<string, number> {
+  return {
+    "deliveries/s": Math.round(r.deliveriesPerSec),
+    "msgs/s": Math.round(r.sentPerSec),
+    "p50 ms": round(r.p50Ms),
+    "p99 ms": round(r.p99Ms),
+    "max ms": round(r.maxMs),
+    "lost": r.expected - r.deliveriesTotal,
+  };
+}
+
+function trafficNotes(r: TrafficResult): string[] {
+  const notes: string[] = [];
+  if (r.failed) notes.push(`${r.failed} connects failed`);
+  if (!r.settled) notes.push("connect announcements still flowing at start");
+  if (r.closed) notes.push(`${r.closed} readers closed by the server`);
+  if (r.stalls) notes.push(`${r.stalls} window stalls`);
+  return notes;
+}
+
+/** Time from spawn to `listening on`, over `opts.startups` starts. */
+export async function startupScenario(opts: BenchOptions, t: Target): Promise<Row> {
+  const times: number[] = [];
+  for (let i = 0; i < opts.startups; i++) {
+    times.push(await withServer(t.spec, (s) => Promise.resolve(s.readyMs)));
+  }
+  times.sort((a, b) => a - b);
+  return {
+    scenario: "startup",
+    server: t.spec.label,
+    dialect: "-",
+    figures: {
+      "ready ms (median)": round(times[Math.floor(times.length / 2)], 1),
+      "min ms": round(times[0], 1),
+      "max ms": round(times[times.length - 1], 1),
+    },
+    notes: [`${times.length} starts`],
+  };
+}
+
+/** `listeners` readers, `opts.senders` senders as fast as their windows allow. */
+export function fanoutScenario(opts: BenchOptions, t: Target, listeners: number): Promise<Row> {
+  return withServer(t.spec, async (s) => {
+    const r = await driveTraffic({
+      host: "127.0.0.1",
+      port: s.port,
+      dialect: t.dialect,
+      listeners,
+      senders: opts.senders,
+      pairs: 0,
+      slow: 0,
+      window: opts.window,
+      rate: 0,
+      payload: 0,
+      durationMs: opts.durationMs,
+      procs: opts.procs,
+      quietMs: opts.quick ? 200 : 300,
+    });
+    return {
+      scenario: `fanout ${listeners}`,
+      server: t.spec.label,
+      dialect: t.dialect,
+      figures: trafficFigures(r),
+      notes: trafficNotes(r),
+    };
+  });
+}
+
+/** `opts.rate` messages per second in all to `opts.rateListeners` readers. */
+export function rateScenario(opts: BenchOptions, t: Target): Promise<Row> {
+  return withServer(t.spec, async (s) => {
+    const r = await driveTraffic({
+      host: "127.0.0.1",
+      port: s.port,
+      dialect: t.dialect,
+      listeners: opts.rateListeners,
+      senders: opts.senders,
+      pairs: 0,
+      slow: 0,
+      window: opts.window,
+      rate: opts.rate,
+      payload: 0,
+      durationMs: opts.durationMs,
+      procs: opts.procs,
+      quietMs: opts.quick ? 200 : 300,
+    });
+    return {
+      scenario: `rate ${opts.rate}/s to ${opts.rateListeners}`,
+      server: t.spec.label,
+      dialect: t.dialect,
+      figures: trafficFigures(r),
+      notes: trafficNotes(r),
+    };
+  });
+}
+
+/** `opts.pairs` pairs messaging each other privately as fast as their windows allow. */
+export function privateScenario(opts: BenchOptions, t: Target): Promise<Row> {
+  return withServer(t.spec, async (s) => {
+    const r = await driveTraffic({
+      host: "127.0.0.1",
+      port: s.port,
+      dialect: t.dialect,
+      listeners: 0,
+      senders: 0,
+      pairs: opts.pairs,
+      slow: 0,
+      window: opts.window,
+      rate: 0,
+      payload: 0,
+      durationMs: opts.durationMs,
+      procs: opts.procs,
+      quietMs: opts.quick ? 200 : 300,
+    });
+    return {
+      scenario: `private ${opts.pairs} pairs`,
+      server: t.spec.label,
+      dialect: t.dialect,
+      figures: trafficFigures(r),
+      notes: trafficNotes(r),
+    };
+  });
+}
+
+/** One connection that never reads while `opts.slowOthers` clients chat (256-byte texts). */
+export function slowScenario(opts: BenchOptions, t: Target): Promise<Row> {
+  return withServer(t.spec, async (s) => {
+    const r = await driveTraffic({
+      host: "127.0.0.1",
+      port: s.port,
+      dialect: t.dialect,
+      listeners: opts.slowOthers,
+      senders: opts.senders,
+      pairs: 0,
+      slow: 1,
+      window: opts.window,
+      rate: 0,
+      payload: 256,
+      durationMs: opts.durationMs,
+      procs: opts.procs,
+      quietMs: opts.quick ? 200 : 300,
+    });
+    const figures = trafficFigures(r);
+    figures["slow closed"] = r.slowClosed;
+    return {
+      scenario: `slow consumer + ${opts.slowOthers}`,
+      server: t.spec.label,
+      dialect: t.dialect,
+      figures,
+      notes: trafficNotes(r),
+    };
+  });
+}
+
+/** `opts.idle` connections held for `opts.holdMs`; server RSS before and after. */
+export function idleScenario(opts: BenchOptions, t: Target): Promise<Row> {
+  return withServer(t.spec, async (s) => {
+    const before = await rssBytes(s.pid);
+    let settled: Promise<number> = Promise.resolve(0);
+    // 8,000 connections per worker keeps each well under the 20,000 open-file limit.
+    const procs = Math.max(opts.procs, Math.ceil(opts.idle / 8000));
+    const r = await holdIdle(
+      "127.0.0.1",
+      s.port,
+      opts.idle,
+      procs,
+      opts.holdMs,
+      opts.quick ? 5000 : 120_000,
+      () => settled = rssBytes(s.pid),
+    );
+    const after = await rssBytes(s.pid);
+    const atSettle = await settled;
+    const notes = [`settled in ${round(r.settleMs / 1000, 1)} s`];
+    if (!r.settled) notes.push("announcements still flowing when the hold began");
+    if (r.failed) notes.push(`${r.failed} connects failed`);
+    return {
+      scenario: `idle ${opts.idle}`,
+      server: t.spec.label,
+      dialect: "text",
+      figures: {
+        held: r.held,
+        "RSS before MB": round(before / 2 ** 20, 1),
+        "RSS held MB": round(after / 2 ** 20, 1),
+        "KB/conn": r.held ? round((after - before) / r.held / 1024, 2) : 0,
+        "KB/conn settled": r.held ? round((atSettle - before) / r.held / 1024, 2) : 0,
+      },
+      notes,
+    };
+  });
+}
+
+/**
+ * PLACEHOLDER (scenario 6): persistence on and off. The store does not exist yet; until
+ * `server.ts --help` lists `--db`, this returns a "skipped" row. Once it does, it runs the
+ * first fan-out size with `--db FILE` so the table shows it beside the plain fan-out row.
+ */
+export async function persistScenario(
+  opts: BenchOptions,
+  t: Target,
+  hasDb: boolean,
+): Promise<Row> {
+  if (!hasDb) {
+    return {
+      scenario: "persistence",
+      server: t.spec.label,
+      dialect: t.dialect,
+      figures: {},
+      notes: ["skipped: server.ts --help lists no --db flag yet (the store does not exist)"],
+    };
+  }
+  const dir = await Deno.makeTempDir({ prefix: "fastim-bench-db-" });
+  try {
+    const spec = { ...t.spec, args: [...t.spec.args, "--db", `${dir}/bench.db`] };
+    const row = await fanoutScenario(opts, { spec, dialect: t.dialect }, opts.listeners[0] ?? 100);
+    return { ...row, scenario: `persistence on, ${row.scenario}` };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
