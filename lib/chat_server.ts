@@ -1,13 +1,16 @@
 /**
- * The TCP server: listens, accepts connections into {@link Connection}s on one chat core, sweeps
- * idle connections with one timer for all, and shuts down gracefully.
+ * The server: listens on plain TCP and/or TLS, admits connections under the connection limits,
+ * turns them into {@link Connection}s on one chat core, sweeps idle and stalled connections with
+ * one timer for all, and shuts down gracefully.
  *
  * @module
  */
 
-import { ChatCore } from "./chat_core.ts";
+import type { ChatCore } from "./chat_core.ts";
+import type { Dispatcher } from "./dispatch.ts";
 import { Connection, notice, type ServerContext } from "./connection.ts";
 import type { Logger } from "./log.ts";
+import { ConnectionLimiter } from "./rate_limit.ts";
 import type { ServerConfig } from "./server_config.ts";
 
 /** A bad setting or environment found at start, with one line for the user. */
@@ -15,50 +18,100 @@ export class StartupError extends Error {
   override name = "StartupError";
 }
 
+/** At most this many refused sockets are being told why at once; more are closed unanswered. */
+const MAX_REFUSALS_IN_FLIGHT = 64;
+/** A TLS handshake must finish this soon, or the socket is closed (it holds a connection slot). */
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+const encoder = new TextEncoder();
+
+/** The chat itself, built before the server listens (see lib/services.ts). */
+export interface Services {
+  core: ChatCore;
+  dispatcher: Dispatcher;
+}
+
 /**
  * A listening chat server.
  *
  * @example
  * ```ts
- * const server = ChatServer.listen(config, new Logger("info"));
+ * const server = ChatServer.listen(config, log, openServices(config, log));
  * Deno.addSignalListener("SIGTERM", () => server.shutdown());
  * await server.finished;
  * ```
  */
 export class ChatServer implements ServerContext {
-  readonly core = new ChatCore();
+  readonly core: ChatCore;
+  readonly dispatcher: Dispatcher;
   readonly connections = new Set<Connection>();
   /** Resolves when the server has shut down and every connection is closed. */
   readonly finished: Promise<void>;
+  readonly #limiter: ConnectionLimiter;
+  /** The limiter key each connection was admitted under, to release it when it closes. */
+  readonly #keys = new Map<Connection, string>();
+  readonly #running = new Set<Promise<void>>();
+  /** TLS sockets still in their handshake, closed at once on shutdown. */
+  readonly #handshaking = new Set<Deno.Conn>();
   #shuttingDown = false;
   #sweep: ReturnType<typeof setInterval> | undefined;
+  #refusing = 0;
+  #refusedSinceSweep = 0;
 
   private constructor(
-    readonly listener: Deno.TcpListener,
+    readonly listener: Deno.TcpListener | undefined,
+    readonly tlsListener: Deno.TlsListener | undefined,
     readonly config: ServerConfig,
     readonly log: Logger,
+    services: Services,
   ) {
-    if (config.idleTimeoutMs > 0) {
-      // One timer for every connection; precise enough at a quarter of the timeout.
-      const every = Math.min(1000, Math.max(10, config.idleTimeoutMs / 4));
-      this.#sweep = setInterval(() => this.#closeIdle(), every);
-    }
-    this.finished = this.#acceptLoop();
+    this.core = services.core;
+    this.dispatcher = services.dispatcher;
+    this.#limiter = new ConnectionLimiter(config.conns);
+    const timeouts = [config.idleTimeoutMs, config.flood.lineTimeoutMs].filter((t) => t > 0);
+    // One timer for every connection, precise enough at a quarter of the shortest timeout; it
+    // also forgets addresses whose connection-rate bucket has refilled.
+    const every = Math.min(1000, Math.max(10, Math.min(...timeouts) / 4));
+    this.#sweep = setInterval(() => this.#sweepAll(), every);
+    const loops = [];
+    if (listener) loops.push(this.#acceptLoop(listener, false));
+    if (tlsListener) loops.push(this.#acceptLoop(tlsListener, true));
+    this.finished = Promise.all(loops).then(() => Promise.all(this.#running)).then(() => {});
   }
 
   /** Starts listening; throws {@link StartupError} when it cannot. */
-  static listen(config: ServerConfig, log: Logger): ChatServer {
-    try {
-      const listener = Deno.listen({ hostname: config.host, port: config.port, transport: "tcp" });
-      return new ChatServer(listener, config, log);
-    } catch (e) {
-      throw new StartupError(describeListenError(e, config));
+  static listen(config: ServerConfig, log: Logger, services: Services): ChatServer {
+    const { host, port, tls } = config;
+    let listener: Deno.TcpListener | undefined;
+    if (config.plain) {
+      try {
+        listener = Deno.listen({ hostname: host, port, transport: "tcp" });
+      } catch (e) {
+        throw new StartupError(describeListenError(e, host, port, "--port"));
+      }
     }
+    let tlsListener: Deno.TlsListener | undefined;
+    if (tls) {
+      try {
+        const cert = readPem(tls.certFile, "--tls-cert", "certificate");
+        const key = readPem(tls.keyFile, "--tls-key", "private key");
+        tlsListener = listenTls(host, tls.port, cert, key, tls.certFile, tls.keyFile);
+      } catch (e) {
+        listener?.close();
+        throw e;
+      }
+    }
+    return new ChatServer(listener, tlsListener, config, log, services);
   }
 
-  /** The address actually listened on (the port is real even when 0 was asked for). */
+  /** The plain TCP address listened on, or the TLS one with `--no-plain` (ports are real). */
   get addr(): Deno.NetAddr {
-    return this.listener.addr;
+    return (this.listener ?? this.tlsListener)!.addr;
+  }
+
+  /** The TLS address listened on, if TLS is on. */
+  get tlsAddr(): Deno.NetAddr | undefined {
+    return this.tlsListener?.addr;
   }
 
   get shuttingDown(): boolean {
@@ -67,6 +120,9 @@ export class ChatServer implements ServerContext {
 
   onClosed(connection: Connection): void {
     this.connections.delete(connection);
+    const key = this.#keys.get(connection);
+    this.#keys.delete(connection);
+    if (key !== undefined) this.#limiter.release(key);
   }
 
   /** Stops accepting, tells every client, flushes (bounded by the grace period), closes all. */
@@ -75,20 +131,25 @@ export class ChatServer implements ServerContext {
     this.#shuttingDown = true;
     this.log.info("shutting down", { connections: this.connections.size });
     clearInterval(this.#sweep);
-    try {
-      this.listener.close();
-    } catch { /* already closed */ }
+    for (const l of [this.listener, this.tlsListener]) {
+      try {
+        l?.close();
+      } catch { /* already closed */ }
+    }
+    for (const conn of this.#handshaking) closeQuietly(conn);
     const bye = notice("shutdown", "server is shutting down");
     await Promise.all([...this.connections].map((c) => c.close("shutdown", bye)));
     await this.finished;
   }
 
-  async #acceptLoop(): Promise<void> {
-    const running = new Set<Promise<void>>();
+  async #acceptLoop(
+    listener: Deno.Listener<Deno.Conn, Deno.NetAddr>,
+    tls: boolean,
+  ): Promise<void> {
     while (!this.#shuttingDown) {
-      let conn: Deno.TcpConn;
+      let conn: Deno.Conn;
       try {
-        conn = await this.listener.accept();
+        conn = await listener.accept();
       } catch (error) {
         if (this.#shuttingDown || error instanceof Deno.errors.BadResource) break;
         // Out of file descriptors and the like: log, back off, keep serving who is connected.
@@ -96,45 +157,189 @@ export class ChatServer implements ServerContext {
         await new Promise((r) => setTimeout(r, 100));
         continue;
       }
-      this.#serve(conn, running);
+      this.#admit(conn, tls);
     }
-    await Promise.all(running);
   }
 
-  #serve(conn: Deno.TcpConn, running: Set<Promise<void>>): void {
+  /** Serves `conn` if the connection limits allow it, or tells it why not and closes it. */
+  #admit(conn: Deno.Conn, tls: boolean): void {
+    if (this.#shuttingDown) return closeQuietly(conn);
+    const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
+    const admission = this.#limiter.admit(ip, Date.now());
+    if (!admission.ok) {
+      this.#refusedSinceSweep++;
+      this.log.debug("refused", { ip, reason: admission.reason });
+      return this.#refuse(conn, admission.message, tls);
+    }
+    if (!tls) return this.#serve(conn, admission.key, false);
+    this.#track(
+      this.#handshake(conn as Deno.TlsConn).then((ok) => {
+        if (ok) this.#serve(conn, admission.key, true);
+        else this.#limiter.release(admission.key);
+      }),
+    );
+  }
+
+  /**
+   * Writes the one refusal line and closes, without waiting in the accept loop. A fresh socket's
+   * send buffer always takes one short line, so the write does not linger; past a few dozen at
+   * once (a connection flood) sockets are closed unanswered so they cannot pile up.
+   */
+  #refuse(conn: Deno.Conn, message: string, tls: boolean): void {
+    if (this.#refusing >= MAX_REFUSALS_IN_FLIGHT || tls) {
+      // A TLS client cannot read a plain line, and the handshake would cost more than it is worth.
+      return closeQuietly(conn);
+    }
+    this.#refusing++;
+    conn.write(encoder.encode(message + "\n")).catch(() => {}).finally(() => {
+      this.#refusing--;
+      closeQuietly(conn);
+    });
+  }
+
+  /** Completes a TLS handshake before the user joins, so a failed one never announces anyone. */
+  async #handshake(conn: Deno.TlsConn): Promise<boolean> {
+    const limit = this.config.flood.lineTimeoutMs || DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    this.#handshaking.add(conn);
     try {
-      conn.setNoDelay(true);
+      const outcome = await Promise.race([
+        conn.handshake().then(() => "ok" as const),
+        new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), limit)),
+      ]);
+      if (outcome === "ok" && !this.#shuttingDown) return true;
+      this.log.debug("tls handshake timed out", { addr: conn.remoteAddr.hostname });
+    } catch (error) {
+      this.log.debug("tls handshake failed", { addr: conn.remoteAddr.hostname, error });
+    } finally {
+      clearTimeout(timer);
+      this.#handshaking.delete(conn);
+    }
+    closeQuietly(conn);
+    return false;
+  }
+
+  #serve(conn: Deno.Conn, key: string, tls: boolean): void {
+    try {
+      (conn as Deno.TcpConn).setNoDelay?.(true);
     } catch { /* the peer may already be gone */ }
     const connection = new Connection(conn, this);
     this.connections.add(connection);
-    this.log.info("connect", { addr: connection.addr });
-    const done = connection.run();
-    running.add(done);
-    done.finally(() => running.delete(done));
+    this.#keys.set(connection, key);
+    this.log.info("connect", { addr: connection.addr, tls });
+    this.#track(connection.run());
   }
 
-  #closeIdle(): void {
-    const deadline = Date.now() - this.config.idleTimeoutMs;
+  #track(done: Promise<void>): void {
+    this.#running.add(done);
+    done.finally(() => this.#running.delete(done));
+  }
+
+  #sweepAll(): void {
+    const now = Date.now();
+    const idleSince = now - this.config.idleTimeoutMs;
     const idle = notice("idle_timeout", "You are timeout due to inactivity for long time");
+    const lineSecs = this.config.flood.lineTimeoutMs / 1000;
     for (const c of this.connections) {
-      if (c.lastInputAt < deadline) {
+      const stall = c.guard.stalled(now);
+      if (stall) {
+        this.log.info(stall.replace("_", " "), { addr: c.addr });
+        void c.close(
+          "line_timeout",
+          notice("idle_timeout", `no complete line within ${lineSecs} s; closing the connection`),
+        );
+      } else if (this.config.idleTimeoutMs > 0 && c.lastInputAt < idleSince) {
         this.log.info("idle timeout", { addr: c.addr, name: c.user.name });
         void c.close("idle_timeout", idle);
       }
     }
+    this.#limiter.prune(now);
+    if (this.#refusedSinceSweep > 0) {
+      // One line per sweep, not one per refused socket, so a connection flood cannot flood the log.
+      this.log.warn("connections refused", {
+        count: this.#refusedSinceSweep,
+        open: this.#limiter.open,
+      });
+      this.#refusedSinceSweep = 0;
+    }
   }
 }
 
-function describeListenError(e: unknown, config: ServerConfig): string {
-  const where = `${config.host}:${config.port}`;
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch { /* already closed */ }
+}
+
+/** Reads a PEM file named by `flag`; throws {@link StartupError} with one line. */
+function readPem(path: string, flag: string, what: string): string {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound
+      ? "no such file"
+      : e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable
+      ? "permission denied"
+      : e instanceof Deno.errors.IsADirectory
+      ? "it is a directory"
+      : firstLine(e);
+    throw new StartupError(`cannot read the TLS ${what} ${flag} ${path}: ${why}`);
+  }
+  if (!text.includes("-----BEGIN ")) {
+    throw new StartupError(
+      `${flag} ${path} is not a PEM file: expected a -----BEGIN ...----- block`,
+    );
+  }
+  return text;
+}
+
+function listenTls(
+  host: string,
+  port: number,
+  cert: string,
+  key: string,
+  certFile: string,
+  keyFile: string,
+): Deno.TlsListener {
+  try {
+    return Deno.listenTls({ hostname: host, port, transport: "tcp", cert, key });
+  } catch (e) {
+    const message = firstLine(e);
+    if (/KeyMismatch|not be consistent/i.test(message)) {
+      throw new StartupError(
+        `--tls-key ${keyFile} is not the private key of --tls-cert ${certFile}: use the key the certificate was issued for`,
+      );
+    }
+    if (/no certificates/i.test(message)) {
+      throw new StartupError(`--tls-cert ${certFile} holds no certificate: ${message}`);
+    }
+    if (/no keys|key/i.test(message) && e instanceof Deno.errors.InvalidData) {
+      throw new StartupError(`--tls-key ${keyFile} holds no usable private key: ${message}`);
+    }
+    if (e instanceof Deno.errors.InvalidData) {
+      throw new StartupError(
+        `cannot use --tls-cert ${certFile} / --tls-key ${keyFile}: ${message}`,
+      );
+    }
+    throw new StartupError(describeListenError(e, host, port, "--tls-port"));
+  }
+}
+
+function describeListenError(e: unknown, host: string, port: number, flag: string): string {
+  const where = `${host}:${port}`;
   if (e instanceof Deno.errors.AddrInUse) {
-    return `port ${config.port} on ${config.host} is already in use: stop the other server or choose another --port`;
+    return `port ${port} on ${host} is already in use: stop the other server or choose another ${flag}`;
   }
   if (e instanceof Deno.errors.AddrNotAvailable) {
-    return `cannot listen on ${where}: ${config.host} is not an address of this machine`;
+    return `cannot listen on ${where}: ${host} is not an address of this machine`;
   }
   if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) {
-    return `not allowed to listen on ${where}: ${(e as Error).message.split("\n")[0]}`;
+    return `not allowed to listen on ${where}: ${firstLine(e)}`;
   }
-  return `cannot listen on ${where}: ${(e as Error)?.message?.split("\n")[0] ?? e}`;
+  return `cannot listen on ${where}: ${firstLine(e)}`;
+}
+
+function firstLine(e: unknown): string {
+  return (e as Error)?.message?.split("\n")[0] ?? String(e);
 }
