@@ -93,10 +93,15 @@ export class Chat implements ChatActions {
     onOk: (ok: Frame) => void,
   ): Promise<boolean> {
     try {
-      onOk(await this.conn.request(frame));
+      // Printed from the reply hook so the outcome appears in order with the events around it.
+      await this.conn.request(frame, (reply) => {
+        if (reply.type === "ok") onOk(reply);
+        else this.error(`${failure}: ${new ServerError(reply).message}`);
+      });
       return true;
     } catch (e) {
-      if (!(e instanceof ServerError || e instanceof DisconnectedError)) throw e;
+      if (e instanceof ServerError) return false; // already reported by the hook
+      if (!(e instanceof DisconnectedError)) throw e;
       this.error(`${failure}: ${e.message}`);
       return false;
     }

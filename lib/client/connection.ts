@@ -70,9 +70,13 @@ export interface CloseInfo {
 
 const encoder = new TextEncoder();
 
+/** Called with a request's `ok` or `error` frame as soon as it is read, before later frames. */
+export type ReplyHook = (reply: Frame) => void;
+
 interface Pending {
   resolve: (frame: Frame) => void;
   reject: (error: Error) => void;
+  hook?: ReplyHook;
 }
 
 function parseFrame(line: string): Frame | null {
@@ -165,7 +169,7 @@ export class Session {
       } catch { /* already closed */ }
       if (e instanceof ConnectError) throw e;
       const why = e instanceof LineTooLongError
-        ? e.message
+        ? `the server sent ${e.message}`
         : describeConnectError(e, opts.host, opts.port);
       throw new ConnectError(why);
     } finally {
@@ -181,14 +185,15 @@ export class Session {
   /**
    * Sends a request with a fresh `id`; resolves with the `ok` frame, rejects with
    * {@linkcode ServerError} on an `error` frame or {@linkcode DisconnectedError} if the connection
-   * ends first.
+   * ends first. `hook` sees the reply synchronously, in order with the events around it (a
+   * promise continuation would run after events that were read in the same chunk).
    */
-  request(frame: Record<string, unknown> & { type: string }): Promise<Frame> {
+  request(frame: Record<string, unknown> & { type: string }, hook?: ReplyHook): Promise<Frame> {
     if (this.#closing) return Promise.reject(new DisconnectedError("not connected"));
     const id = this.#nextId++;
-    const reply = new Promise<Frame>((resolve, reject) =>
-      this.#pending.set(id, { resolve, reject })
-    );
+    const reply = new Promise<Frame>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, hook });
+    });
     this.#send({ ...frame, id });
     return reply;
   }
@@ -237,6 +242,7 @@ export class Session {
       const p = this.#pending.get(frame.id);
       if (p) {
         this.#pending.delete(frame.id);
+        p.hook?.(frame);
         if (frame.type === "ok") p.resolve(frame);
         else p.reject(new ServerError(frame));
         return;
@@ -337,14 +343,18 @@ export class Connection {
   }
 
   /** Sends a request on the current session; see {@linkcode Session.request}. */
-  async request(frame: Record<string, unknown> & { type: string }): Promise<Frame> {
-    if (!this.#session) throw new DisconnectedError("not connected; reconnecting");
-    const reply = await this.#session.request(frame);
-    if (frame.type === "rename" && typeof reply.name === "string") {
-      this.#name = safe(reply.name);
-      this.#chosen = reply.name;
+  request(frame: Record<string, unknown> & { type: string }, hook?: ReplyHook): Promise<Frame> {
+    if (!this.#session) {
+      return Promise.reject(new DisconnectedError("not connected; reconnecting"));
     }
-    return reply;
+    return this.#session.request(frame, (reply) => {
+      // The new name must be known before the next event is rendered.
+      if (frame.type === "rename" && reply.type === "ok" && typeof reply.name === "string") {
+        this.#name = safe(reply.name);
+        this.#chosen = reply.name;
+      }
+      hook?.(reply);
+    });
   }
 
   /** Says `quit`, waits briefly for the `ok`, and closes for good. */

@@ -13,7 +13,7 @@
 export class LineTooLongError extends Error {
   override name = "LineTooLongError";
   constructor(readonly limit: number) {
-    super(`received a line longer than ${formatBytes(limit)}`);
+    super(`a line longer than ${formatBytes(limit)}`);
   }
 }
 

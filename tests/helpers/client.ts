@@ -1,0 +1,182 @@
+/**
+ * Runs the real client entrypoint as a subprocess with the permission flags the compiled binary
+ * has (read from deno.json), for end-to-end tests.
+ *
+ * @module
+ */
+
+import { permissionFlags } from "./permissions.ts";
+
+/** Absolute path of client.ts. */
+export const CLIENT_TS = new URL("../../client.ts", import.meta.url).pathname;
+
+/** The `deno` arguments that run the client with `args`, as the compiled binary would. */
+export function clientArgv(args: string[]): string[] {
+  return ["run", ...permissionFlags("client"), CLIENT_TS, ...args];
+}
+
+/** The shell command line for the same (for tmux). */
+export function clientShellCommand(args: string[]): string {
+  const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+  return [Deno.execPath(), ...clientArgv(args)].map(quote).join(" ");
+}
+
+/** What a finished client printed. */
+export interface ClientResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the client to completion with `stdin` piped in; kills it after `timeoutMs`.
+ *
+ * @example
+ * ```ts
+ * const r = await runClient(["-port", "8888", "--send", "hi"]);
+ * ```
+ */
+export async function runClient(
+  args: string[],
+  opts: { stdin?: string; timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<ClientResult> {
+  const client = ClientProcess.spawn(args, { env: opts.env });
+  if (opts.stdin !== undefined) await client.write(opts.stdin);
+  await client.closeStdin();
+  return await client.finish(opts.timeoutMs ?? 15_000);
+}
+
+/** A running client whose stdin the test writes and whose output it watches. */
+export class ClientProcess {
+  #out = "";
+  #err = "";
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #changed: (() => void)[] = [];
+  readonly exited: Promise<ClientResult>;
+
+  private constructor(readonly process: Deno.ChildProcess) {
+    this.#writer = process.stdin.getWriter();
+    const pump = async (stream: ReadableStream<Uint8Array>, onText: (s: string) => void) => {
+      const dec = new TextDecoder();
+      for await (const chunk of stream) {
+        onText(dec.decode(chunk, { stream: true }));
+        for (const wake of this.#changed.splice(0)) wake();
+      }
+    };
+    const pumps = Promise.all([
+      pump(process.stdout, (s) => this.#out += s),
+      pump(process.stderr, (s) => this.#err += s),
+    ]);
+    this.exited = process.status.then(async (s) => {
+      await pumps;
+      for (const wake of this.#changed.splice(0)) wake();
+      return { code: s.code, stdout: this.#out, stderr: this.#err };
+    });
+  }
+
+  /** Starts `deno run <client flags> client.ts ...args` with piped stdio. */
+  static spawn(args: string[], opts: { env?: Record<string, string> } = {}): ClientProcess {
+    const process = new Deno.Command(Deno.execPath(), {
+      args: clientArgv(args),
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      env: opts.env,
+    }).spawn();
+    return new ClientProcess(process);
+  }
+
+  /** Everything printed on stdout so far. */
+  get stdout(): string {
+    return this.#out;
+  }
+
+  /** Everything printed on stderr so far. */
+  get stderr(): string {
+    return this.#err;
+  }
+
+  /** Writes text to the client's stdin. */
+  async write(text: string): Promise<void> {
+    await this.#writer.write(new TextEncoder().encode(text));
+  }
+
+  /** Ends the client's stdin (EOF). */
+  async closeStdin(): Promise<void> {
+    try {
+      await this.#writer.close();
+    } catch { /* the client already exited */ }
+  }
+
+  /** Waits until `pred` holds for (stdout, stderr); throws with both on timeout. */
+  async waitFor(
+    pred: (stdout: string, stderr: string) => boolean,
+    what: string,
+    timeoutMs = 10_000,
+  ): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let exited = false;
+    this.exited.then(() => exited = true);
+    while (!pred(this.#out, this.#err)) {
+      const left = deadline - Date.now();
+      if (left <= 0 || exited) {
+        throw new Error(
+          `${
+            exited ? "client exited" : "timed out"
+          } waiting for ${what}\n--- stdout:\n${this.#out}\n--- stderr:\n${this.#err}`,
+        );
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((r) => {
+        this.#changed.push(r);
+        timer = setTimeout(r, Math.min(left, 200));
+      });
+      clearTimeout(timer);
+    }
+  }
+
+  /** Waits until stdout contains `text`. */
+  waitForStdout(text: string | RegExp, timeoutMs?: number): Promise<void> {
+    return this.waitFor((o) => matches(o, text), `stdout ${text}`, timeoutMs);
+  }
+
+  /** Waits until stderr contains `text`. */
+  waitForStderr(text: string | RegExp, timeoutMs?: number): Promise<void> {
+    return this.waitFor((_, e) => matches(e, text), `stderr ${text}`, timeoutMs);
+  }
+
+  /** Waits for the exit; kills the client (and fails) if it takes longer than `timeoutMs`. */
+  async finish(timeoutMs = 15_000): Promise<ClientResult> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((r) =>
+      timer = setTimeout(() => r("timeout"), timeoutMs)
+    );
+    const result = await Promise.race([this.exited, timeout]);
+    clearTimeout(timer);
+    if (result === "timeout") {
+      this.kill();
+      const r = await this.exited;
+      throw new Error(
+        `client did not exit within ${timeoutMs} ms\n--- stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`,
+      );
+    }
+    return result;
+  }
+
+  /** Kills the client (idempotent). */
+  kill(signal: Deno.Signal = "SIGKILL"): void {
+    try {
+      this.process.kill(signal);
+    } catch { /* already exited */ }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.kill();
+    await this.exited;
+    await this.closeStdin();
+  }
+}
+
+function matches(s: string, text: string | RegExp): boolean {
+  return typeof text === "string" ? s.includes(text) : text.test(s);
+}
