@@ -19,7 +19,14 @@ import {
   startupScenario,
   type Target,
 } from "./scenarios.ts";
-import { buildGoOriginal, fastimHasFlag, fastimSpec, goSpec, readProc } from "./servers.ts";
+import {
+  benchFlags,
+  buildGoOriginal,
+  fastimHelp,
+  fastimSpec,
+  goSpec,
+  readProc,
+} from "./servers.ts";
 import { foldRuns, renderTables } from "./table.ts";
 
 /** The machine and tool versions, for the report header. */
@@ -44,7 +51,7 @@ async function targets(opts: BenchOptions): Promise<Target[]> {
   const out: Target[] = [];
   if (opts.servers.includes("fastim")) {
     const prof = opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`] : [];
-    const spec = fastimSpec(opts.fastimArgs, prof);
+    const spec = fastimSpec([...benchFlags(await fastimHelp()), ...opts.fastimArgs], prof);
     for (const dialect of opts.dialects) out.push({ spec, dialect });
   }
   if (opts.servers.includes("go")) {
@@ -91,7 +98,7 @@ async function runScenarios(opts: BenchOptions, all: Target[]): Promise<Row[]> {
           break;
         case "persist": {
           if (run > 0) break;
-          const hasDb = await fastimHasFlag("--db");
+          const hasDb = (await fastimHelp()).includes("--db ");
           for (const t of all.filter((t) => t.spec.label === "fastim")) {
             record(await persistScenario(opts, t, hasDb));
           }

@@ -9,7 +9,7 @@
 import { driveTraffic, holdIdle, type TrafficResult } from "./load/drive.ts";
 import type { Dialect } from "./load/plan.ts";
 import type { BenchOptions } from "./options.ts";
-import { rssBytes, type RunningServer, type ServerSpec, startServer } from "./servers.ts";
+import { rssBytes, type RunningServer, type ServerSpec, startServer, withFlag } from "./servers.ts";
 
 /** One result line: named figures plus free-form notes. */
 export interface Row {
@@ -229,9 +229,9 @@ export function idleScenario(opts: BenchOptions, t: Target): Promise<Row> {
 }
 
 /**
- * PLACEHOLDER (scenario 6): persistence on and off. The store does not exist yet; until
- * `server.ts --help` lists `--db`, this returns a "skipped" row. Once it does, it runs the
- * first fan-out size with `--db FILE` so the table shows it beside the plain fan-out row.
+ * Scenario 6, persistence on: the first fan-out size with `--db FILE` (a fresh SQLite file in
+ * a temp dir) instead of the `--db :memory:` every other run uses. Skipped with a note while
+ * `server.ts --help` lists no `--db`.
  */
 export async function persistScenario(
   opts: BenchOptions,
@@ -249,9 +249,9 @@ export async function persistScenario(
   }
   const dir = await Deno.makeTempDir({ prefix: "fastim-bench-db-" });
   try {
-    const spec = { ...t.spec, args: [...t.spec.args, "--db", `${dir}/bench.db`] };
+    const spec = withFlag(t.spec, "--db", `${dir}/bench.db`);
     const row = await fanoutScenario(opts, { spec, dialect: t.dialect }, opts.listeners[0] ?? 100);
-    return { ...row, scenario: `persistence on, ${row.scenario}` };
+    return { ...row, scenario: `${row.scenario}, --db file` };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

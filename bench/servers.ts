@@ -30,27 +30,60 @@ export interface ServerSpec {
   args: string[];
 }
 
-/** FastIM's server, with `extra` flags appended (e.g. `--max-queue`). */
-export function fastimSpec(extra: string[] = [], denoFlags: string[] = []): ServerSpec {
+/**
+ * FastIM's protection limits, all switched off for benchmarking (the load is deliberate), and
+ * persistence off (`--db :memory:`). Only flags that `server.ts --help` lists are passed, so
+ * the runner keeps working while the server grows.
+ */
+const BENCH_FLAGS: [string, string][] = [
+  ["--idle-timeout", "0"],
+  ["--log-level", "warn"],
+  ["--max-conns", "0"],
+  ["--max-conns-per-ip", "0"],
+  ["--conn-rate", "0"],
+  ["--msg-rate", "0"],
+  ["--byte-rate", "0"],
+  ["--rename-rate", "0"],
+  ["--who-rate", "0"],
+  ["--flood-strikes", "0"],
+  ["--line-timeout", "0"],
+  ["--history", "0"],
+  ["--db", ":memory:"],
+];
+
+/** The benchmark flags among those `help` (the server's `--help` text) lists. */
+export function benchFlags(help: string): string[] {
+  return BENCH_FLAGS.filter(([flag]) => help.includes(`${flag} `)).flat();
+}
+
+/** FastIM's server on an ephemeral port with `flags` (see {@link benchFlags}) and `denoFlags`. */
+export function fastimSpec(flags: string[] = [], denoFlags: string[] = []): ServerSpec {
   return {
     label: "fastim",
     cmd: Deno.execPath(),
     args: [
       "run",
       "--allow-net",
+      "--allow-read",
+      "--allow-write",
       ...denoFlags,
       new URL("server.ts", ROOT).pathname,
       "--host",
       "127.0.0.1",
       "--port",
       "0",
-      "--idle-timeout",
-      "0",
-      "--log-level",
-      "warn",
-      ...extra,
+      ...flags,
     ],
   };
+}
+
+/** `spec` with `flag`'s value replaced (or the flag appended). */
+export function withFlag(spec: ServerSpec, flag: string, value: string): ServerSpec {
+  const args = [...spec.args];
+  const i = args.indexOf(flag);
+  if (i >= 0) args[i + 1] = value;
+  else args.push(flag, value);
+  return { ...spec, args };
 }
 
 /** The Go original built at `binary`. */
@@ -164,18 +197,25 @@ export async function rssBytes(pid: number): Promise<number> {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-/** Whether FastIM's `server.ts --help` mentions `flag` (e.g. `--db`); gives up after 10 s. */
-export async function fastimHasFlag(flag: string): Promise<boolean> {
+/** FastIM's `server.ts --help` text ("" when it fails); gives up after 10 s. */
+export async function fastimHelp(): Promise<string> {
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-net", new URL("server.ts", ROOT).pathname, "--help"],
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-read",
+        "--allow-write",
+        new URL("server.ts", ROOT).pathname,
+        "--help",
+      ],
       stdout: "piped",
       stderr: "piped",
       stdin: "null",
     }).spawn();
   } catch {
-    return false;
+    return "";
   }
   const timer = setTimeout(() => {
     try {
@@ -184,6 +224,5 @@ export async function fastimHasFlag(flag: string): Promise<boolean> {
   }, 10_000);
   const out = await child.output();
   clearTimeout(timer);
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  return text.includes(flag);
+  return new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
 }
