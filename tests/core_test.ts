@@ -6,8 +6,12 @@ import type { Peer, User } from "../lib/user.ts";
 /** A Peer that records every event it is handed. */
 class FakePeer implements Peer {
   readonly events: ChatEvent[] = [];
+  readonly kicks: string[] = [];
   deliver(event: ChatEvent): void {
     this.events.push(event);
+  }
+  kick(code: string, text: string): void {
+    this.kicks.push(`${code}: ${text}`);
   }
   /** Takes (and forgets) what arrived so far. */
   take(): ChatEvent[] {

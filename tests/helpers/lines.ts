@@ -274,6 +274,7 @@ export function coreServerArgs(): Promise<string[]> {
       ["--rename-rate", "0"],
       ["--who-rate", "0"],
       ["--db", ":memory:"],
+      ["--history", "0"],
     ];
     return off.filter(([flag]) => new RegExp(`${flag}\\b`).test(stdout)).flat();
   })();
