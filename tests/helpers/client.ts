@@ -180,3 +180,107 @@ export class ClientProcess {
 function matches(s: string, text: string | RegExp): boolean {
   return typeof text === "string" ? s.includes(text) : text.test(s);
 }
+
+/** One accepted connection of a {@linkcode FakeServer}, read and written by lines. */
+export interface FakeConn {
+  /** The next line from the client; `null` at end of stream. */
+  readLine(): Promise<string | null>;
+  /** Writes raw text (add the `\n` yourself). */
+  write(text: string): Promise<void>;
+  /** Writes a frame as one JSON line. */
+  send(frame: Record<string, unknown>): Promise<void>;
+  close(): void;
+}
+
+/** A scripted TCP server on a loopback port, for talking to the client in ways a real one won't. */
+export interface FakeServer extends AsyncDisposable {
+  port: number;
+  /** Settles when every handler so far has finished; rejects if one threw. */
+  handlers(): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Listens on 127.0.0.1 (ephemeral port) and runs `handle` for each connection.
+ *
+ * @example
+ * ```ts
+ * await using fake = fakeServer(async (c) => { await c.readLine(); await c.send({ type: "welcome" }); });
+ * ```
+ */
+export function fakeServer(handle: (conn: FakeConn, index: number) => Promise<void>): FakeServer {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const running: Promise<void>[] = [];
+  const conns: Deno.Conn[] = [];
+  const accepting = (async () => {
+    let index = 0;
+    try {
+      for await (const conn of listener) {
+        conns.push(conn);
+        running.push(
+          handle(wrap(conn), index++).finally(() => {
+            try {
+              conn.close();
+            } catch { /* already closed */ }
+          }),
+        );
+      }
+    } catch { /* listener closed */ }
+  })();
+  const close = () => {
+    try {
+      listener.close();
+    } catch { /* already closed */ }
+    for (const c of conns) {
+      try {
+        c.close();
+      } catch { /* already closed */ }
+    }
+  };
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    handlers: async () => void await Promise.all(running),
+    close,
+    async [Symbol.asyncDispose]() {
+      close();
+      await accepting;
+      await Promise.allSettled(running);
+    },
+  };
+}
+
+function wrap(conn: Deno.Conn): FakeConn {
+  const enc = new TextEncoder();
+  const dec = new TextDecoder();
+  const buf = new Uint8Array(64 * 1024);
+  let pending = "";
+  let eof = false;
+  const write = async (text: string) => {
+    const bytes = enc.encode(text);
+    let off = 0;
+    while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+  };
+  return {
+    async readLine() {
+      while (true) {
+        const nl = pending.indexOf("\n");
+        if (nl >= 0) {
+          const line = pending.slice(0, nl);
+          pending = pending.slice(nl + 1);
+          return line;
+        }
+        if (eof) return null;
+        const n = await conn.read(buf).catch(() => null);
+        if (n === null) eof = true;
+        else pending += dec.decode(buf.subarray(0, n), { stream: true });
+      }
+    },
+    write,
+    send: (frame) => write(JSON.stringify(frame) + "\n"),
+    close: () => {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    },
+  };
+}
