@@ -179,16 +179,19 @@ export function parseJsonLine(line: string): Request {
 
 function eventFrame(event: ChatEvent): Frame {
   switch (event.kind) {
-    case "public":
-      return {
+    case "public": {
+      const f: Frame = {
         type: "public",
         msgId: event.msgId,
         ts: event.ts,
         from: event.from,
         text: event.text,
       };
-    case "private":
-      return {
+      if (event.history) f.history = true;
+      return f;
+    }
+    case "private": {
+      const f: Frame = {
         type: "private",
         msgId: event.msgId,
         ts: event.ts,
@@ -196,6 +199,9 @@ function eventFrame(event: ChatEvent): Frame {
         to: event.to,
         text: event.text,
       };
+      if (event.offline) f.offline = true;
+      return f;
+    }
     case "presence": {
       const f: Frame = {
         type: "presence",
