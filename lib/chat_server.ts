@@ -311,10 +311,10 @@ function listenTls(
         `--tls-key ${keyFile} is not the private key of --tls-cert ${certFile}: use the key the certificate was issued for`,
       );
     }
-    if (/no certificates/i.test(message)) {
-      throw new StartupError(`--tls-cert ${certFile} holds no certificate: ${message}`);
+    if (/certificate/i.test(message)) {
+      throw new StartupError(`--tls-cert ${certFile} holds no usable certificate: ${message}`);
     }
-    if (/no keys|key/i.test(message) && e instanceof Deno.errors.InvalidData) {
+    if (/key/i.test(message)) {
       throw new StartupError(`--tls-key ${keyFile} holds no usable private key: ${message}`);
     }
     if (e instanceof Deno.errors.InvalidData) {
