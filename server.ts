@@ -55,6 +55,11 @@ export async function main(args: string[]): Promise<number> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
   // Always printed, whatever the log level: scripts and tests wait for this line.
   console.error(`${new Date().toISOString()} INFO listening on ${formatAddr(server.addr)}`);
+  if (server.listener && server.tlsAddr) {
+    console.error(
+      `${new Date().toISOString()} INFO listening (TLS) on ${formatAddr(server.tlsAddr)}`,
+    );
+  }
   await server.finished;
   services.store.close();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);

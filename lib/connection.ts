@@ -19,6 +19,7 @@ import {
 import { LineSplitter, LineTooLongError } from "./line_splitter.ts";
 import type { Logger } from "./log.ts";
 import { Outbox } from "./outbox.ts";
+import { FloodGuard, type Verdict } from "./rate_limit.ts";
 import type { Codec, Reply, Request } from "./requests.ts";
 import type { ServerConfig } from "./server_config.ts";
 import { textCodec } from "./text_codec.ts";
@@ -43,6 +44,8 @@ export type CloseReason =
   | "read_error"
   | "shutdown"
   | "replaced"
+  | "line_timeout"
+  | "rate_limited"
   | "version_unsupported";
 
 /** What a connection needs from its server. */
@@ -99,8 +102,11 @@ export class Connection implements Peer, Session {
   #closed: Promise<void> | undefined;
   #finished = false;
   #reason: CloseReason = "eof";
+  /** Flood control: asked before each request; the server's sweep asks it about stalled lines. */
+  readonly guard: FloodGuard;
 
   constructor(readonly conn: Deno.Conn, readonly ctx: ServerContext) {
+    this.guard = new FloodGuard(ctx.config.flood, Date.now());
     this.addr = formatAddr(conn.remoteAddr);
     this.ip = (conn.remoteAddr as Deno.NetAddr).hostname;
     this.#splitter = new LineSplitter(ctx.config.maxLineBytes);
@@ -144,7 +150,10 @@ export class Connection implements Peer, Session {
         const n = await this.conn.read(buffer);
         if (n === null) break;
         this.lastInputAt = Date.now();
-        for (const line of this.#splitter.push(buffer.subarray(0, n))) {
+        const lines = this.#splitter.push(buffer.subarray(0, n));
+        const flood = this.guard.onRead(n, this.#splitter.pending, lines.length, Date.now());
+        if (flood.action !== "allow") this.#limited({ type: "quit" }, flood);
+        for (const line of lines) {
           const pending = this.#handleLine(line);
           // Password hashing is async: stop reading until it is done, so replies keep order.
           if (pending) await pending;
@@ -190,6 +199,8 @@ export class Connection implements Peer, Session {
   async #drainAndClose(reason: CloseReason, last?: NoticeEvent): Promise<void> {
     this.#reason = reason;
     this.ctx.core.leave(this.user, this.ctx.shuttingDown);
+    // Replies still waiting for the group commit go out before the last word and the close.
+    await new Promise<void>((r) => this.ctx.dispatcher.store.afterCommit(() => r()));
     if (last) this.#outbox.push(this.#codec.encodeEvent(last));
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
@@ -207,6 +218,8 @@ export class Connection implements Peer, Session {
       if (hello) return this.#hello(hello);
     }
     const request = this.#codec.parse(line);
+    const verdict = this.guard.check(request.type, Date.now());
+    if (verdict.action !== "allow") return void this.#limited(request, verdict);
     const reply = this.ctx.dispatcher.execute(this, request);
     if (reply instanceof Promise) return reply.then((r) => this.#answer(request, r));
     this.#answer(request, reply);
@@ -231,6 +244,16 @@ export class Connection implements Peer, Session {
     if (request.type === "rename") log.info("rename", { addr: this.addr, name: reply.name });
     if (request.type === "login") this.ctx.dispatcher.deliverInbox(this);
     if (request.type === "quit") void this.close("quit");
+  }
+
+  /** Refuses `request` for a rate limit (see rate_limit.ts); repeated abuse closes the connection. */
+  #limited(request: Request, verdict: Exclude<Verdict, { action: "allow" }>): void {
+    const { message } = verdict;
+    this.#answer(request, { ok: false, code: "rate_limited", message });
+    if (verdict.action === "disconnect") {
+      this.ctx.log.warn("flood", { addr: this.addr, message });
+      void this.close("rate_limited");
+    }
   }
 
   async #hello(hello: Hello): Promise<void> {
