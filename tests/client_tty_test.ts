@@ -1,0 +1,222 @@
+/**
+ * The client in a real pseudo-terminal: tmux runs it in a 100x30 window, `send-keys` types, and
+ * `capture-pane` reads the screen. Checks that incoming messages are printed above the input
+ * line without breaking what is being typed.
+ */
+
+import assert from "node:assert/strict";
+import { clientShellCommand } from "./helpers/client.ts";
+import { JsonClient } from "./helpers/lines.ts";
+import { startServer } from "./helpers/server.ts";
+
+const hasTmux = await new Deno.Command("tmux", { args: ["-V"], stdout: "null", stderr: "null" })
+  .output().then((o) => o.success, () => false);
+
+/** A tmux server of our own (its own socket), so tests never touch the user's sessions. */
+class Tmux implements AsyncDisposable {
+  readonly socket = `fastim-client-test-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+
+  async run(...args: string[]): Promise<string> {
+    const out = await new Deno.Command("tmux", { args: ["-L", this.socket, ...args] }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    if (!out.success) {
+      throw new Error(`tmux ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+    }
+    return text;
+  }
+
+  /** Starts `command` in a 100x30 window; it prints its exit status and stays on screen. */
+  async start(command: string, env: Record<string, string> = {}): Promise<void> {
+    const envArgs = Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+    await this.run(
+      "new-session",
+      "-d",
+      "-x",
+      "100",
+      "-y",
+      "30",
+      ...envArgs,
+      `${command}; echo "[exit $?]"; sleep 600`,
+    );
+  }
+
+  /** The screen's lines (trailing blank lines dropped); with `escapes`, SGR codes kept. */
+  async screen(escapes = false): Promise<string[]> {
+    const text = await this.run("capture-pane", "-p", ...(escapes ? ["-e"] : []));
+    const lines = text.split("\n").map((l) => l.trimEnd());
+    while (lines.length && lines.at(-1) === "") lines.pop();
+    return lines;
+  }
+
+  /** Waits until `pred` holds for the screen. */
+  async waitFor(pred: (lines: string[]) => boolean, what: string, timeoutMs = 10_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const lines = await this.screen();
+      if (pred(lines)) return lines;
+      if (Date.now() > deadline) {
+        throw new Error(`timed out waiting for ${what}; screen:\n${lines.join("\n")}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Types text literally. */
+  type(text: string): Promise<string> {
+    return this.run("send-keys", "-l", text);
+  }
+
+  /** Presses keys by tmux name (`Enter`, `C-c`, `Left` …). */
+  keys(...keys: string[]): Promise<string> {
+    return this.run("send-keys", ...keys);
+  }
+
+  async cursor(): Promise<{ x: number; y: number }> {
+    const [x, y] = (await this.run("display-message", "-p", "#{cursor_x},#{cursor_y}")).trim()
+      .split(",").map(Number);
+    return { x, y };
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.run("kill-server").catch(() => {});
+  }
+}
+
+const lastLine = (lines: string[]) => lines.at(-1) ?? "";
+
+Deno.test({
+  name: "client tty: the input line stays intact while messages arrive",
+  ignore: !hasTmux,
+  async fn() {
+    await using server = await startServer();
+    const bob = await JsonClient.connect(server.port, { name: "bob" });
+    await using tmux = new Tmux();
+    try {
+      await tmux.start(clientShellCommand(["-port", String(server.port), "--name", "alice"]));
+      await tmux.waitFor((l) => lastLine(l) === "choose>", "the menu prompt");
+      await tmux.keys("1", "Enter");
+      await tmux.waitFor((l) => lastLine(l) === "public>", "the public chat prompt");
+
+      await tmux.type("typing in progress");
+      await tmux.waitFor((l) => lastLine(l) === "public> typing in progress", "the typed text");
+      for (let i = 1; i <= 5; i++) await bob.send({ type: "say", text: `message ${i}` });
+      await bob.send({ type: "msg", to: "alice", text: "private one" });
+      const screen = await tmux.waitFor(
+        (l) => l.some((x) => x.includes("[bob -> you] private one")),
+        "the incoming messages",
+      );
+
+      assert.equal(lastLine(screen), "public> typing in progress");
+      for (let i = 1; i <= 5; i++) {
+        assert.ok(screen.some((l) => /^\d\d:\d\d <bob> message \d$/.test(l) && l.endsWith(`${i}`)));
+      }
+      assert.equal(screen.filter((l) => l.includes("typing")).length, 1, screen.join("\n"));
+      assert.deepEqual(await tmux.cursor(), {
+        x: "public> typing in progress".length,
+        y: screen.length - 1,
+      });
+
+      // The half-typed line is still the one being edited.
+      await tmux.type(" done");
+      await tmux.keys("Enter");
+      const said = await bob.readUntil((f) => f.type === "public" && f.from === "alice");
+      assert.equal(said.text, "typing in progress done");
+      await tmux.waitFor((l) => lastLine(l) === "public>", "a fresh prompt");
+
+      // Ctrl-D on an empty line leaves cleanly.
+      await tmux.keys("C-d");
+      await tmux.waitFor((l) => l.includes("[exit 0]"), "the client to exit");
+      const gone = await bob.readUntil((f) => f.type === "presence" && f.event === "offline");
+      assert.equal(gone.name, "alice");
+    } finally {
+      bob.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "client tty: editing keys, a long line on one row, Ctrl-C leaves cleanly",
+  ignore: !hasTmux,
+  async fn() {
+    await using server = await startServer();
+    const bob = await JsonClient.connect(server.port, { name: "bob" });
+    await using tmux = new Tmux();
+    try {
+      await tmux.start(clientShellCommand(["-port", String(server.port), "--name", "alice"]));
+      await tmux.waitFor((l) => lastLine(l) === "choose>", "the menu prompt");
+      await tmux.keys("1", "Enter");
+      await tmux.waitFor((l) => lastLine(l) === "public>", "the public chat prompt");
+
+      // Left, Backspace and insertion in the middle; Home and End.
+      await tmux.type("helo world");
+      await tmux.keys("Left", "Left", "Left", "Left", "Left", "Left", "Left");
+      await tmux.type("l");
+      await tmux.keys("Home");
+      await tmux.type(">");
+      await tmux.keys("End", "BSpace");
+      await tmux.type("d!");
+      await tmux.keys("Enter");
+      const edited = await bob.readUntil((f) => f.type === "public" && f.from === "alice");
+      assert.equal(edited.text, ">hello world!");
+
+      // A line wider than the window scrolls sideways instead of wrapping.
+      const long = Array.from({ length: 18 }, (_, i) => `word${String(i).padStart(2, "0")}xx`)
+        .join(" ");
+      assert.ok(long.length > 140);
+      await tmux.type(long);
+      await bob.send({ type: "say", text: "interruption" });
+      const screen = await tmux.waitFor(
+        (l) => l.some((x) => x.endsWith("<bob> interruption")) && lastLine(l).endsWith("word17xx"),
+        "the long line and the interruption",
+      );
+      assert.ok(lastLine(screen).length < 100, lastLine(screen));
+      assert.ok(lastLine(screen).startsWith("public> "), "the prompt stays visible");
+      await tmux.keys("Enter");
+      const sent = await bob.readUntil((f) => f.type === "public" && f.from === "alice");
+      assert.equal(sent.text, long);
+
+      // Type-ahead then Ctrl-C: leaves at once and cleanly (the server announces it).
+      await tmux.type("never sent");
+      await tmux.keys("C-c");
+      const after = await tmux.waitFor((l) => l.includes("[exit 0]"), "the client to exit");
+      assert.ok(after.some((l) => l.includes("disconnected; bye")));
+      const gone = await bob.readUntil((f) => f.type === "presence" && f.event === "offline");
+      assert.equal(gone.name, "alice");
+    } finally {
+      bob.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "client tty: names in colour on a terminal, none with NO_COLOR",
+  ignore: !hasTmux,
+  async fn(t) {
+    await using server = await startServer();
+    for (const noColor of [false, true]) {
+      await t.step(noColor ? "NO_COLOR=1" : "colour", async () => {
+        const bob = await JsonClient.connect(server.port, { name: "bob" });
+        await using tmux = new Tmux();
+        try {
+          await tmux.start(
+            clientShellCommand(["-port", String(server.port), "--name", "alice"]),
+            noColor ? { NO_COLOR: "1" } : {},
+          );
+          await tmux.waitFor((l) => lastLine(l) === "choose>", "the menu prompt");
+          await tmux.keys("1", "Enter");
+          await tmux.waitFor((l) => lastLine(l) === "public>", "the public chat prompt");
+          await bob.send({ type: "say", text: "colourful?" });
+          await tmux.waitFor((l) => l.some((x) => x.endsWith("<bob> colourful?")), "the message");
+          const line = (await tmux.screen(true)).find((l) => l.includes("colourful?"))!;
+          // deno-lint-ignore no-control-regex -- looking for the SGR that colours "bob"
+          const coloured = /\x1b\[[0-9;]*m\s*bob/.test(line);
+          assert.equal(coloured, !noColor, JSON.stringify(line));
+          await tmux.keys("C-c");
+          await tmux.waitFor((l) => l.includes("[exit 0]"), "the client to exit");
+        } finally {
+          bob.close();
+        }
+      });
+    }
+  },
+});
