@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import {
+  Connection,
+  type ConnectionStatus,
+  type Frame,
+  ServerError,
+} from "../lib/client/connection.ts";
+import { type FakeConn, fakeServer } from "./helpers/client.ts";
+
+const welcome = (name: string, extra: Record<string, unknown> = {}) => ({
+  type: "welcome",
+  version: 1,
+  name,
+  addr: "127.0.0.1:1",
+  limits: { maxLine: 8192, idleTimeoutMs: 0 },
+  online: [],
+  ...extra,
+});
+
+async function hello(c: FakeConn): Promise<Record<string, unknown>> {
+  return JSON.parse((await c.readLine())!);
+}
+
+Deno.test("client connection: skips text lines before the welcome; replies match by id", async () => {
+  await using fake = fakeServer(async (c) => {
+    await c.write("[127.0.0.1:1], 127.0.0.1:1:online\nnot json\n[1,2]\n");
+    const h = await hello(c);
+    assert.deepEqual([h.type, h.version, h.name], ["hello", 1, "ann"]);
+    await c.send(welcome("ann"));
+    const a = JSON.parse((await c.readLine())!);
+    const b = JSON.parse((await c.readLine())!);
+    // Answer out of order, with an event in between.
+    await c.send({ type: "ok", id: b.id, users: [] });
+    await c.send({ type: "public", msgId: 1, ts: 0, from: "x", text: "between" });
+    await c.send({
+      type: "error",
+      id: a.id,
+      code: "not_online",
+      message: "the receiver is not online",
+    });
+    await c.readLine();
+  });
+  const events: Frame[] = [];
+  const conn = await Connection.open({
+    host: "127.0.0.1",
+    port: fake.port,
+    name: "ann",
+    reconnect: false,
+    onFrame: (f) => events.push(f),
+  });
+  try {
+    assert.equal(conn.name, "ann");
+    const first = conn.request({ type: "msg", to: "x", text: "y" });
+    const second = conn.request({ type: "who" });
+    assert.deepEqual((await second).users, []);
+    await assert.rejects(first, (e: Error) => {
+      assert.ok(e instanceof ServerError);
+      assert.equal(e.code, "not_online");
+      assert.equal(e.message, "the receiver is not online");
+      return true;
+    });
+    assert.deepEqual(events.map((e) => e.text), ["between"]);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("client connection: reconnects with backoff and asks for the chosen name again", async () => {
+  const hellos: Record<string, unknown>[] = [];
+  await using fake = fakeServer(async (c, i) => {
+    const h = await hello(c);
+    hellos.push(h);
+    await c.send(welcome(typeof h.name === "string" ? h.name : `127.0.0.1:${i}`));
+    if (i > 0) return void await c.readLine();
+    const rename = JSON.parse((await c.readLine())!);
+    await c.send({ type: "ok", id: rename.id, name: "Zed" });
+    await c.send({ type: "notice", code: "shutdown", text: "server is shutting down" });
+    c.close();
+  });
+  const statuses: ConnectionStatus[] = [];
+  let back!: () => void;
+  const isBack = new Promise<void>((r) => back = r);
+  const conn = await Connection.open({
+    host: "127.0.0.1",
+    port: fake.port,
+    reconnectMinMs: 20,
+    onStatus: (s) => {
+      statuses.push(s);
+      if (s.kind === "back") back();
+    },
+  });
+  try {
+    assert.equal(hellos[0].name, undefined);
+    await conn.request({ type: "rename", name: "zed" });
+    assert.equal(conn.name, "Zed");
+    await isBack;
+    assert.equal(hellos[1].name, "Zed");
+    assert.deepEqual(statuses, [
+      { kind: "lost", reason: "server is shutting down", retryInMs: 20 },
+      { kind: "back", name: "Zed", nameError: undefined },
+    ]);
+    assert.equal(conn.online, true);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("client connection: the backoff doubles up to its maximum", async () => {
+  const fake = fakeServer(async (c) => {
+    await hello(c);
+    await c.send(welcome("a"));
+  });
+  const statuses: ConnectionStatus[] = [];
+  let enough!: () => void;
+  const waited = new Promise<void>((r) => enough = r);
+  const conn = await Connection.open({
+    host: "127.0.0.1",
+    port: fake.port,
+    reconnectMinMs: 10,
+    reconnectMaxMs: 40,
+    onStatus: (s) => {
+      statuses.push(s);
+      if (statuses.length === 5) enough();
+    },
+  });
+  fake.close(); // the first session ends and nothing listens any more
+  await waited;
+  conn.close();
+  await fake[Symbol.asyncDispose]();
+  assert.deepEqual(statuses.map((s) => "retryInMs" in s ? s.retryInMs : s.kind), [
+    10,
+    20,
+    40,
+    40,
+    40,
+  ]);
+  assert.equal(statuses[0].kind, "lost");
+  assert.ok(statuses.slice(1).every((s) => s.kind === "retry_failed"));
+});
+
+Deno.test("client connection: pings when idle so the idle timeout spares a reading user", async () => {
+  let pinged!: () => void;
+  const ping = new Promise<void>((r) => pinged = r);
+  await using fake = fakeServer(async (c) => {
+    await hello(c);
+    await c.send(welcome("a", { limits: { idleTimeoutMs: 300 } }));
+    while (true) {
+      const line = await c.readLine();
+      if (line === null) return;
+      const req = JSON.parse(line);
+      await c.send({ type: "ok", id: req.id });
+      if (req.type === "ping") pinged();
+    }
+  });
+  const conn = await Connection.open({ host: "127.0.0.1", port: fake.port, reconnect: false });
+  try {
+    const started = Date.now();
+    await ping;
+    assert.ok(Date.now() - started < 1000);
+  } finally {
+    conn.close();
+  }
+});
