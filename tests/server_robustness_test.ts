@@ -20,22 +20,6 @@ async function start(args: string[] = []): Promise<TestServer> {
   return startServer([...await coreServerArgs(), ...args]);
 }
 
-/** Reads every line until `done` returns true for one, collecting them; fails on EOF or timeout. */
-async function collect(
-  c: LineClient,
-  done: (line: string) => boolean,
-  timeoutMs: number,
-): Promise<string[]> {
-  const lines: string[] = [];
-  const deadline = Date.now() + timeoutMs;
-  while (true) {
-    const line = await c.readLine(Math.max(1, deadline - Date.now()));
-    if (line === null) throw new Error(`connection closed after ${lines.length} lines`);
-    lines.push(line);
-    if (done(line)) return lines;
-  }
-}
-
 Deno.test("a client that never reads is dropped and never slows the others", async () => {
   await using server = await start(["--max-queue", "64KiB"]);
   const sender = await connectText(server.port);
