@@ -31,14 +31,19 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     const status = await server.stop(signal);
     deepStrictEqual(status, { code: 0, signal: null }, server.stderr());
 
+    // The notice is the last thing before EOF (offline announcements may precede it).
     for (const c of [alice, bob]) {
-      deepStrictEqual(await c.readToEnd(), ["server is shutting down"], `text client ${c.addr}`);
+      const lines = await c.readToEnd();
+      strictEqual(lines.at(-1), "server is shutting down", `text client ${c.addr}: ${lines}`);
+      ok(lines.slice(0, -1).every((l) => l.endsWith(":offline")), `${lines}`);
     }
-    deepStrictEqual((await jane.lines.readToEnd()).map((l) => JSON.parse(l)), [{
+    const frames = (await jane.lines.readToEnd()).map((l) => JSON.parse(l));
+    deepStrictEqual(frames.at(-1), {
       type: "notice",
       code: "shutdown",
       text: "server is shutting down",
-    }], `JSON client ${janeAddr}`);
+    }, `JSON client ${janeAddr}: ${JSON.stringify(frames)}`);
+    ok(frames.slice(0, -1).every((f) => f.type === "presence" && f.event === "offline"));
     ok(!/\n\s+at /.test(server.stderr()), "no stack trace on stderr");
     await rejects(
       Deno.connect({ hostname: "127.0.0.1", port: server.port }),
