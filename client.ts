@@ -1,5 +1,5 @@
 /**
- * FastIM terminal client: `deno run --allow-net --allow-env=NO_COLOR,TERM client.ts -ip 127.0.0.1
+ * FastIM terminal client: `deno run --allow-net --allow-env=NO_COLOR,TERM,FASTIM_PASSWORD client.ts -ip 127.0.0.1
  * -port 8888`. This file only wires the pieces in `lib/client/` together; see docs/CLIENT.md.
  *
  * @module
@@ -128,8 +128,11 @@ async function main(): Promise<number> {
       host: config.host,
       port: config.port,
       name: config.name,
+      password: config.password,
       reconnect: config.reconnect,
       onFrame: (frame) => {
+        // Line mode prints what happens while it runs; the backlog is for people (and --json).
+        if (config.mode === "lines" && frame.history === true) return;
         const line = renderFrame(frame, view());
         if (line !== null) out.event(line);
       },
@@ -151,9 +154,9 @@ async function main(): Promise<number> {
   const nameError = conn.welcome.nameError as Record<string, unknown> | undefined;
   if (nameError && config.name !== undefined) {
     fail(
-      `cannot use the name "${safe(config.name)}": ${
-        safe(nameError.message) || safe(nameError.code)
-      }`,
+      `cannot ${config.password === undefined ? "use the name" : "log in as"} "${
+        safe(config.name)
+      }": ${safe(nameError.message) || safe(nameError.code)}`,
     );
     return await leave(1);
   }
@@ -165,6 +168,7 @@ async function main(): Promise<number> {
     ),
   );
 
+  conn.start(); // now the history and offline messages that came with the welcome
   const chat = new Chat(conn, out, config.color);
   // A drop with reconnecting off ends every mode with status 1.
   const lost = conn.done.then(() => 1);

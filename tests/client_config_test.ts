@@ -102,6 +102,13 @@ Deno.test("client config: colour and cursor movement only on a terminal", async 
   );
 });
 
+Deno.test("client config: FASTIM_PASSWORD logs --name in, and is ignored without it", () => {
+  const env = { FASTIM_PASSWORD: "s3cret pass" };
+  assert.equal(parseConfig(["--name", "alice"], env, TTY).password, "s3cret pass");
+  assert.equal(parseConfig([], env, TTY).password, undefined);
+  assert.equal(parseConfig(["--name", "alice"], { FASTIM_PASSWORD: "" }, TTY).password, undefined);
+});
+
 Deno.test("client config: bad flags throw one-line ConfigErrors", async (t) => {
   const cases: [string[], RegExp][] = [
     [["--bogus"], /Unknown option '--bogus'.*try --help/],

@@ -48,6 +48,7 @@ Deno.test("client connection: skips text lines before the welcome; replies match
     reconnect: false,
     onFrame: (f) => events.push(f),
   });
+  conn.start();
   try {
     assert.equal(conn.name, "ann");
     const first = conn.request({ type: "msg", to: "x", text: "y" });
@@ -157,6 +158,62 @@ Deno.test("client connection: pings when idle so the idle timeout spares a readi
     const started = Date.now();
     await ping;
     assert.ok(Date.now() - started < 1000);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("client connection: events that come with the welcome wait for start(); replays are dropped", async () => {
+  const history = { type: "public", msgId: 5, ts: 50, from: "bob", text: "old", history: true };
+  const away = {
+    type: "private",
+    msgId: 6,
+    ts: 60,
+    from: "bob",
+    to: "a",
+    text: "hi",
+    offline: true,
+  };
+  const acks: unknown[] = [];
+  let second!: () => void;
+  const reconnected = new Promise<void>((r) => second = r);
+  await using fake = fakeServer(async (c, i) => {
+    const h = await hello(c);
+    assert.equal(h.password, "pw", "logs in, and again after a reconnect");
+    await c.send(welcome("a", { account: "a" }));
+    await c.send(history);
+    await c.send(away);
+    if (i === 1) {
+      await c.send({ ...history, msgId: 7, ts: 70, text: "missed while away" });
+      second();
+    }
+    while (true) {
+      const line = await c.readLine();
+      if (line === null) return;
+      const req = JSON.parse(line);
+      if (req.type === "ack") acks.push(req.msgIds);
+      await c.send({ type: "ok", id: req.id });
+      if (i === 0 && req.type === "ack") return c.close(); // drop: the client reconnects
+    }
+  });
+  const texts: unknown[] = [];
+  const conn = await Connection.open({
+    host: "127.0.0.1",
+    port: fake.port,
+    name: "a",
+    password: "pw",
+    reconnectMinMs: 10,
+    onFrame: (f) => texts.push(f.text),
+  });
+  try {
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(texts, [], "held until start()");
+    conn.start();
+    assert.deepEqual(texts, ["old", "hi"]);
+    await reconnected;
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(texts, ["old", "hi", "missed while away"]);
+    assert.deepEqual(acks[0], [6]);
   } finally {
     conn.close();
   }

@@ -207,14 +207,17 @@ Deno.test("client e2e: piped stdin sends each line, prints events, exits once al
       stdin: "one\n\ntwo\n//slash\n/who\n/nick pipe2\nthree\n",
     });
     assert.equal(r.code, 0, r.stderr);
-    const lines = r.stdout.trimEnd().split("\n");
-    assert.deepEqual(lines.map((l) => l.replace(/^\d\d:\d\d /, "")), [
+    const lines = r.stdout.trimEnd().split("\n").map((l) => l.replace(/^\d\d:\d\d /, ""));
+    // Events keep their order and replies theirs; how the two interleave is the server's choice.
+    assert.deepEqual(lines.filter((l) => l.startsWith("<")), [
       "<piper> one",
       "<piper> two",
       "<piper> /slash",
+      "<pipe2> three",
+    ]);
+    assert.deepEqual(lines.filter((l) => !l.startsWith("<")), [
       "online (1): piper (you)",
       "you are now pipe2",
-      "<pipe2> three",
     ]);
     assert.match(r.stderr, /^connected to/);
   });
@@ -270,4 +273,42 @@ Deno.test("client e2e: reconnects after the server restarts and takes its name b
   await client.closeStdin();
   const r = await client.finish();
   assert.equal(r.code, 0, r.stderr);
+});
+
+Deno.test("client e2e: history shows in the menu, not in line mode; FASTIM_PASSWORD logs in", async (t) => {
+  await using server = await startServer();
+  const password = "correct horse battery";
+  const alice = await watcher(server.port, "alice");
+  assert.equal((await alice.request({ type: "register", password })).type, "ok");
+  await alice.request({ type: "say", text: "said before" });
+  alice.close();
+  await t.step("the menu shows the backlog after the greeting", async () => {
+    const r = await runClient([...at(server.port), "--menu"], { stdin: "0\n" });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^connected to .*\n\d\d:\d\d <alice> said before\n1\. public chat/);
+  });
+  await t.step("line mode does not print it", async () => {
+    const r = await runClient([...at(server.port)], { stdin: "" });
+    assert.deepEqual([r.code, r.stdout], [0, ""]);
+  });
+  await t.step("a message for a registered user who is offline is stored", async () => {
+    const r = await runClient([...at(server.port), "--to", "alice", "--send", "while away"]);
+    assert.deepEqual([r.code, r.stderr], [0, ""]);
+  });
+  const login = { env: { FASTIM_PASSWORD: password }, stdin: "" };
+  await t.step("logging in delivers it once (the client acknowledges it)", async () => {
+    const first = await runClient([...at(server.port), "--name", "alice"], login);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /\[.* -> you\] while away \(sent while you were away\)/);
+    const again = await runClient([...at(server.port), "--name", "alice"], login);
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stdout, /while away/);
+  });
+  await t.step("a wrong password is one line and status 1", async () => {
+    const r = await runClient([...at(server.port), "--name", "alice"], {
+      env: { FASTIM_PASSWORD: "wrong password" },
+    });
+    assert.equal(r.code, 1);
+    assertOneLine(r.stderr, /^client: cannot log in as "alice": wrong name or password$/);
+  });
 });

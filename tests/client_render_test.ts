@@ -78,6 +78,18 @@ Deno.test("client render: events without colour", async (t) => {
   });
 });
 
+Deno.test("client render: history and offline messages are marked", () => {
+  const history = frame({ type: "public", ts: TS, from: "bob", text: "old", history: true });
+  assert.equal(renderFrame(history, PLAIN), "09:05 <bob> old");
+  assert.equal(renderFrame(history, COLOR), "\x1b[2m09:05 <bob> old\x1b[0m", "all grey");
+  const away = frame({ type: "private", ts: TS, from: "bob", text: "hi", offline: true });
+  assert.equal(renderFrame(away, PLAIN), "09:05 [bob -> you] hi (sent while you were away)");
+  assert.equal(
+    renderSentPrivate("bob", "hi", TS, PLAIN, true),
+    "09:05 [you -> bob] hi (stored: bob gets it at next login)",
+  );
+});
+
 Deno.test("client render: sent private messages and who", () => {
   assert.equal(renderSentPrivate("bob", "hey", TS, PLAIN), "09:05 [you -> bob] hey");
   assert.equal(

@@ -58,7 +58,7 @@ export class Chat implements ChatActions {
     return this.#request(
       { type: "msg", to, text },
       `could not send to ${to}`,
-      (ok) => this.out.reply(renderSentPrivate(to, text, tsOf(ok), this.view)),
+      (ok) => this.out.reply(renderSentPrivate(to, text, tsOf(ok), this.view, ok.stored === true)),
     );
   }
 

@@ -47,6 +47,8 @@ export interface ClientConfig {
   port: number;
   /** `--name`: rename right after connecting. */
   name?: string;
+  /** `FASTIM_PASSWORD` (only with `--name`): log in as the registered `name` instead. */
+  password?: string;
   /** `--send`: the text of the one message to send. */
   send?: string;
   /** `--to`: the receiver of `--send` (a private message). */
@@ -68,6 +70,8 @@ export interface ClientConfig {
 export interface ClientEnv {
   NO_COLOR?: string;
   TERM?: string;
+  /** The password of the account `--name` logs in as (never a flag: flags show up in `ps`). */
+  FASTIM_PASSWORD?: string;
 }
 
 /** Which standard streams are terminals. */
@@ -125,7 +129,8 @@ export function usage(): string {
   lines.push(
     "",
     "In chat, type /help for the slash commands. Exit status: 0 ok, 1 refused or connection",
-    "failed, 2 bad flags.",
+    "failed, 2 bad flags. Environment: NO_COLOR (no colours), FASTIM_PASSWORD (with --name:",
+    "log in as that registered name).",
   );
   return lines.join("\n");
 }
@@ -213,6 +218,7 @@ export function parseConfig(
     host,
     port,
     name: values.name,
+    password: values.name !== undefined && env.FASTIM_PASSWORD ? env.FASTIM_PASSWORD : undefined,
     send: values.send,
     to: values.to,
     json,
@@ -243,5 +249,5 @@ export function readEnv(): ClientEnv {
       return undefined; // no --allow-env for it: behave as if unset
     }
   };
-  return { NO_COLOR: get("NO_COLOR"), TERM: get("TERM") };
+  return { NO_COLOR: get("NO_COLOR"), TERM: get("TERM"), FASTIM_PASSWORD: get("FASTIM_PASSWORD") };
 }

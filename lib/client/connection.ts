@@ -52,6 +52,8 @@ export interface SessionOptions {
   port: number;
   /** Ask for this name in the hello. */
   name?: string;
+  /** With `name`: log in as that registered name. */
+  password?: string;
   maxLineBytes?: number;
   welcomeTimeoutMs?: number;
   /** Every frame after the welcome that is not a reply to a pending request. */
@@ -145,6 +147,7 @@ export class Session {
       client: `fastim-client/${CLIENT_VERSION}`,
     };
     if (opts.name !== undefined) hello.name = opts.name;
+    if (opts.name !== undefined && opts.password !== undefined) hello.password = opts.password;
     const lines = readLines(conn.readable, opts.maxLineBytes ?? MAX_SERVER_LINE_BYTES);
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
@@ -304,6 +307,14 @@ export class Connection {
   #name: string;
   /** The name the user chose (--name or a rename); asked for again after a reconnect. */
   #chosen: string | undefined;
+  /** The registered name the hello logged in as; logged in again after a reconnect. */
+  #account: string | undefined;
+  /** Messages already shown, so history and offline messages replayed after a reconnect are not. */
+  readonly #seen = new RecentKeys(SEEN_MESSAGES);
+  /** Offline private messages shown but not yet acknowledged. */
+  #toAck: number[] = [];
+  /** Events that arrived before {@linkcode Connection.start} (history right after the welcome). */
+  #held: Frame[] | null = [];
   #stopped = false;
   #wake: (() => void) | null = null;
   #keepalive: ReturnType<typeof setInterval> | undefined;
@@ -318,8 +329,19 @@ export class Connection {
     this.#welcome = session.welcome;
     this.#name = safe(session.welcome.name);
     this.#chosen = session.welcome.nameError === undefined ? opts.name : undefined;
+    this.#account = accountOf(session.welcome);
     this.done = new Promise((r) => this.#finish = r);
     this.#watch(session);
+  }
+
+  /**
+   * Starts delivering events to `onFrame`; the ones that came with the welcome (history, offline
+   * messages) were held until now, so the caller can print its greeting first.
+   */
+  start(): void {
+    const held = this.#held ?? [];
+    this.#held = null;
+    for (const frame of held) this.#deliver(frame);
   }
 
   /** Connects once (no retry: a first failure is reported); throws {@linkcode ConnectError}. */
@@ -384,14 +406,27 @@ export class Connection {
 
   #watch(session: Session): void {
     session.onFrame = (f) => {
-      if (f.type === "presence" && f.event === "renamed" && safe(f.old) === this.#name) {
-        this.#name = safe(f.name); // should not happen (renames are not echoed) but keep in step
-      }
-      this.#opts.onFrame?.(f);
+      if (this.#held) this.#held.push(f);
+      else this.#deliver(f);
     };
     session.onWire = (f) => this.#opts.onWire?.(f);
     this.#startKeepalive(session);
     session.closed.then((info) => this.#onClosed(session, info));
+  }
+
+  /** Hands an event to `onFrame`, dropping replays of messages already shown. */
+  #deliver(f: Frame): void {
+    if (f.type === "public" || f.type === "private") {
+      const key = `${f.msgId}/${f.ts}`;
+      const replayed = f.history === true || f.offline === true;
+      if (replayed && this.#seen.has(key)) return;
+      this.#seen.add(key);
+    }
+    this.#opts.onFrame?.(f);
+    const session = this.#session;
+    if (f.type === "private" && f.offline === true && typeof f.msgId === "number" && session) {
+      this.#acknowledge(session, f.msgId);
+    }
   }
 
   /** Pings when idle so the server's idle timeout does not end a session that is only reading. */
@@ -425,10 +460,16 @@ export class Connection {
       await this.#sleep(delay);
       if (this.#stopped) return;
       try {
-        const next = await Session.open({ ...this.#opts, name: this.#chosen });
+        const login = this.#chosen !== undefined && this.#chosen === this.#account;
+        const next = await Session.open({
+          ...this.#opts,
+          name: this.#chosen,
+          password: login ? this.#opts.password : undefined,
+        });
         if (this.#stopped) return next.close();
         this.#session = next;
         this.#name = safe(next.welcome.name);
+        this.#account = accountOf(next.welcome);
         const nameError = next.welcome.nameError as Record<string, unknown> | undefined;
         this.#watch(next);
         this.#opts.onStatus?.({
@@ -445,6 +486,23 @@ export class Connection {
     }
   }
 
+  /**
+   * Acknowledges offline messages once shown (batched per event-loop turn), so the server stops
+   * delivering them at every login.
+   */
+  #acknowledge(session: Session, msgId: number): void {
+    this.#toAck.push(msgId);
+    if (this.#toAck.length > 1) return;
+    queueMicrotask(() => {
+      const all = this.#toAck;
+      this.#toAck = [];
+      for (let i = 0; i < all.length; i += ACK_BATCH) {
+        const msgIds = all.slice(i, i + ACK_BATCH);
+        session.request({ type: "ack", msgIds }).catch(() => {}); // lost: delivered again next login
+      }
+    });
+  }
+
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
@@ -454,5 +512,29 @@ export class Connection {
       }
       this.#wake = done;
     });
+  }
+}
+
+/** Message ids per `ack` request (the server takes up to 1000). */
+const ACK_BATCH = 500;
+
+/** How many shown messages are remembered for dropping replays after a reconnect. */
+const SEEN_MESSAGES = 5000;
+
+/** The welcome's `account`, when the hello logged in. */
+function accountOf(welcome: Frame): string | undefined {
+  return typeof welcome.account === "string" ? welcome.account : undefined;
+}
+
+/** A set that forgets its oldest keys beyond `limit`. */
+class RecentKeys {
+  readonly #keys = new Set<string>();
+  constructor(readonly limit: number) {}
+  has(key: string): boolean {
+    return this.#keys.has(key);
+  }
+  add(key: string): void {
+    this.#keys.add(key);
+    if (this.#keys.size > this.limit) this.#keys.delete(this.#keys.values().next().value!);
   }
 }

@@ -96,6 +96,14 @@ export function renderFrame(frame: Frame, view: View, now = Date.now()): string 
   switch (frame.type) {
     case "public": {
       const from = safe(frame.from);
+      if (frame.history === true) {
+        // Backlog sent after the welcome: greyed out, so it reads as context rather than news.
+        return paint(
+          `${formatTime(timeOf(frame, now))} <${from}> ${safe(frame.text)}`,
+          SGR.dim,
+          view.color,
+        );
+      }
       const own = nameKey(from) === nameKey(view.me);
       const text = safe(frame.text);
       return `${at} <${paintName(from, view)}> ${own ? paint(text, SGR.bold, view.color) : text}`;
@@ -103,7 +111,10 @@ export function renderFrame(frame: Frame, view: View, now = Date.now()): string 
     case "private": {
       const mark = (s: string) => paint(s, `${SGR.bold};${SGR.magenta}`, view.color);
       const label = mark("[") + paintName(safe(frame.from), view) + mark(" -> you]");
-      return `${at} ${label} ${paint(safe(frame.text), SGR.magenta, view.color)}`;
+      const away = frame.offline === true
+        ? paint(" (sent while you were away)", SGR.dim, view.color)
+        : "";
+      return `${at} ${label} ${paint(safe(frame.text), SGR.magenta, view.color)}${away}`;
     }
     case "presence":
       return `${at} ${renderPresence(frame, view)}`;
@@ -134,11 +145,23 @@ function renderPresence(frame: Frame, view: View): string {
   }
 }
 
-/** The local echo of a private message the server accepted (the server does not echo these). */
-export function renderSentPrivate(to: string, text: string, ts: number, view: View): string {
+/**
+ * The local echo of a private message the server accepted (the server does not echo these);
+ * `stored`: the receiver is a registered user who is offline.
+ */
+export function renderSentPrivate(
+  to: string,
+  text: string,
+  ts: number,
+  view: View,
+  stored = false,
+): string {
   const mark = (s: string) => paint(s, `${SGR.bold};${SGR.magenta}`, view.color);
   const label = mark("[you -> ") + paintName(safe(to), view) + mark("]");
-  return `${stamp(ts, view)} ${label} ${paint(safe(text), SGR.magenta, view.color)}`;
+  const held = stored
+    ? paint(` (stored: ${safe(to)} gets it at next login)`, SGR.dim, view.color)
+    : "";
+  return `${stamp(ts, view)} ${label} ${paint(safe(text), SGR.magenta, view.color)}${held}`;
 }
 
 /** A client-side note (connected, reconnecting, help output …), not from the server. */
