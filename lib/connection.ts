@@ -102,6 +102,7 @@ export class Connection implements Peer, Session {
   #closed: Promise<void> | undefined;
   #finished = false;
   #reason: CloseReason = "eof";
+  readonly #maxRead: number;
   /** Flood control: asked before each request; the server's sweep asks it about stalled lines. */
   readonly guard: FloodGuard;
 
@@ -110,6 +111,7 @@ export class Connection implements Peer, Session {
     this.addr = formatAddr(conn.remoteAddr);
     this.ip = (conn.remoteAddr as Deno.NetAddr).hostname;
     this.#splitter = new LineSplitter(ctx.config.maxLineBytes);
+    this.#maxRead = Math.min(MAX_READ_BYTES, ctx.config.maxQueueBytes / 8);
     this.#outbox = new Outbox(conn, ctx.config.maxQueueBytes, (why, error) => {
       this.#reason = why === "overflow" ? "slow_reader" : "write_error";
       if (why === "overflow") {
@@ -159,7 +161,8 @@ export class Connection implements Peer, Session {
           if (pending) await pending;
           if (this.#closing) break;
         }
-        if (n === buffer.length && buffer.length < MAX_READ_BYTES) {
+        // Grow for busy senders, but keep one read's broadcast well inside a recipient's queue.
+        if (n === buffer.length && buffer.length * 4 <= this.#maxRead) {
           buffer = new Uint8Array(buffer.length * 4);
         }
       }
