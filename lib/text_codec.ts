@@ -13,8 +13,24 @@ const encoder = new TextEncoder();
 /** The original's usage line for a malformed private message. */
 export const TO_FORMAT_ERROR = "Invalid message format. Use: to|<receiver_name>|<message_content>";
 
+/** A `bad_format` request naming the command's usage. */
+function badFormat(command: string, usage: string): Request {
+  return {
+    type: "invalid",
+    code: "bad_format",
+    message: `Invalid ${command} format. Use: ${usage}`,
+  };
+}
+
+/** Splits `A|REST` at its first `|`: the last field takes the rest of the line, `|` included. */
+function twoFields(rest: string): [string, string] | null {
+  const bar = rest.indexOf("|");
+  return bar < 0 ? null : [rest.slice(0, bar), rest.slice(bar + 1)];
+}
+
 /**
- * Parses one text-dialect line into a request.
+ * Parses one text-dialect line into a request: `WORD` or `WORD|ARGS` for the commands below,
+ * anything else is a public message (as in the original).
  *
  * @example
  * ```ts
@@ -22,48 +38,47 @@ export const TO_FORMAT_ERROR = "Invalid message format. Use: to|<receiver_name>|
  * ```
  */
 export function parseTextLine(line: string): Request {
-  if (line === "who") return { type: "who" };
-  if (line === "history") return { type: "history" };
-  if (line.startsWith("history|")) {
-    const limit = Number(line.slice(8));
-    if (!Number.isInteger(limit) || limit < 1) {
-      return {
-        type: "invalid",
-        code: "bad_format",
-        message: "Invalid history format. Use: history|<count>",
-      };
+  const bar = line.indexOf("|");
+  const word = bar < 0 ? line : line.slice(0, bar);
+  const rest = bar < 0 ? undefined : line.slice(bar + 1);
+  switch (word) {
+    case "who":
+      if (rest === undefined) return { type: "who" };
+      break;
+    case "history": {
+      if (rest === undefined) return { type: "history" };
+      const limit = Number(rest);
+      if (!Number.isInteger(limit) || limit < 1) return badFormat("history", "history|<count>");
+      return { type: "history", limit: Math.min(limit, MAX_HISTORY_PAGE) };
     }
-    return { type: "history", limit: Math.min(limit, MAX_HISTORY_PAGE) };
-  }
-  if (line.startsWith("register|")) return { type: "register", password: line.slice(9) };
-  if (line.startsWith("login|")) {
-    const bar = line.indexOf("|", 6);
-    if (bar < 0) {
-      return {
-        type: "invalid",
-        code: "bad_format",
-        message: "Invalid login format. Use: login|<name>|<password>",
-      };
+    case "rename":
+      if (rest !== undefined) return { type: "rename", name: rest };
+      break;
+    case "register":
+      if (rest !== undefined) return { type: "register", password: rest };
+      break;
+    case "to": {
+      if (rest === undefined) break;
+      // Unlike the original, the text is the whole rest of the line, `|` included.
+      const f = twoFields(rest);
+      return f
+        ? { type: "msg", to: f[0], text: f[1] }
+        : { type: "invalid", code: "bad_format", message: TO_FORMAT_ERROR };
     }
-    return { type: "login", name: line.slice(6, bar), password: line.slice(bar + 1) };
-  }
-  if (line.startsWith("passwd|")) {
-    const bar = line.indexOf("|", 7);
-    if (bar < 0) {
-      return {
-        type: "invalid",
-        code: "bad_format",
-        message: "Invalid passwd format. Use: passwd|<old>|<new>",
-      };
+    case "login": {
+      if (rest === undefined) break;
+      const f = twoFields(rest);
+      return f
+        ? { type: "login", name: f[0], password: f[1] }
+        : badFormat("login", "login|<name>|<password>");
     }
-    return { type: "passwd", old: line.slice(7, bar), new: line.slice(bar + 1) };
-  }
-  if (line.startsWith("rename|")) return { type: "rename", name: line.slice(7) };
-  if (line.startsWith("to|")) {
-    const bar = line.indexOf("|", 3);
-    if (bar < 0) return { type: "invalid", code: "bad_format", message: TO_FORMAT_ERROR };
-    // Unlike the original, the text is the whole rest of the line, `|` included.
-    return { type: "msg", to: line.slice(3, bar), text: line.slice(bar + 1) };
+    case "passwd": {
+      if (rest === undefined) break;
+      const f = twoFields(rest);
+      return f
+        ? { type: "passwd", old: f[0], new: f[1] }
+        : badFormat("passwd", "passwd|<old>|<new>");
+    }
   }
   return { type: "say", text: line };
 }
