@@ -312,3 +312,23 @@ Deno.test("client e2e: history shows in the menu, not in line mode; FASTIM_PASSW
     assertOneLine(r.stderr, /^client: cannot log in as "alice": wrong name or password$/);
   });
 });
+
+Deno.test("client e2e: SIGINT and SIGTERM leave cleanly", async (t) => {
+  await using server = await startServer();
+  const bob = await watcher(server.port, "bob");
+  try {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      await t.step(signal, async () => {
+        await using client = ClientProcess.spawn([...at(server.port), "--name", "sig"]);
+        await client.waitForStderr("connected to");
+        client.kill(signal);
+        const r = await client.finish();
+        assert.equal(r.code, 0, r.stderr);
+        const gone = await bob.readUntil((f) => f.type === "presence" && f.event === "offline");
+        assert.equal(gone.name, "sig");
+      });
+    }
+  } finally {
+    bob.close();
+  }
+});

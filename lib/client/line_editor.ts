@@ -292,21 +292,29 @@ export function openLineInput(opts: { editor: boolean; showPrompts?: boolean }):
 }
 
 /** Plain lines: no raw mode, no cursor movement. */
+/** Signals that mean "leave now": the app says goodbye to the server and restores the terminal. */
+const LEAVE_SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/** Adds `handler` for each signal the platform supports; returns a function that removes them. */
+function onSignals(signals: Deno.Signal[], handler: () => void): () => void {
+  const added = signals.filter((sig) => {
+    try {
+      Deno.addSignalListener(sig, handler);
+      return true;
+    } catch {
+      return false; // not supported on this platform
+    }
+  });
+  return () => added.forEach((sig) => Deno.removeSignalListener(sig, handler));
+}
+
 class PlainLineInput implements LineInput {
   #lines: AsyncGenerator<string> | null = null;
   #eof = false;
-  #signals: [Deno.Signal, () => void][] = [];
+  readonly #unlisten = onSignals(LEAVE_SIGNALS, () => this.onInterrupt());
   onInterrupt: () => void = () => {};
 
-  constructor(private readonly showPrompts: boolean) {
-    for (const sig of ["SIGINT", "SIGTERM"] as const) {
-      const handler = () => this.onInterrupt();
-      try {
-        Deno.addSignalListener(sig, handler);
-        this.#signals.push([sig, handler]);
-      } catch { /* signal not supported on this platform */ }
-    }
-  }
+  constructor(private readonly showPrompts: boolean) {}
 
   async readLine(prompt: string): Promise<string | null> {
     if (this.#eof) return null;
@@ -327,8 +335,7 @@ class PlainLineInput implements LineInput {
   }
 
   close(): void {
-    for (const [sig, handler] of this.#signals) Deno.removeSignalListener(sig, handler);
-    this.#signals = [];
+    this.#unlisten();
   }
 }
 
@@ -342,14 +349,15 @@ class TtyLineEditor implements LineInput {
   #waiter: ((line: string | null) => void) | null = null;
   #eof = false;
   #closed = false;
-  #onResize = () => this.#redraw();
+  #unlisten: () => void = () => {};
   onInterrupt: () => void = () => {};
 
   constructor() {
     Deno.stdin.setRaw(true);
-    try {
-      Deno.addSignalListener("SIGWINCH", this.#onResize);
-    } catch { /* no SIGWINCH on this platform */ }
+    const unResize = onSignals(["SIGWINCH"], () => this.#redraw());
+    // In raw mode Ctrl-C is a key, but `kill` and a closing terminal still send signals.
+    const unLeave = onSignals(LEAVE_SIGNALS, () => this.onInterrupt());
+    this.#unlisten = () => (unResize(), unLeave());
     this.#pump();
   }
 
@@ -378,9 +386,7 @@ class TtyLineEditor implements LineInput {
     this.#closed = true;
     if (this.#active) this.#write("\r\x1b[2K");
     this.#active = false;
-    try {
-      Deno.removeSignalListener("SIGWINCH", this.#onResize);
-    } catch { /* not added */ }
+    this.#unlisten();
     try {
       Deno.stdin.setRaw(false);
     } catch { /* stdin already gone */ }
