@@ -165,6 +165,10 @@ export class ChatServer implements ServerContext {
   #admit(conn: Deno.Conn, tls: boolean): void {
     if (this.#shuttingDown) return closeQuietly(conn);
     const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
+    if (this.dispatcher.bans.find("ip", ip.toLowerCase())) {
+      this.#refusedSinceSweep++;
+      return this.#refuse(conn, "you are banned from this server", tls);
+    }
     const admission = this.#limiter.admit(ip, Date.now());
     if (!admission.ok) {
       this.#refusedSinceSweep++;

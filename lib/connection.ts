@@ -8,7 +8,7 @@
 
 import type { ChatCore } from "./chat_core.ts";
 import { type Dispatcher, type Session, writesToStore } from "./dispatch.ts";
-import type { ChatEvent, NoticeEvent } from "./events.ts";
+import type { ChatEvent, KickCode, NoticeEvent } from "./events.ts";
 import {
   encodeWelcome,
   type Hello,
@@ -43,7 +43,7 @@ export type CloseReason =
   | "write_error"
   | "read_error"
   | "shutdown"
-  | "replaced"
+  | KickCode
   | "line_timeout"
   | "rate_limited"
   | "version_unsupported";
@@ -130,7 +130,7 @@ export class Connection implements Peer, Session {
   }
 
   /** Ends the connection with a notice; called by the core. */
-  kick(code: "replaced", text: string): void {
+  kick(code: KickCode, text: string): void {
     void this.close(code, notice(code, text));
   }
 
@@ -151,15 +151,17 @@ export class Connection implements Peer, Session {
       while (!this.#closing) {
         const n = await this.conn.read(buffer);
         if (n === null) break;
-        this.lastInputAt = Date.now();
         const lines = this.#splitter.push(buffer.subarray(0, n));
-        const flood = this.guard.onRead(n, this.#splitter.pending, lines.length, Date.now());
+        const now = Date.now();
+        // Only complete lines count as activity: blank lines and trickled bytes do not.
+        if (lines.length > 0) this.lastInputAt = now;
+        const flood = this.guard.onRead(n, this.#splitter.pending, lines.length, now);
         if (flood.action !== "allow") this.#limited({ type: "quit" }, flood);
         for (const line of lines) {
+          if (this.#closing) break;
           const pending = this.#handleLine(line);
           // Password hashing is async: stop reading until it is done, so replies keep order.
           if (pending) await pending;
-          if (this.#closing) break;
         }
         // Grow for busy senders, but keep one read's broadcast well inside a recipient's queue.
         if (n === buffer.length && buffer.length * 4 <= this.#maxRead) {
@@ -284,7 +286,7 @@ export class Connection implements Peer, Session {
         password: hello.password,
       });
     } else if (hello.name !== undefined) {
-      named = core.rename(this.user, hello.name);
+      named = await dispatcher.execute(this, { type: "rename", name: hello.name });
     }
     if (this.#closing) return;
     this.#outbox.push(encodeWelcome({

@@ -14,6 +14,8 @@ import { nameKey, validateName } from "./names.ts";
 import type { Reply, Request } from "./requests.ts";
 import { sanitizeText } from "./sanitize.ts";
 import type { Store } from "./store.ts";
+import { type Bans, banTarget } from "./bans.ts";
+import { parseDuration } from "./units.ts";
 import type { User } from "./user.ts";
 
 /** One connection as the dispatcher sees it. */
@@ -35,27 +37,45 @@ export function writesToStore(request: Request): boolean {
   return WRITES.has(request.type);
 }
 
+/** What the dispatcher works with. */
+export interface DispatcherOptions {
+  core: ChatCore;
+  store: Store;
+  log: Logger;
+  /** Public messages sent to a JSON client when it joins. */
+  historyOnJoin: number;
+  /** Name keys of the registered accounts that may kick and ban. */
+  admins: ReadonlySet<string>;
+  bans: Bans;
+  limiter?: LoginLimiter;
+}
+
 /**
  * Executes requests for sessions.
  *
  * @example
  * ```ts
- * const dispatcher = new Dispatcher(core, store, log, 50);
+ * const dispatcher = new Dispatcher({ core, store, log, historyOnJoin: 50, admins, bans });
  * const reply = await dispatcher.execute(session, { type: "who" });
  * ```
  */
 export class Dispatcher {
+  readonly core: ChatCore;
+  readonly store: Store;
+  readonly log: Logger;
+  readonly historyOnJoin: number;
+  readonly admins: ReadonlySet<string>;
+  readonly bans: Bans;
   readonly limiter: LoginLimiter;
 
-  constructor(
-    readonly core: ChatCore,
-    readonly store: Store,
-    readonly log: Logger,
-    /** Public messages sent to a JSON client when it joins. */
-    readonly historyOnJoin: number,
-    limiter = new LoginLimiter(),
-  ) {
-    this.limiter = limiter;
+  constructor(options: DispatcherOptions) {
+    this.core = options.core;
+    this.store = options.store;
+    this.log = options.log;
+    this.historyOnJoin = options.historyOnJoin;
+    this.admins = options.admins;
+    this.bans = options.bans;
+    this.limiter = options.limiter ?? new LoginLimiter();
   }
 
   /** Executes `request` for `session`. */
@@ -71,6 +91,9 @@ export class Dispatcher {
         return sent.stored ? { ...sent, to: sanitizeText(request.to).trim() } : sent;
       }
       case "rename":
+        if (this.bans.find("name", nameKey(sanitizeText(request.name).trim()))) {
+          return fail("name_banned", "this name is banned from this server");
+        }
         return core.rename(user, request.name);
       case "who":
         return { ok: true, users: core.who().map((u) => ({ name: u.name, addr: u.addr })) };
@@ -85,6 +108,17 @@ export class Dispatcher {
       case "ack":
         if (user.account) store.removeFromInbox(user.account, request.msgIds);
         return { ok: true };
+      case "kick":
+        return this.#kick(session, request.name, request.reason);
+      case "ban":
+        return this.#ban(session, request.target, request.duration, request.reason);
+      case "unban": {
+        if (!this.#isAdmin(session)) return notAdmin();
+        const { target } = banTarget(sanitizeText(request.target));
+        if (!this.bans.remove(target)) return fail("bad_request", `${target} is not banned`);
+        this.log.warn("unban", { by: user.name, target });
+        return { ok: true, name: target };
+      }
       case "ping":
       case "quit":
         return { ok: true };
@@ -117,6 +151,43 @@ export class Dispatcher {
     if (!session.acks) this.store.removeFromInbox(key, waiting.map((m) => m.msgId));
   }
 
+  #isAdmin(session: Session): boolean {
+    return session.user.account !== undefined && this.admins.has(session.user.account);
+  }
+
+  #kick(session: Session, name: string, reason = ""): Reply {
+    if (!this.#isAdmin(session)) return notAdmin();
+    const target = this.core.find(sanitizeText(name).trim());
+    if (!target) return fail("not_online", "the receiver is not online");
+    const why = sanitizeText(reason).trim();
+    this.log.warn("kick", { by: session.user.name, name: target.name, reason: why });
+    target.peer.kick("kicked", `you were kicked by ${session.user.name}${why ? `: ${why}` : ""}`);
+    return { ok: true, name: target.name };
+  }
+
+  #ban(session: Session, rawTarget: string, duration = "", reason = ""): Reply {
+    if (!this.#isAdmin(session)) return notAdmin();
+    const { kind, target } = banTarget(sanitizeText(rawTarget));
+    if (target === "") return fail("bad_request", "ban needs a name or an IP address");
+    let until: number | null = null;
+    if (duration.trim() !== "" && duration.trim() !== "0") {
+      try {
+        until = this.bans.clock() + parseDuration(duration.trim(), "ban duration");
+      } catch (e) {
+        return fail("bad_request", (e as Error).message.replace("--ban duration", "the duration"));
+      }
+    }
+    const why = sanitizeText(reason).trim();
+    this.bans.add({ kind, target, until, reason: why });
+    this.log.warn("ban", { by: session.user.name, kind, target, until: until ?? "forever" });
+    const text = "you are banned from this server";
+    for (const u of this.core.who()) {
+      const hit = kind === "ip" ? ipOf(u.addr) === target : nameKey(u.name) === target;
+      if (hit && u !== session.user) u.peer.kick("banned", text);
+    }
+    return { ok: true, name: target };
+  }
+
   async #register(session: Session, password: string): Promise<Reply> {
     const claim = this.core.claimable(session.user);
     if (!claim.ok) return claim;
@@ -134,6 +205,9 @@ export class Dispatcher {
   }
 
   async #login(session: Session, name: string, password: string): Promise<Reply> {
+    if (this.bans.find("name", nameKey(sanitizeText(name).trim()))) {
+      return fail("name_banned", "this name is banned from this server");
+    }
     const wait = this.limiter.waitMs(session.ip);
     if (wait > 0) {
       return fail(
@@ -174,4 +248,21 @@ export class Dispatcher {
     this.log.info("password changed", { name: account.name });
     return { ok: true };
   }
+}
+
+function notAdmin(): Reply {
+  return fail("not_admin", "only operators (--admin, logged in) may do that");
+}
+
+/**
+ * The IP part of an `IP:PORT` or `[IPv6]:PORT` address.
+ *
+ * @example
+ * ```ts
+ * ipOf("[::1]:5000"); // "::1"
+ * ```
+ */
+export function ipOf(addr: string): string {
+  const colon = addr.lastIndexOf(":");
+  return addr.slice(0, colon).replace(/^\[|\]$/g, "").toLowerCase();
 }

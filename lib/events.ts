@@ -27,6 +27,8 @@ export type ErrorCode =
   | "not_logged_in"
   | "password_weak"
   | "rate_limited"
+  | "not_admin"
+  | "name_banned"
   | "store_failed";
 
 /**
@@ -75,10 +77,13 @@ export interface PresenceEvent {
   wire: WireCache;
 }
 
+/** Why the core ends a user's connection. */
+export type KickCode = "replaced" | "kicked" | "banned";
+
 /** A system notice from the transport to one connection, after which it closes. */
 export interface NoticeEvent {
   kind: "notice";
-  code: "idle_timeout" | "shutdown" | "line_too_long" | "replaced";
+  code: "idle_timeout" | "shutdown" | "line_too_long" | KickCode;
   text: string;
   wire: WireCache;
 }

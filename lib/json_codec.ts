@@ -101,6 +101,8 @@ export function parseJsonLine(line: string): Request {
     const v = frame[field];
     return typeof v === "string" ? v : invalid("bad_request", `${field} must be a string`, id);
   };
+  const optionalStr = (field: string): string | undefined | Request =>
+    frame[field] === undefined ? undefined : str(field);
   const withId = <T extends Request>(r: T): T => (id === undefined ? r : { ...r, id });
   switch (frame.type) {
     case "say": {
@@ -148,6 +150,26 @@ export function parseJsonLine(line: string): Request {
       if (typeof old !== "string") return old;
       const next = str("new");
       return typeof next === "string" ? withId({ type: "passwd", old, new: next }) : next;
+    }
+    case "kick": {
+      const name = str("name");
+      if (typeof name !== "string") return name;
+      const reason = optionalStr("reason");
+      return typeof reason === "object" ? reason : withId({ type: "kick", name, reason });
+    }
+    case "ban": {
+      const target = str("target");
+      if (typeof target !== "string") return target;
+      const duration = optionalStr("duration");
+      if (typeof duration === "object") return duration;
+      const reason = optionalStr("reason");
+      return typeof reason === "object"
+        ? reason
+        : withId({ type: "ban", target, duration, reason });
+    }
+    case "unban": {
+      const target = str("target");
+      return typeof target === "string" ? withId({ type: "unban", target }) : target;
     }
     case "ack": {
       const ids = frame.msgIds;

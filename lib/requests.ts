@@ -24,6 +24,9 @@ export type Request =
   | { type: "login"; id?: RequestId; name: string; password: string }
   | { type: "passwd"; id?: RequestId; old: string; new: string }
   | { type: "ack"; id?: RequestId; msgIds: number[] }
+  | { type: "kick"; id?: RequestId; name: string; reason?: string }
+  | { type: "ban"; id?: RequestId; target: string; duration?: string; reason?: string }
+  | { type: "unban"; id?: RequestId; target: string }
   | { type: "invalid"; id?: RequestId; code: ErrorCode; message: string };
 
 /** The most history messages one request returns. */

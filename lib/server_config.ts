@@ -29,6 +29,8 @@ export interface ServerConfig {
   dbPath: string;
   /** Public messages sent to a joining JSON client. */
   historyOnJoin: number;
+  /** Registered names that may kick and ban once logged in. */
+  admins: string[];
   /** Whether to serve plain TCP on `port` (false with `--no-plain`). */
   plain: boolean;
   /** TLS, when `--tls-cert` and `--tls-key` are given. */
@@ -58,6 +60,7 @@ export const SERVER_DEFAULTS: ServerConfig = {
   logLevel: "info",
   dbPath: "fastim.db",
   historyOnJoin: 50,
+  admins: [],
   plain: true,
   conns: { maxConns: 10_000, maxConnsPerIp: 20, connsPerMinute: 60 },
   flood: {
@@ -231,6 +234,12 @@ export const SERVER_FLAGS: FlagSpec[] = [
     doc: "public messages a client is sent when it joins (0 = none)",
   },
   {
+    name: "admin",
+    type: "string",
+    value: "NAMES",
+    doc: "comma-separated registered names that may kick|NAME and ban|NAME-or-IP once logged in",
+  },
+  {
     name: "log-level",
     type: "string",
     value: "LEVEL",
@@ -283,6 +292,9 @@ export function parseServerArgs(args: string[]): ServerCommand {
     if (typeof v.db === "string") {
       if (v.db === "") throw new RangeError("--db needs a file path, or :memory:");
       config.dbPath = v.db;
+    }
+    if (typeof v.admin === "string") {
+      config.admins = v.admin.split(",").map((n) => n.trim()).filter((n) => n !== "");
     }
     if (typeof v.history === "string") {
       config.historyOnJoin = parseIntFlag(v.history, "history", 0, 500);

@@ -9,6 +9,8 @@ import { ChatCore } from "./chat_core.ts";
 import { Dispatcher } from "./dispatch.ts";
 import type { Logger } from "./log.ts";
 import { Store } from "./store.ts";
+import { Bans } from "./bans.ts";
+import { nameKey } from "./names.ts";
 
 /** What the services need from the configuration. */
 export interface ServicesConfig {
@@ -16,6 +18,8 @@ export interface ServicesConfig {
   dbPath: string;
   /** Public messages sent to a joining JSON client. */
   historyOnJoin: number;
+  /** Registered names that may kick and ban once logged in. */
+  admins: string[];
 }
 
 /** The chat core, the dispatcher and the store behind them. */
@@ -30,7 +34,7 @@ export interface OpenServices {
  *
  * @example
  * ```ts
- * const { core, dispatcher, store } = openServices({ dbPath: ":memory:", historyOnJoin: 50 }, log);
+ * const { core, dispatcher, store } = openServices({ dbPath: ":memory:", historyOnJoin: 50, admins: [] }, log);
  * ```
  */
 export function openServices(config: ServicesConfig, log: Logger): OpenServices {
@@ -42,6 +46,15 @@ export function openServices(config: ServicesConfig, log: Logger): OpenServices 
     onPublic: (e) => store.appendPublic(e),
     onOffline: (e, key) => store.appendInbox(e, key),
   });
-  const dispatcher = new Dispatcher(core, store, log, config.historyOnJoin);
+  const admins = new Set(config.admins.map((name) => nameKey(name)));
+  const bans = new Bans(store);
+  const dispatcher = new Dispatcher({
+    core,
+    store,
+    log,
+    historyOnJoin: config.historyOnJoin,
+    admins,
+    bans,
+  });
   return { core, dispatcher, store };
 }

@@ -10,6 +10,7 @@
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { Ban, BanStore } from "./bans.ts";
 
 /** A problem with the database file found at start; the message is one line for the user. */
 export class StoreError extends Error {
@@ -60,6 +61,9 @@ export const MIGRATIONS: readonly string[] = [
      id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, sender TEXT NOT NULL,
      recipient_key TEXT NOT NULL, recipient TEXT NOT NULL, text TEXT NOT NULL);
    CREATE INDEX inbox_by_recipient ON inbox (recipient_key, id);`,
+  // 3: operator bans.
+  `CREATE TABLE bans (
+     target TEXT PRIMARY KEY, kind TEXT NOT NULL, until INTEGER, reason TEXT NOT NULL);`,
 ];
 
 /** The schema version this build writes. */
@@ -108,7 +112,7 @@ export function userVersion(db: DatabaseSync): number {
  * store.afterCommit((err) => console.log(err ?? "durable"));
  * ```
  */
-export class Store {
+export class Store implements BanStore {
   readonly #db: DatabaseSync;
   readonly #insertMessage: StatementSync;
   readonly #insertInbox: StatementSync;
@@ -242,6 +246,29 @@ export class Store {
       `INSERT INTO accounts (name_key, name, salt, hash, created) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (name_key) DO UPDATE SET salt = excluded.salt, hash = excluded.hash`,
     ).run(a.key, a.name, a.salt, a.hash, Date.now());
+  }
+
+  /** Every ban, expired ones included (the ban list drops those). */
+  bans(): Ban[] {
+    return (this.#db.prepare("SELECT target, kind, until, reason FROM bans")
+      .all() as unknown as Ban[])
+      .map((b) => ({ ...b, until: b.until === null ? null : Number(b.until) }));
+  }
+
+  /** Adds or replaces a ban (in the current group commit). */
+  putBan(ban: Ban): void {
+    this.#begin();
+    this.#db.prepare(
+      `INSERT INTO bans (target, kind, until, reason) VALUES (?, ?, ?, ?)
+       ON CONFLICT (target) DO UPDATE SET kind = excluded.kind, until = excluded.until,
+         reason = excluded.reason`,
+    ).run(ban.target, ban.kind, ban.until, ban.reason);
+  }
+
+  /** Removes a ban (in the current group commit). */
+  removeBan(target: string): void {
+    this.#begin();
+    this.#db.prepare("DELETE FROM bans WHERE target = ?").run(target);
   }
 
   /** Commits anything pending and closes the file. */

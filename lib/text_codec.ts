@@ -65,6 +65,19 @@ export function parseTextLine(line: string): Request {
         ? { type: "msg", to: f[0], text: f[1] }
         : { type: "invalid", code: "bad_format", message: TO_FORMAT_ERROR };
     }
+    case "kick": {
+      if (rest === undefined) break;
+      const f = twoFields(rest);
+      return f ? { type: "kick", name: f[0], reason: f[1] } : { type: "kick", name: rest };
+    }
+    case "ban": {
+      if (rest === undefined) break;
+      const f = twoFields(rest);
+      return f ? { type: "ban", target: f[0], duration: f[1] } : { type: "ban", target: rest };
+    }
+    case "unban":
+      if (rest !== undefined) return { type: "unban", target: rest };
+      break;
     case "login": {
       if (rest === undefined) break;
       const f = twoFields(rest);
@@ -129,6 +142,12 @@ export function renderTextReply(request: Request, reply: Reply): string | null {
       return `You logged in as ${reply.name}`;
     case "passwd":
       return "Your password was changed";
+    case "kick":
+      return `You kicked ${reply.name}`;
+    case "ban":
+      return `You banned ${reply.name}`;
+    case "unban":
+      return `You lifted the ban on ${reply.name}`;
     default:
       // The original acknowledges neither public nor private messages.
       return null;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ChatEvent } from "./events.ts";
+import type { ChatEvent, KickCode } from "./events.ts";
 
 /**
  * Whatever receives a user's events. A transport implements it; `deliver` must not block or
@@ -14,7 +14,7 @@ import type { ChatEvent } from "./events.ts";
 export interface Peer {
   deliver(event: ChatEvent): void;
   /** Ends the connection with a notice (for example, its name was taken over by its owner). */
-  kick(code: "replaced", text: string): void;
+  kick(code: KickCode, text: string): void;
 }
 
 /**
