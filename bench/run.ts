@@ -19,14 +19,8 @@ import {
   startupScenario,
   type Target,
 } from "./scenarios.ts";
-import {
-  benchFlags,
-  buildGoOriginal,
-  fastimHelp,
-  fastimSpec,
-  goSpec,
-  readProc,
-} from "./servers.ts";
+import { benchFlags, buildGoOriginal, fastimHelp, fastimSpec, goSpec } from "./servers.ts";
+import { readProc } from "./proc.ts";
 import { foldRuns, renderTables } from "./table.ts";
 
 /** The machine and tool versions, for the report header. */

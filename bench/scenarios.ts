@@ -9,7 +9,8 @@
 import { driveTraffic, holdIdle, type TrafficResult } from "./load/drive.ts";
 import type { Dialect } from "./load/plan.ts";
 import type { BenchOptions } from "./options.ts";
-import { rssBytes, type RunningServer, type ServerSpec, startServer, withFlag } from "./servers.ts";
+import { rssBytes } from "./proc.ts";
+import { type RunningServer, type ServerSpec, startServer, withFlag } from "./servers.ts";
 
 /** One result line: named figures plus free-form notes. */
 export interface Row {
@@ -45,6 +46,8 @@ function trafficFigures(r: TrafficResult): Record<string, number> {
     "p99 ms": round(r.p99Ms),
     "max ms": round(r.maxMs),
     "lost": r.expected - r.deliveriesTotal,
+    "server CPU %": r.serverCpu,
+    "gen CPU %": r.generatorCpu,
   };
 }
 
@@ -94,6 +97,7 @@ export function fanoutScenario(opts: BenchOptions, t: Target, listeners: number)
       durationMs: opts.durationMs,
       procs: opts.procs,
       quietMs: opts.quick ? 200 : 300,
+      serverPid: s.pid,
     });
     return {
       scenario: `fanout ${listeners}`,
@@ -122,6 +126,7 @@ export function rateScenario(opts: BenchOptions, t: Target): Promise<Row> {
       durationMs: opts.durationMs,
       procs: opts.procs,
       quietMs: opts.quick ? 200 : 300,
+      serverPid: s.pid,
     });
     return {
       scenario: `rate ${opts.rate}/s to ${opts.rateListeners}`,
@@ -150,6 +155,7 @@ export function privateScenario(opts: BenchOptions, t: Target): Promise<Row> {
       durationMs: opts.durationMs,
       procs: opts.procs,
       quietMs: opts.quick ? 200 : 300,
+      serverPid: s.pid,
     });
     return {
       scenario: `private ${opts.pairs} pairs`,
@@ -178,6 +184,7 @@ export function slowScenario(opts: BenchOptions, t: Target): Promise<Row> {
       durationMs: opts.durationMs,
       procs: opts.procs,
       quietMs: opts.quick ? 200 : 300,
+      serverPid: s.pid,
     });
     const figures = trafficFigures(r);
     figures["slow closed"] = r.slowClosed;
@@ -218,6 +225,7 @@ export function idleScenario(opts: BenchOptions, t: Target): Promise<Row> {
       dialect: "text",
       figures: {
         held: r.held,
+        "connect s": round(r.setupMs / 1000, 1),
         "RSS before MB": round(before / 2 ** 20, 1),
         "RSS held MB": round(after / 2 ** 20, 1),
         "KB/conn": r.held ? round((after - before) / r.held / 1024, 2) : 0,

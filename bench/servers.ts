@@ -177,26 +177,6 @@ export async function startServer(spec: ServerSpec, timeoutMs = 20_000): Promise
   }
 }
 
-/**
- * Reads a /proc file. Deno grants /proc only with --allow-all, so this asks `cat` (needs
- * only --allow-run) instead; "" when unreadable.
- */
-export async function readProc(path: string): Promise<string> {
-  try {
-    const out = await new Deno.Command("cat", { args: [path], stdout: "piped", stderr: "null" })
-      .output();
-    return out.success ? new TextDecoder().decode(out.stdout) : "";
-  } catch {
-    return "";
-  }
-}
-
-/** Resident memory of a process in bytes, from /proc/PID/status (0 when unreadable). */
-export async function rssBytes(pid: number): Promise<number> {
-  const m = /VmRSS:\s+(\d+)\s+kB/.exec(await readProc(`/proc/${pid}/status`));
-  return m ? Number(m[1]) * 1024 : 0;
-}
-
 /** FastIM's `server.ts --help` text ("" when it fails); gives up after 10 s. */
 export async function fastimHelp(): Promise<string> {
   let child: Deno.ChildProcess;

@@ -10,6 +10,7 @@ import { Histogram } from "./histogram.ts";
 import { nowUs } from "./marker.ts";
 import type { Dialect, WorkerPlan, WorkerReport } from "./plan.ts";
 import { WorkerPool } from "./pool.ts";
+import { cpuSeconds } from "../proc.ts";
 
 /** A traffic pattern over the whole generator. */
 export interface TrafficSpec {
@@ -31,6 +32,8 @@ export interface TrafficSpec {
   settleMaxMs?: number;
   /** Silence that counts as settled, before the run and after it (ms); default 300. */
   quietMs?: number;
+  /** The server's PID, to measure its CPU use during the run. */
+  serverPid?: number;
 }
 
 /** Merged outcome of one traffic run. */
@@ -52,6 +55,10 @@ export interface TrafficResult {
   closed: number;
   stalls: number;
   slowClosed: number;
+  /** Server CPU during the measured window, in % of one core (0 when unknown). */
+  serverCpu: number;
+  /** All generator workers' CPU during the window, in % of one core. */
+  generatorCpu: number;
 }
 
 /** Splits `n` items into `k` near-equal counts. */
@@ -90,6 +97,26 @@ function expectedDeliveries(spec: TrafficSpec, reports: WorkerReport[]): number 
   return sent * reports.reduce((a, r) => a + r.readers, 0);
 }
 
+/** CPU use (% of one core) of the server and the workers over the measured window. */
+async function sampleCpu(
+  serverPid: number | undefined,
+  workerPids: number[],
+  startUs: number,
+  durationMs: number,
+): Promise<{ serverCpu: number; generatorCpu: number }> {
+  const sum = async (pids: number[]) =>
+    (await Promise.all(pids.map(cpuSeconds))).reduce((a, b) => a + b, 0);
+  const pids = serverPid ? [serverPid] : [];
+  await new Promise((r) => setTimeout(r, Math.max(0, (startUs - nowUs()) / 1000)));
+  const t0 = performance.now();
+  const [s0, g0] = await Promise.all([sum(pids), sum(workerPids)]);
+  await new Promise((r) => setTimeout(r, durationMs));
+  const [s1, g1] = await Promise.all([sum(pids), sum(workerPids)]);
+  const secs = (performance.now() - t0) / 1000;
+  const pct = (v: number) => Math.round((v / secs) * 100);
+  return { serverCpu: serverPid ? pct(s1 - s0) : 0, generatorCpu: pct(g1 - g0) };
+}
+
 /** Runs `spec` end to end and merges the workers' reports. */
 export async function driveTraffic(spec: TrafficSpec): Promise<TrafficResult> {
   const plans = planWorkers(spec);
@@ -106,6 +133,7 @@ export async function driveTraffic(spec: TrafficSpec): Promise<TrafficResult> {
     );
     const drainMs = 3000;
     const startUs = nowUs() + 200_000;
+    const cpu = sampleCpu(spec.serverPid, pool.pids, startUs, spec.durationMs);
     const reports = (await pool.all(
       () => ({
         cmd: "run",
@@ -118,6 +146,7 @@ export async function driveTraffic(spec: TrafficSpec): Promise<TrafficResult> {
       spec.durationMs + drainMs + 30_000,
     )).map((e) => e.report);
     return merge(spec, reports, {
+      ...(await cpu),
       connected: setups.reduce((a, s) => a + s.connected, 0),
       failed: setups.reduce((a, s) => a + s.failed, 0),
       setupMs,
@@ -131,7 +160,10 @@ export async function driveTraffic(spec: TrafficSpec): Promise<TrafficResult> {
 function merge(
   spec: TrafficSpec,
   reports: WorkerReport[],
-  setup: Pick<TrafficResult, "connected" | "failed" | "setupMs" | "settled">,
+  setup: Pick<
+    TrafficResult,
+    "connected" | "failed" | "setupMs" | "settled" | "serverCpu" | "generatorCpu"
+  >,
 ): TrafficResult {
   const h = new Histogram();
   for (const r of reports) h.merge(r.latency);

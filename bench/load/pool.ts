@@ -121,6 +121,11 @@ export class WorkerPool {
     return this.procs.length;
   }
 
+  /** The worker processes' PIDs. */
+  get pids(): number[] {
+    return this.procs.map((p) => p.child.pid);
+  }
+
   /** Sends `make(i)` to worker i, for each worker, and collects their `kind` answers. */
   all<K extends WorkerEvent["event"]>(
     make: (i: number) => WorkerCommand,
