@@ -46,6 +46,7 @@ function trafficFigures(r: TrafficResult): Record<string, number> {
     "p99 ms": round(r.p99Ms),
     "max ms": round(r.maxMs),
     "lost": r.expected - r.deliveriesTotal,
+    "lines/read": round(r.linesPerRead, 1),
     "server CPU %": r.serverCpu,
     "gen CPU %": r.generatorCpu,
   };

@@ -55,6 +55,8 @@ export interface TrafficResult {
   closed: number;
   stalls: number;
   slowClosed: number;
+  /** Probes per successful read: how many lines the server coalesced into one write. */
+  linesPerRead: number;
   /** Server CPU during the measured window, in % of one core (0 when unknown). */
   serverCpu: number;
   /** All generator workers' CPU during the window, in % of one core. */
@@ -174,6 +176,7 @@ function merge(
     sent: sum((r) => r.sent),
     deliveries: sum((r) => r.deliveries),
     deliveriesTotal: sum((r) => r.deliveriesTotal),
+    linesPerRead: sum((r) => r.deliveriesTotal) / Math.max(1, sum((r) => r.reads)),
     expected: expectedDeliveries(spec, reports),
     deliveriesPerSec: sum((r) => r.deliveries) / seconds,
     sentPerSec: sum((r) => r.sent) / seconds,

@@ -56,6 +56,8 @@ export interface WorkerReport {
   deliveries: number;
   /** Probes received including the drain after the window. */
   deliveriesTotal: number;
+  /** Reads that returned bytes during the command. */
+  reads: number;
   /** Bytes received during the command. */
   bytes: number;
   /** Reading connections at the start. */

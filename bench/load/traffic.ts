@@ -37,6 +37,8 @@ interface Sender {
 
 /** Mutable counters of the current command. */
 interface Counters {
+  /** Reads that returned bytes while counting: deliveries / reads shows write coalescing. */
+  reads: number;
   deliveries: number;
   deliveriesTotal: number;
   bytes: number;
@@ -48,6 +50,7 @@ interface Counters {
 
 function freshCounters(): Counters {
   return {
+    reads: 0,
     deliveries: 0,
     deliveriesTotal: 0,
     bytes: 0,
@@ -170,6 +173,7 @@ export class Traffic {
       sent: c.sent,
       deliveries: c.deliveries,
       deliveriesTotal: c.deliveriesTotal,
+      reads: c.reads,
       bytes: c.bytes,
       readers,
       closed: c.closed,
@@ -212,6 +216,7 @@ export class Traffic {
       this.c.bytes += n;
       if (!this.counting || !scan) continue;
       const end = carry + n;
+      this.c.reads++;
       this.rxUs = nowUs();
       const rest = scanProbes(buf, end, this.onProbe);
       carry = end - rest;
