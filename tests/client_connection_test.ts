@@ -218,3 +218,29 @@ Deno.test("client connection: events that come with the welcome wait for start()
     conn.close();
   }
 });
+
+Deno.test("client connection: no reconnect after being kicked, banned or replaced", async (t) => {
+  for (const code of ["kicked", "banned", "replaced"]) {
+    await t.step(code, async () => {
+      let connections = 0;
+      await using fake = fakeServer(async (c) => {
+        connections++;
+        await hello(c);
+        await c.send(welcome("a"));
+        await c.send({ type: "notice", code, text: `you were ${code}` });
+      });
+      const statuses: ConnectionStatus[] = [];
+      const conn = await Connection.open({
+        host: "127.0.0.1",
+        port: fake.port,
+        reconnectMinMs: 10,
+        onStatus: (s) => statuses.push(s),
+      });
+      conn.start();
+      await conn.done;
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(statuses, [{ kind: "closed", reason: `you were ${code}` }]);
+      assert.equal(connections, 1);
+    });
+  }
+});

@@ -332,3 +332,35 @@ Deno.test("client e2e: SIGINT and SIGTERM leave cleanly", async (t) => {
     bob.close();
   }
 });
+
+Deno.test("client e2e: piped lines over the server's rate limit wait and all arrive in order", async () => {
+  await using server = await startServer(["--msg-rate", "10", "--msg-burst", "5"]);
+  const lines = Array.from({ length: 20 }, (_, i) => `line ${i + 1}`);
+  const r = await runClient([...at(server.port), "--name", "fast"], {
+    stdin: lines.join("\n") + "\n",
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(
+    r.stdout.trimEnd().split("\n").map((l) => l.replace(/^\d\d:\d\d <fast> /, "")),
+    lines,
+  );
+});
+
+Deno.test("client e2e: logging in elsewhere closes the old client for good", async () => {
+  await using server = await startServer();
+  const password = "correct horse battery";
+  const setup = await watcher(server.port, "solo");
+  assert.equal((await setup.request({ type: "register", password })).type, "ok");
+  setup.close();
+  const env = { FASTIM_PASSWORD: password };
+  await using first = ClientProcess.spawn([...at(server.port), "--name", "solo"], { env });
+  await first.waitForStderr("connected to");
+  await using second = ClientProcess.spawn([...at(server.port), "--name", "solo"], { env });
+  await second.waitForStderr("connected to 127.0.0.1");
+  const r = await first.finish();
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /connection closed: .*another connection/);
+  assert.doesNotMatch(r.stderr, /reconnect/);
+  await second.closeStdin();
+  assert.equal((await second.finish()).code, 0);
+});

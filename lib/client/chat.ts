@@ -92,20 +92,46 @@ export class Chat implements ChatActions {
     failure: string,
     onOk: (ok: Frame) => void,
   ): Promise<boolean> {
-    try {
-      // Printed from the reply hook so the outcome appears in order with the events around it.
-      await this.conn.request(frame, (reply) => {
-        if (reply.type === "ok") onOk(reply);
-        else this.error(`${failure}: ${new ServerError(reply).message}`);
-      });
-      return true;
-    } catch (e) {
-      if (e instanceof ServerError) return false; // already reported by the hook
-      if (!(e instanceof DisconnectedError)) throw e;
-      this.error(`${failure}: ${e.message}`);
-      return false;
+    for (let attempt = 1;; attempt++) {
+      const retry = (reply: Frame) =>
+        reply.code === "rate_limited" && attempt < RATE_LIMIT_ATTEMPTS;
+      try {
+        // Printed from the reply hook so the outcome appears in order with the events around it.
+        await this.conn.request(frame, (reply) => {
+          if (reply.type === "ok") onOk(reply);
+          else if (!retry(reply)) this.error(`${failure}: ${new ServerError(reply).message}`);
+        });
+        return true;
+      } catch (e) {
+        if (e instanceof ServerError && retry(e.frame)) {
+          // A refused request was not carried out, so sending it again is safe.
+          await new Promise((r) => setTimeout(r, retryDelayMs(e.frame)));
+          continue;
+        }
+        if (e instanceof ServerError) return false; // already reported by the hook
+        if (!(e instanceof DisconnectedError)) throw e;
+        this.error(`${failure}: ${e.message}`);
+        return false;
+      }
     }
   }
+}
+
+/** How often a request refused for a rate limit is tried before the refusal is shown. */
+export const RATE_LIMIT_ATTEMPTS = 8;
+
+/**
+ * How long to wait before retrying a `rate_limited` request: the server's `retryAfterMs` if it
+ * sends one, else the wait its message names ("… try again in 0.4 s"), else one second.
+ */
+export function retryDelayMs(error: Frame): number {
+  if (typeof error.retryAfterMs === "number" && error.retryAfterMs >= 0) {
+    return Math.min(error.retryAfterMs, 60_000);
+  }
+  const m = /try again in (\d+(?:\.\d+)?) ?(ms|s|min)\b/.exec(safe(error.message));
+  if (!m) return 1000;
+  const ms = Number(m[1]) * (m[2] === "min" ? 60_000 : m[2] === "s" ? 1000 : 1);
+  return Math.min(Math.max(ms, 50), 60_000);
 }
 
 function tsOf(frame: Frame): number {

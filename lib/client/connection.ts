@@ -68,7 +68,16 @@ export interface CloseInfo {
   reason: string;
   /** `close()` was called (or `quit` acknowledged): not a drop. */
   byUs: boolean;
+  /** The server meant it (kicked, banned, logged in elsewhere): reconnecting would be wrong. */
+  final: boolean;
 }
+
+/**
+ * Notices after which the server does not want this client back: an operator kicked or banned it,
+ * or its account logged in from another connection (two clients reconnecting would take turns
+ * throwing each other out forever).
+ */
+export const FINAL_NOTICES: ReadonlySet<string> = new Set(["kicked", "banned", "replaced"]);
 
 const encoder = new TextEncoder();
 
@@ -111,6 +120,7 @@ export class Session {
   #writing: Promise<void> = Promise.resolve();
   #closing = false;
   #lastNotice = "";
+  #lastNoticeCode = "";
   #lastSent = Date.now();
   /** Resolves once the connection is gone, however it ended. */
   readonly closed: Promise<CloseInfo>;
@@ -236,7 +246,7 @@ export class Session {
       p.reject(new DisconnectedError("the connection was lost"));
     }
     this.#pending.clear();
-    return { reason, byUs };
+    return { reason, byUs, final: FINAL_NOTICES.has(this.#lastNoticeCode) };
   }
 
   #dispatch(frame: Frame): void {
@@ -251,7 +261,10 @@ export class Session {
         return;
       }
     }
-    if (frame.type === "notice") this.#lastNotice = safe(frame.text) || safe(frame.code);
+    if (frame.type === "notice") {
+      this.#lastNotice = safe(frame.text) || safe(frame.code);
+      this.#lastNoticeCode = typeof frame.code === "string" ? frame.code : "";
+    }
     this.onFrame(frame);
   }
 }
@@ -447,7 +460,7 @@ export class Connection {
     clearInterval(this.#keepalive);
     if (this.#stopped || info.byUs) return this.#finish();
     const reconnect = this.#opts.reconnect ?? true;
-    if (!reconnect) {
+    if (!reconnect || info.final) {
       this.#stopped = true;
       this.#opts.onStatus?.({ kind: "closed", reason: info.reason });
       return this.#finish();

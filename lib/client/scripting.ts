@@ -21,25 +21,22 @@ export async function runSend(chat: Chat, text: string, to?: string): Promise<nu
 }
 
 /**
- * Sends each input line without waiting for the previous reply (the server answers in order),
- * stops at end of input or `/quit`, then waits for all replies. Returns the exit status:
- * 0 when every request was accepted.
+ * Sends each input line, one at a time (so replies and rate limits keep the lines in order),
+ * until end of input or `/quit`. Returns the exit status: 0 when every request was accepted.
  */
 export async function runLines(chat: Chat, input: LineInput): Promise<number> {
-  const inFlight: Promise<unknown>[] = [];
   while (true) {
     const line = await input.readLine("");
     if (line === null) break;
     const parsed = parseChatLine(line);
-    if (parsed.kind === "text") inFlight.push(chat.say(parsed.text));
+    if (parsed.kind === "text") await chat.say(parsed.text);
     if (parsed.kind !== "command") continue;
     if (parsed.name === "menu") {
       chat.error("/menu: there is no menu when stdin is not a terminal (use --menu)");
       continue;
     }
     if (findCommand(parsed.name)?.name === "quit") break;
-    inFlight.push(runCommand(chat, parsed.name, parsed.args));
+    await runCommand(chat, parsed.name, parsed.args);
   }
-  await Promise.all(inFlight);
   return chat.failures > 0 ? 1 : 0;
 }
