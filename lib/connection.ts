@@ -254,7 +254,8 @@ export class Connection implements Peer, Session {
   /** Refuses `request` for a rate limit (see rate_limit.ts); repeated abuse closes the connection. */
   #limited(request: Request, verdict: Exclude<Verdict, { action: "allow" }>): void {
     const { message } = verdict;
-    this.#answer(request, { ok: false, code: "rate_limited", message });
+    const retryAfterMs = verdict.action === "reject" ? Math.ceil(verdict.waitMs) : undefined;
+    this.#answer(request, { ok: false, code: "rate_limited", message, retryAfterMs });
     if (verdict.action === "disconnect") {
       this.ctx.log.warn("flood", { addr: this.addr, message });
       void this.close("rate_limited");
@@ -294,7 +295,12 @@ export class Connection implements Peer, Session {
       server: `fastim ${VERSION}`,
       name: this.user.name,
       addr: this.addr,
-      limits: { maxLine: config.maxLineBytes, idleTimeoutMs: config.idleTimeoutMs },
+      limits: {
+        maxLine: config.maxLineBytes,
+        idleTimeoutMs: config.idleTimeoutMs,
+        msgRate: config.flood.msgRate,
+        msgBurst: config.flood.msgBurst,
+      },
       online: core.who().map((u) => ({ name: u.name, addr: u.addr })),
       ...(this.user.account ? { account: this.user.name } : {}),
       ...(named && !named.ok ? { nameError: { code: named.code, message: named.message } } : {}),

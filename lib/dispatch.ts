@@ -210,10 +210,8 @@ export class Dispatcher {
     }
     const wait = this.limiter.waitMs(session.ip);
     if (wait > 0) {
-      return fail(
-        "rate_limited",
-        `too many failed logins: try again in ${Math.ceil(wait / 1000)} s`,
-      );
+      const message = `too many failed logins: try again in ${Math.ceil(wait / 1000)} s`;
+      return { ...fail("rate_limited", message), retryAfterMs: wait };
     }
     const valid = validateName(sanitizeText(name));
     const account = valid.ok ? this.store.account(nameKey(valid.name)) : undefined;

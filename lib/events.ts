@@ -96,6 +96,8 @@ export interface Failure {
   ok: false;
   code: ErrorCode;
   message: string;
+  /** For `rate_limited`: how long to wait before trying again. */
+  retryAfterMs?: number;
 }
 
 /** The result of a request: its data, or a {@link Failure}. */

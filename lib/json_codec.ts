@@ -252,7 +252,7 @@ export interface WelcomeInfo {
   server: string;
   name: string;
   addr: string;
-  limits: { maxLine: number; idleTimeoutMs: number };
+  limits: { maxLine: number; idleTimeoutMs: number; msgRate: number; msgBurst: number };
   online: UserInfo[];
   /** The registered name this connection is logged in as, when the hello logged in. */
   account?: string;
@@ -274,7 +274,11 @@ export const jsonCodec: Codec = {
   encodeReply(request, reply: Reply) {
     const head: Frame = { type: reply.ok ? "ok" : "error" };
     if (request.id !== undefined) head.id = request.id;
-    if (!reply.ok) return encodeFrame({ ...head, code: reply.code, message: reply.message });
+    if (!reply.ok) {
+      const f: Frame = { ...head, code: reply.code, message: reply.message };
+      if (reply.retryAfterMs !== undefined) f.retryAfterMs = reply.retryAfterMs;
+      return encodeFrame(f);
+    }
     const { ok: _, ...data }: { ok: true } & ReplyData = reply;
     return encodeFrame({ ...head, ...data });
   },

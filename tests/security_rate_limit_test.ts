@@ -9,6 +9,8 @@ import {
 } from "../lib/rate_limit.ts";
 import { parseServerArgs, SERVER_DEFAULTS, type ServerConfig } from "../lib/server_config.ts";
 import { UsageError } from "../lib/cli.ts";
+import { JsonClient } from "./helpers/lines.ts";
+import { startServer } from "./helpers/server.ts";
 
 const LIMITS: FloodLimits = {
   msgRate: 10,
@@ -362,4 +364,16 @@ Deno.test("server flags for the limits", async (t) => {
       throws(() => parseServerArgs(args), (e) => e instanceof UsageError && e.message === message);
     });
   }
+});
+
+Deno.test("a rate_limited error says how long to wait, in retryAfterMs", async () => {
+  await using server = await startServer(["--msg-rate", "1", "--msg-burst", "1"]);
+  const c = await JsonClient.connect(server.port);
+  strictEqual(c.welcome.limits && (c.welcome.limits as { msgRate: number }).msgRate, 1);
+  strictEqual((await c.request({ type: "ping" })).type, "ok");
+  const refused = await c.request({ type: "ping" });
+  strictEqual(refused.code, "rate_limited");
+  const wait = refused.retryAfterMs as number;
+  if (!(wait > 0 && wait <= 1000)) throw new Error(`retryAfterMs ${wait} not in (0, 1000]`);
+  c.close();
 });

@@ -65,7 +65,7 @@ Deno.test("json: hello is answered by welcome with version, server, name, addr, 
     server: `fastim ${VERSION}`,
     name: raw.addr,
     addr: raw.addr,
-    limits: { maxLine: 4096, idleTimeoutMs: 30_000 },
+    limits: { maxLine: 4096, idleTimeoutMs: 30_000, msgRate: 0, msgBurst: 20 },
     online: [{ name: "tom", addr: tom.addr }, { name: raw.addr, addr: raw.addr }],
   });
   strictEqual(await raw.quietFor(100), null, "nothing follows the welcome unasked");
