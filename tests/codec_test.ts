@@ -470,7 +470,7 @@ Deno.test("encodeWelcome writes a welcome frame on one line", () => {
     server: "fastim 0.1.0",
     name: ADDR,
     addr: ADDR,
-    limits: { maxLine: 8192, idleTimeoutMs: 60000 },
+    limits: { maxLine: 8192, idleTimeoutMs: 60000, msgRate: 10, msgBurst: 20 },
     online: [{ name: ADDR, addr: ADDR }],
     nameError: { code: "name_taken", message: "this name is already used" },
   }));
@@ -481,7 +481,7 @@ Deno.test("encodeWelcome writes a welcome frame on one line", () => {
     server: "fastim 0.1.0",
     name: ADDR,
     addr: ADDR,
-    limits: { maxLine: 8192, idleTimeoutMs: 60000 },
+    limits: { maxLine: 8192, idleTimeoutMs: 60000, msgRate: 10, msgBurst: 20 },
     online: [{ name: ADDR, addr: ADDR }],
     nameError: { code: "name_taken", message: "this name is already used" },
   });
