@@ -1,11 +1,13 @@
 /**
- * FastIM terminal client: `deno run --allow-net --allow-env=NO_COLOR,TERM,FASTIM_PASSWORD client.ts -ip 127.0.0.1
- * -port 8888`. This file only wires the pieces in `lib/client/` together; see docs/CLIENT.md.
+ * FastIM terminal client: `deno run --allow-net --allow-read --allow-env=NO_COLOR,TERM,FASTIM_PASSWORD
+ * client.ts -ip 127.0.0.1 -port 8888`. This file only wires the pieces in `lib/client/` together;
+ * see docs/CLIENT.md.
  *
  * @module
  */
 
-import { Chat, type Output } from "./lib/client/chat.ts";
+import { type AskSecret, Chat, type Output } from "./lib/client/chat.ts";
+import { holdsPassword } from "./lib/client/commands.ts";
 import {
   CLIENT_VERSION,
   type ClientConfig,
@@ -26,6 +28,8 @@ import {
   type View,
 } from "./lib/client/render.ts";
 import { runLines, runSend } from "./lib/client/scripting.ts";
+import { readTerminalSecret, StdinBytes } from "./lib/client/secret_input.ts";
+import { readCaFile } from "./lib/client/tls.ts";
 
 const encoder = new TextEncoder();
 
@@ -77,7 +81,7 @@ function describeStatus(s: ConnectionStatus, config: ClientConfig, view: View): 
         renderError(`still disconnected (${s.reason}); retrying in ${secs(s.retryInMs)}`, view),
       ];
     case "back": {
-      const lines = [renderInfo(`reconnected to ${config.host}:${config.port} as ${s.name}`, view)];
+      const lines = [renderInfo(`reconnected to ${where(config)} as ${s.name}`, view)];
       if (s.nameError) {
         lines.push(renderError(`could not take back your name: ${s.nameError}`, view));
       }
@@ -88,28 +92,53 @@ function describeStatus(s: ConnectionStatus, config: ClientConfig, view: View): 
   }
 }
 
+/** `HOST:PORT`, marked when the connection is encrypted. */
+function where(config: ClientConfig): string {
+  return `${config.host}:${config.port}${config.tls ? " (TLS)" : ""}`;
+}
+
+/** Why `--name` was refused, in one line. */
+function describeNameError(config: ClientConfig, nameError: Record<string, unknown>): string {
+  const name = safe(config.name);
+  if (config.password === undefined && nameError.code === "name_registered") {
+    return `cannot use the name "${name}": it is registered (set FASTIM_PASSWORD to log in, ` +
+      "or run at a terminal to be asked for the password)";
+  }
+  const verb = config.password === undefined ? "use the name" : "log in as";
+  return `cannot ${verb} "${name}": ${safe(nameError.message) || safe(nameError.code)}`;
+}
+
 async function main(): Promise<number> {
   let config: ClientConfig;
+  let caCerts: string[] | undefined;
   try {
     config = parseConfig(Deno.args, readEnv(), {
       stdin: Deno.stdin.isTerminal(),
       stdout: Deno.stdout.isTerminal(),
     });
+    if (config.help) return stdoutLine(usage()), 0;
+    if (config.version) return stdoutLine(`fastim client ${CLIENT_VERSION}`), 0;
+    if (config.caFile !== undefined) caCerts = [readCaFile(config.caFile)];
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     fail(e.message);
     return 2;
   }
-  if (config.help) return stdoutLine(usage()), 0;
-  if (config.version) return stdoutLine(`fastim client ${CLIENT_VERSION}`), 0;
 
   const input = config.mode === "send" ? null : openLineInput({
     editor: config.lineEditor,
     showPrompts: config.mode === "menu" && Deno.stdin.isTerminal() && Deno.stdout.isTerminal(),
+    secretLine: holdsPassword,
   });
+  const ask: AskSecret | undefined = !config.canPrompt
+    ? undefined
+    : input
+    ? (prompt) => input.readSecret(prompt)
+    : (prompt) => readTerminalSecret(prompt, new StdinBytes());
   const out = outputFor(config, input);
   let conn: Connection | null = null;
   const view = (): View => ({ me: conn?.name ?? "", color: config.color });
+  let chat: Chat | null = null;
 
   let leaving = false;
   const leave = async (code: number): Promise<never> => {
@@ -127,6 +156,8 @@ async function main(): Promise<number> {
     conn = await Connection.open({
       host: config.host,
       port: config.port,
+      tls: config.tls,
+      caCerts,
       name: config.name,
       password: config.password,
       reconnect: config.reconnect,
@@ -135,6 +166,7 @@ async function main(): Promise<number> {
         if (config.mode === "lines" && frame.history === true) return;
         const line = renderFrame(frame, view());
         if (line !== null) out.event(line);
+        chat?.shown(frame);
       },
       onWire: config.json ? (frame) => stdoutLine(toJsonLine(frame)) : undefined,
       onStatus: (s) => {
@@ -151,25 +183,24 @@ async function main(): Promise<number> {
     return 1;
   }
 
+  chat = new Chat(conn, out, config.color, ask);
   const nameError = conn.welcome.nameError as Record<string, unknown> | undefined;
   if (nameError && config.name !== undefined) {
-    fail(
-      `cannot ${config.password === undefined ? "use the name" : "log in as"} "${
-        safe(config.name)
-      }": ${safe(nameError.message) || safe(nameError.code)}`,
-    );
-    return await leave(1);
+    const askable = nameError.code === "name_registered" && config.password === undefined && ask;
+    const why = askable
+      ? await chat.loginAsking(config.name)
+      : describeNameError(config, nameError);
+    if (why !== null) {
+      fail(askable ? `cannot log in as "${safe(config.name)}": ${why}` : why);
+      return await leave(1);
+    }
   }
   const online = Array.isArray(conn.welcome.online) ? conn.welcome.online.length : 0;
   out.status(
-    renderInfo(
-      `connected to ${config.host}:${config.port} as ${conn.name} (${online} online)`,
-      view(),
-    ),
+    renderInfo(`connected to ${where(config)} as ${conn.name} (${online} online)`, view()),
   );
 
   conn.start(); // now the history and offline messages that came with the welcome
-  const chat = new Chat(conn, out, config.color);
   // A drop with reconnecting off ends every mode with status 1.
   const lost = conn.done.then(() => 1);
   let code: number;

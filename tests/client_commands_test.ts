@@ -4,6 +4,7 @@ import {
   COMMANDS,
   findCommand,
   helpText,
+  holdsPassword,
   parseChatLine,
   runCommand,
   splitFirst,
@@ -29,6 +30,31 @@ class FakeChat implements ChatActions {
     this.calls.push(`rename ${name}`);
     return Promise.resolve(true);
   }
+  history(limit: number) {
+    this.calls.push(`history ${limit}`);
+    return Promise.resolve(true);
+  }
+  register(password: string) {
+    this.calls.push(`register ${password}`);
+    return Promise.resolve(true);
+  }
+  login(name: string, password: string) {
+    this.calls.push(`login ${name} ${password}`);
+    return Promise.resolve(true);
+  }
+  passwd(old: string, next: string) {
+    this.calls.push(`passwd ${old} ${next}`);
+    return Promise.resolve(true);
+  }
+  /** Answers password prompts in turn; `null` is a cancel. Empty: not a terminal. */
+  constructor(readonly answers?: (string | null)[]) {}
+  get canAsk() {
+    return this.answers !== undefined;
+  }
+  askSecret(prompt: string) {
+    this.calls.push(`ask ${prompt}`);
+    return Promise.resolve(this.answers?.shift() ?? null);
+  }
   info(text: string) {
     this.calls.push(`info ${text}`);
   }
@@ -37,8 +63,11 @@ class FakeChat implements ChatActions {
   }
 }
 
-async function run(line: string): Promise<{ outcome: string; calls: string[] }> {
-  const chat = new FakeChat();
+async function run(
+  line: string,
+  answers?: (string | null)[],
+): Promise<{ outcome: string; calls: string[] }> {
+  const chat = new FakeChat(answers);
   const parsed = parseChatLine(line);
   assert.equal(parsed.kind, "command");
   if (parsed.kind !== "command") throw new Error("unreachable");
@@ -96,7 +125,7 @@ Deno.test("client commands: /help is generated from the table", () => {
     assert.ok(help.includes(`/${c.name}`), c.name);
     assert.ok(help.includes(c.help), c.help);
   }
-  for (const name of ["msg", "who", "nick", "menu", "quit", "help"]) {
+  for (const name of ["msg", "who", "nick", "history", "register", "login", "passwd", "help"]) {
     assert.ok(findCommand(name), name);
   }
 });
@@ -113,4 +142,108 @@ Deno.test("client commands: unknown commands get a hint", async () => {
   assert.deepEqual((await run("/xyzzy")).calls, [
     "error unknown command /xyzzy (type /help for the list)",
   ]);
+});
+
+Deno.test("client commands: /history pages back N messages at a time", async (t) => {
+  await t.step("20 by default", async () => {
+    assert.deepEqual((await run("/history")).calls, ["history 20"]);
+  });
+  await t.step("/history N", async () => {
+    assert.deepEqual((await run("/history 5")).calls, ["history 5"]);
+  });
+  for (const bad of ["0", "501", "x", "-3", "2.5"]) {
+    await t.step(`/history ${bad} is a usage error`, async () => {
+      assert.deepEqual((await run(`/history ${bad}`)).calls, [
+        "error usage: /history [N] (N from 1 to 500)",
+      ]);
+    });
+  }
+});
+
+Deno.test("client commands: /register asks twice on a terminal, takes the line otherwise", async (t) => {
+  await t.step("asked twice", async () => {
+    assert.deepEqual((await run("/register", ["s3cret pw", "s3cret pw"])).calls, [
+      "ask choose a password: ",
+      "ask again: ",
+      "register s3cret pw",
+    ]);
+  });
+  await t.step("two different answers: nothing is sent", async () => {
+    assert.deepEqual((await run("/register", ["one password", "another one"])).calls, [
+      "ask choose a password: ",
+      "ask again: ",
+      "error the two passwords differ; nothing was changed",
+    ]);
+  });
+  await t.step("Ctrl-C at the prompt cancels", async () => {
+    assert.deepEqual((await run("/register", [null])).calls, [
+      "ask choose a password: ",
+      "info cancelled",
+    ]);
+  });
+  await t.step("an empty answer cancels too", async () => {
+    assert.deepEqual((await run("/register", ["s3cret pw", ""])).calls.at(-1), "info cancelled");
+  });
+  await t.step("on the line", async () => {
+    assert.deepEqual((await run("/register pass with spaces")).calls, [
+      "register pass with spaces",
+    ]);
+  });
+  await t.step("not a terminal and no password: a usage error, no prompt", async () => {
+    assert.deepEqual((await run("/register")).calls, [
+      "error usage: /register PASSWORD (stdin is not a terminal, so no password prompt)",
+    ]);
+  });
+});
+
+Deno.test("client commands: /login NAME asks for the password; /login NAME PASSWORD does not", async (t) => {
+  await t.step("asked", async () => {
+    assert.deepEqual((await run("/login bob", ["hunter22"])).calls, [
+      "ask password for bob: ",
+      "login bob hunter22",
+    ]);
+  });
+  await t.step("on the line", async () => {
+    assert.deepEqual((await run("/login bob hunter22", [])).calls, ["login bob hunter22"]);
+  });
+  await t.step("cancelled", async () => {
+    assert.deepEqual((await run("/login bob", [null])).calls.at(-1), "info cancelled");
+  });
+  await t.step("no name", async () => {
+    assert.deepEqual((await run("/login", ["x"])).calls, ["error usage: /login NAME [PASSWORD]"]);
+  });
+  await t.step("not a terminal", async () => {
+    assert.match((await run("/login bob")).calls[0], /^error usage: \/login NAME PASSWORD \(stdin/);
+  });
+});
+
+Deno.test("client commands: /passwd asks for the old password and the new one twice", async (t) => {
+  await t.step("asked", async () => {
+    assert.deepEqual((await run("/passwd", ["old pw 1", "new pw 2", "new pw 2"])).calls, [
+      "ask old password: ",
+      "ask new password: ",
+      "ask again: ",
+      "passwd old pw 1 new pw 2",
+    ]);
+  });
+  await t.step("on the line: OLD NEW", async () => {
+    assert.deepEqual((await run("/passwd oldpass newpass")).calls, ["passwd oldpass newpass"]);
+  });
+  await t.step("only one of them", async () => {
+    assert.deepEqual((await run("/passwd oldpass", ["x"])).calls, ["error usage: /passwd OLD NEW"]);
+  });
+  await t.step("not a terminal", async () => {
+    assert.match((await run("/passwd")).calls[0], /^error usage: \/passwd OLD NEW \(stdin/);
+  });
+});
+
+Deno.test("client commands: lines holding a password are known, to be kept out of history", () => {
+  for (const line of ["/register pw", "/login bob pw", "/passwd a b", "/LOGIN bob pw"]) {
+    assert.equal(holdsPassword(line), true, line);
+  }
+  for (
+    const line of ["/register", "/login bob", "/passwd", "/msg bob hi", "hello", "//login a b"]
+  ) {
+    assert.equal(holdsPassword(line), false, line);
+  }
 });

@@ -3,6 +3,7 @@ import {
   ConfigError,
   DEFAULT_HOST,
   DEFAULT_PORT,
+  DEFAULT_TLS_PORT,
   normaliseGoFlags,
   parseConfig,
   usage,
@@ -118,6 +119,7 @@ Deno.test("client config: bad flags throw one-line ConfigErrors", async (t) => {
     [["--port", "70000"], /from 1 to 65535/],
     [["--host", ""], /--host must not be empty/],
     [["--name", " "], /--name must not be empty/],
+    [["--ca", ""], /--ca must not be empty/],
     [["--to", "bob"], /--to needs --send/],
     [["--send", ""], /--send needs a non-empty TEXT/],
     [["--menu", "--send", "x"], /--menu cannot be combined with --send/],
@@ -138,8 +140,34 @@ Deno.test("client config: bad flags throw one-line ConfigErrors", async (t) => {
 
 Deno.test("client config: --help lists every flag", () => {
   const text = usage();
-  for (const flag of ["--host", "--port", "--name", "--send", "--to", "--json", "--no-color"]) {
+  const flags = ["--host", "--port", "--tls", "--ca", "--name", "--send", "--to", "--json"];
+  for (const flag of [...flags, "--no-color"]) {
     assert.ok(text.includes(flag), flag);
   }
   assert.ok(text.includes("-ip"));
+});
+
+Deno.test("client config: --tls connects with TLS, to port 8889 unless --port says", async (t) => {
+  await t.step("off by default", () => {
+    const c = parseConfig([], {}, TTY);
+    assert.deepEqual([c.tls, c.caFile, c.port], [false, undefined, 8888]);
+  });
+  await t.step("--tls: port 8889", () => {
+    const c = parseConfig(["--tls"], {}, TTY);
+    assert.deepEqual([c.tls, c.port, DEFAULT_TLS_PORT], [true, 8889, 8889]);
+  });
+  await t.step("--tls --port 9999 and -port: the port given", () => {
+    assert.equal(parseConfig(["--tls", "--port", "9999"], {}, TTY).port, 9999);
+    assert.equal(parseConfig(["-tls", "-port", "9999"], {}, TTY).port, 9999);
+  });
+  await t.step("--ca FILE implies --tls", () => {
+    const c = parseConfig(["--ca", "ca.pem"], {}, TTY);
+    assert.deepEqual([c.tls, c.caFile, c.port], [true, "ca.pem", 8889]);
+  });
+});
+
+Deno.test("client config: passwords are asked for only when stdin is a terminal", () => {
+  assert.equal(parseConfig([], {}, TTY).canPrompt, true);
+  assert.equal(parseConfig(["--json"], {}, { stdin: true, stdout: false }).canPrompt, true);
+  assert.equal(parseConfig(["--menu"], {}, PIPE).canPrompt, false);
 });

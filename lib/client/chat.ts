@@ -1,6 +1,7 @@
 /**
- * The chat actions (say, msg, who, rename) over a {@linkcode Connection}, reporting each outcome
- * as display lines. The menu, the slash commands and the scripting modes all go through here.
+ * The chat actions (say, msg, who, rename, history, accounts) over a {@linkcode Connection},
+ * reporting each outcome as display lines. The menu, the slash commands and the scripting modes
+ * all go through here. Passwords are sent, never printed.
  *
  * @example
  * ```ts
@@ -14,6 +15,7 @@ import type { ChatActions } from "./commands.ts";
 import { type Connection, DisconnectedError, type Frame, ServerError } from "./connection.ts";
 import {
   renderError,
+  renderFrame,
   renderInfo,
   renderSentPrivate,
   renderWho,
@@ -33,16 +35,38 @@ export interface Output {
   problem(line: string): void;
 }
 
+/** Asks for a password without echo; resolves with `null` when the user cancels. */
+export type AskSecret = (prompt: string) => Promise<string | null>;
+
 /** Chat actions that print their outcome; implements the slash commands' {@linkcode ChatActions}. */
 export class Chat implements ChatActions {
   /** Errors so far: refused or lost requests, bad commands (the scripting modes' exit status). */
   failures = 0;
+  /** The oldest public message shown so far: `/history` pages back from it. */
+  #oldestShown: number | undefined;
 
+  /** `ask`: how to ask for a password (only when stdin is a terminal). */
   constructor(
     readonly conn: Connection,
     readonly out: Output,
     readonly color: boolean,
+    readonly ask?: AskSecret,
   ) {}
+
+  get canAsk(): boolean {
+    return this.ask !== undefined;
+  }
+
+  askSecret(prompt: string): Promise<string | null> {
+    return this.ask ? this.ask(prompt) : Promise.resolve(null);
+  }
+
+  /** Notes an event that was printed, so that `/history` continues before it. */
+  shown(frame: Frame): void {
+    const id = frame.msgId;
+    if (frame.type !== "public" || typeof id !== "number" || !Number.isSafeInteger(id)) return;
+    if (this.#oldestShown === undefined || id < this.#oldestShown) this.#oldestShown = id;
+  }
 
   /** The viewer for rendering: the current name and the colour setting. */
   get view(): View {
@@ -78,6 +102,74 @@ export class Chat implements ChatActions {
     );
   }
 
+  /** Prints up to `limit` public messages older than any shown so far, marked as history. */
+  history(limit: number): Promise<boolean> {
+    const before = this.#oldestShown;
+    return this.#request(
+      { type: "history", limit, ...(before === undefined ? {} : { before }) },
+      "could not fetch the history",
+      (ok) => {
+        const messages = Array.isArray(ok.messages) ? ok.messages : [];
+        if (messages.length === 0) {
+          this.info(before === undefined ? "no messages yet" : "no older messages");
+        }
+        for (const m of messages) {
+          if (m === null || typeof m !== "object") continue;
+          const frame: Frame = { ...m, type: "public", history: true };
+          this.out.reply(renderFrame(frame, this.view)!);
+          this.shown(frame);
+        }
+      },
+    );
+  }
+
+  register(password: string): Promise<boolean> {
+    return this.#request(
+      { type: "register", password },
+      "could not register",
+      (ok) => this.out.reply(renderInfo(`you registered ${safe(ok.name)}`, this.view)),
+      { retry: false },
+    );
+  }
+
+  login(name: string, password: string): Promise<boolean> {
+    return this.#request(
+      { type: "login", name, password },
+      `could not log in as ${name}`,
+      (ok) => this.out.reply(renderInfo(`you are logged in as ${safe(ok.name)}`, this.view)),
+      { retry: false },
+    );
+  }
+
+  /**
+   * Logs in as `name` with a password asked for (at start, when `--name` is registered), up to
+   * `attempts` times. Resolves with why it failed, or `null` once logged in.
+   */
+  async loginAsking(name: string, attempts = 3): Promise<string | null> {
+    for (let attempt = 1;; attempt++) {
+      const password = await this.askSecret(`password for ${safe(name)}: `);
+      if (password === null || password === "") return "cancelled";
+      try {
+        await this.conn.request({ type: "login", name, password });
+        return null;
+      } catch (e) {
+        if (e instanceof DisconnectedError) return e.message;
+        if (!(e instanceof ServerError)) throw e;
+        if (e.code !== "login_failed" || attempt >= attempts) return describeRefusal(e.frame);
+        this.out.problem(renderError(`${e.message}; try again`, this.view));
+      }
+    }
+  }
+
+  passwd(old: string, next: string): Promise<boolean> {
+    return this.#request(
+      { type: "passwd", old, new: next },
+      "could not change the password",
+      () => this.out.reply(renderInfo("your password was changed", this.view)),
+      { retry: false },
+    );
+  }
+
   info(text: string): void {
     this.out.status(renderInfo(text, this.view));
   }
@@ -91,15 +183,17 @@ export class Chat implements ChatActions {
     frame: Record<string, unknown> & { type: string },
     failure: string,
     onOk: (ok: Frame) => void,
+    opts: { retry?: boolean } = {},
   ): Promise<boolean> {
     for (let attempt = 1;; attempt++) {
+      // Not for accounts: a failed-login limit is minutes long, and the user should know.
       const retry = (reply: Frame) =>
-        reply.code === "rate_limited" && attempt < RATE_LIMIT_ATTEMPTS;
+        opts.retry !== false && reply.code === "rate_limited" && attempt < RATE_LIMIT_ATTEMPTS;
       try {
         // Printed from the reply hook so the outcome appears in order with the events around it.
         await this.conn.request(frame, (reply) => {
           if (reply.type === "ok") onOk(reply);
-          else if (!retry(reply)) this.error(`${failure}: ${new ServerError(reply).message}`);
+          else if (!retry(reply)) this.error(`${failure}: ${describeRefusal(reply)}`);
         });
         return true;
       } catch (e) {
@@ -132,6 +226,23 @@ export function retryDelayMs(error: Frame): number {
   if (!m) return 1000;
   const ms = Number(m[1]) * (m[2] === "min" ? 60_000 : m[2] === "s" ? 1000 : 1);
   return Math.min(Math.max(ms, 50), 60_000);
+}
+
+/**
+ * The server's reason for refusing a request, in this client's terms where the server's message
+ * names a text-dialect command (`login|NAME|PASSWORD`) the user cannot type here.
+ */
+export function describeRefusal(error: Frame): string {
+  switch (error.code) {
+    case "name_registered":
+      return "this name is registered (if it is yours: /login NAME)";
+    case "name_required":
+      return "choose a name first (/nick NAME), then /register";
+    case "not_logged_in":
+      return "log in first (/login NAME)";
+    default:
+      return new ServerError(error).message;
+  }
 }
 
 function tsOf(frame: Frame): number {

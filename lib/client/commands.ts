@@ -10,6 +10,8 @@
  * @module
  */
 
+import { HISTORY_PAGE, MAX_HISTORY_PAGE } from "./config.ts";
+
 /** What a command needs from the client; implemented by `Chat` (and fakes in tests). */
 export interface ChatActions {
   /** Sends a public message; false if it was refused. */
@@ -20,6 +22,18 @@ export interface ChatActions {
   who(): Promise<boolean>;
   /** Renames; false if refused. */
   rename(name: string): Promise<boolean>;
+  /** Prints up to `limit` public messages older than any shown so far. */
+  history(limit: number): Promise<boolean>;
+  /** Registers the current name with `password`. */
+  register(password: string): Promise<boolean>;
+  /** Logs in as the registered `name`. */
+  login(name: string, password: string): Promise<boolean>;
+  /** Changes the password of the account logged in as. */
+  passwd(old: string, next: string): Promise<boolean>;
+  /** Whether {@linkcode askSecret} can ask: stdin is a terminal. */
+  readonly canAsk: boolean;
+  /** Asks for a password without echo; `null` when cancelled. */
+  askSecret(prompt: string): Promise<string | null>;
   /** Prints a client note. */
   info(text: string): void;
   /** Prints a local error. */
@@ -73,6 +87,55 @@ export const COMMANDS: readonly Command[] = [
     },
   },
   {
+    name: "history",
+    args: "[N]",
+    help: `show the ${HISTORY_PAGE} (or N) messages before the oldest shown; again for more`,
+    async run(chat, args) {
+      const n = args === "" ? HISTORY_PAGE : Number(args);
+      if (!/^\d*$/.test(args) || n < 1 || n > MAX_HISTORY_PAGE) {
+        chat.error(`usage: /history [N] (N from 1 to ${MAX_HISTORY_PAGE})`);
+      } else await chat.history(n);
+    },
+  },
+  {
+    name: "register",
+    args: "[PASSWORD]",
+    help: "register your current name (the password is asked for, twice, when left out)",
+    async run(chat, args) {
+      if (args !== "") return void await chat.register(args);
+      if (!chat.canAsk) return noTerminal(chat, "/register PASSWORD");
+      const password = await askNewPassword(chat, "choose a password: ");
+      if (password !== null) await chat.register(password);
+    },
+  },
+  {
+    name: "login",
+    args: "NAME [PASSWORD]",
+    help: "log in as the registered NAME (the password is asked for when left out)",
+    async run(chat, args) {
+      const { first: name, rest: password } = splitFirst(args);
+      if (!name) return chat.error("usage: /login NAME [PASSWORD]");
+      if (password !== "") return void await chat.login(name, password);
+      if (!chat.canAsk) return noTerminal(chat, "/login NAME PASSWORD");
+      const typed = await askPassword(chat, `password for ${name}: `);
+      if (typed !== null) await chat.login(name, typed);
+    },
+  },
+  {
+    name: "passwd",
+    args: "[OLD NEW]",
+    help: "change your password (both are asked for when left out)",
+    async run(chat, args) {
+      const { first: old, rest: next } = splitFirst(args);
+      if (old && next) return void await chat.passwd(old, next);
+      if (old || !chat.canAsk) return noTerminal(chat, "/passwd OLD NEW", old !== "");
+      const current = await askPassword(chat, "old password: ");
+      if (current === null) return;
+      const password = await askNewPassword(chat, "new password: ");
+      if (password !== null) await chat.passwd(current, password);
+    },
+  },
+  {
     name: "menu",
     help: "back to the menu",
     run: () => "menu",
@@ -93,12 +156,68 @@ export const COMMANDS: readonly Command[] = [
   },
 ];
 
+/** Commands whose arguments may hold a password: such lines are never kept or echoed. */
+const PASSWORD_COMMANDS: Record<string, (args: string) => boolean> = {
+  register: (args) => args !== "",
+  login: (args) => splitFirst(args).rest !== "",
+  passwd: (args) => args !== "",
+};
+
+/**
+ * Whether a typed line carries a password (`/login bob PASSWORD`), so the line editor keeps it
+ * out of its Up/Down history and off the screen.
+ *
+ * @example
+ * ```ts
+ * holdsPassword("/login bob hunter22"); // true
+ * holdsPassword("/login bob");          // false: the password will be asked for
+ * ```
+ */
+export function holdsPassword(line: string): boolean {
+  const parsed = parseChatLine(line);
+  if (parsed.kind !== "command") return false;
+  const name = findCommand(parsed.name)?.name;
+  return name !== undefined && (PASSWORD_COMMANDS[name]?.(parsed.args) ?? false);
+}
+
+/** Asks for a password; `null` (after saying so) when the user cancels or enters nothing. */
+async function askPassword(chat: ChatActions, prompt: string): Promise<string | null> {
+  const password = await chat.askSecret(prompt);
+  if (password === null || password === "") {
+    chat.info("cancelled");
+    return null;
+  }
+  return password;
+}
+
+/** Asks for a new password twice; `null` when cancelled or the two differ. */
+async function askNewPassword(chat: ChatActions, prompt: string): Promise<string | null> {
+  const first = await askPassword(chat, prompt);
+  if (first === null) return null;
+  const again = await askPassword(chat, "again: ");
+  if (again === null) return null;
+  if (again !== first) {
+    chat.error("the two passwords differ; nothing was changed");
+    return null;
+  }
+  return first;
+}
+
+/** A password left out where it cannot be asked for (stdin is not a terminal). */
+function noTerminal(chat: ChatActions, usage: string, partial = false): void {
+  chat.error(
+    partial
+      ? `usage: ${usage}`
+      : `usage: ${usage} (stdin is not a terminal, so no password prompt)`,
+  );
+}
+
 /** The /help text, generated from {@linkcode COMMANDS}. */
 export function helpText(): string {
   const rows = COMMANDS.map((c) => {
     const left = `/${c.name}${c.args ? ` ${c.args}` : ""}`;
     const aliases = c.aliases?.length ? ` (also ${c.aliases.map((a) => `/${a}`).join(", ")})` : "";
-    return `  ${left.padEnd(16)} ${c.help}${aliases}`;
+    return `  ${left.padEnd(22)} ${c.help}${aliases}`;
   });
   return ["commands:", ...rows, "  a line starting with // sends a literal /"].join("\n");
 }

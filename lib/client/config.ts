@@ -23,10 +23,16 @@ export const CLIENT_VERSION: string = denoJson.version;
 export const DEFAULT_HOST = "127.0.0.1";
 /** Default server port, as in the Go original. */
 export const DEFAULT_PORT = 8888;
+/** Default server port with `--tls` (the server's default `--tls-port`). */
+export const DEFAULT_TLS_PORT = 8889;
 /** Longest line accepted from the server before the connection is dropped (1 MiB). */
 export const MAX_SERVER_LINE_BYTES = 1024 * 1024;
 /** How long to wait for the server's `welcome` before giving up. */
 export const WELCOME_TIMEOUT_MS = 5_000;
+/** How many messages `/history` fetches when not told. */
+export const HISTORY_PAGE = 20;
+/** The most `/history N` may ask for (the server's cap on one page). */
+export const MAX_HISTORY_PAGE = 500;
 /** First reconnect delay; it doubles after each failed attempt ... */
 export const RECONNECT_MIN_MS = 1_000;
 /** ... up to this. */
@@ -44,7 +50,12 @@ export type ClientMode =
 /** Everything the client needs to know from its flags and environment. */
 export interface ClientConfig {
   host: string;
+  /** `--port`, or 8888 (8889 with TLS). */
   port: number;
+  /** `--tls` (or `--ca`): connect with TLS, verifying the server's certificate. */
+  tls: boolean;
+  /** `--ca FILE`: a PEM file of a private CA to trust besides the public roots. */
+  caFile?: string;
   /** `--name`: rename right after connecting. */
   name?: string;
   /** `FASTIM_PASSWORD` (only with `--name`): log in as the registered `name` instead. */
@@ -59,6 +70,8 @@ export interface ClientConfig {
   color: boolean;
   /** Raw-mode line editing with cursor movement: stdin and stdout are terminals, `TERM` is not dumb. */
   lineEditor: boolean;
+  /** stdin is a terminal, so passwords can be asked for without echo. */
+  canPrompt: boolean;
   /** Reconnect with backoff when the connection drops (off for `--send`, `--no-reconnect`). */
   reconnect: boolean;
   mode: ClientMode;
@@ -92,7 +105,17 @@ const OPTIONS = {
     help: `server port (default ${DEFAULT_PORT}; Go-style: -port)`,
     arg: "PORT",
   },
-  name: { type: "string", help: "rename to NAME right after connecting", arg: "NAME" },
+  tls: { type: "boolean", help: `connect with TLS (default port ${DEFAULT_TLS_PORT})` },
+  ca: {
+    type: "string",
+    help: "trust the private CA in this PEM file (implies --tls)",
+    arg: "FILE",
+  },
+  name: {
+    type: "string",
+    help: "rename to NAME (or log in, if registered) right after connecting",
+    arg: "NAME",
+  },
   send: {
     type: "string",
     help: "send one public message and exit (status 0 = accepted)",
@@ -130,7 +153,7 @@ export function usage(): string {
     "",
     "In chat, type /help for the slash commands. Exit status: 0 ok, 1 refused or connection",
     "failed, 2 bad flags. Environment: NO_COLOR (no colours), FASTIM_PASSWORD (with --name:",
-    "log in as that registered name).",
+    "log in as that registered name; without it the client asks when stdin is a terminal).",
   );
   return lines.join("\n");
 }
@@ -190,8 +213,9 @@ export function parseConfig(
 
   const host = values.host ?? DEFAULT_HOST;
   if (host.trim() === "") throw new ConfigError("--host must not be empty");
-  const port = parsePort(values.port);
-  for (const flag of ["name", "to"] as const) {
+  const tls = values.tls === true || values.ca !== undefined;
+  const port = parsePort(values.port, tls ? DEFAULT_TLS_PORT : DEFAULT_PORT);
+  for (const flag of ["name", "to", "ca"] as const) {
     if (values[flag] !== undefined && values[flag].trim() === "") {
       throw new ConfigError(`--${flag} must not be empty`);
     }
@@ -217,6 +241,8 @@ export function parseConfig(
   return {
     host,
     port,
+    tls,
+    caFile: values.ca,
     name: values.name,
     password: values.name !== undefined && env.FASTIM_PASSWORD ? env.FASTIM_PASSWORD : undefined,
     send: values.send,
@@ -224,6 +250,7 @@ export function parseConfig(
     json,
     color: tty.stdout && !dumb && !json && mode !== "send" && !noColorEnv && values.color !== false,
     lineEditor: tty.stdin && tty.stdout && !dumb && !json && mode === "menu",
+    canPrompt: tty.stdin,
     reconnect: mode !== "send" && values.reconnect !== false,
     mode,
     help: values.help ?? false,
@@ -231,8 +258,8 @@ export function parseConfig(
   };
 }
 
-function parsePort(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_PORT;
+function parsePort(raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
   const port = Number(raw);
   if (!/^\d+$/.test(raw) || port < 1 || port > 65535) {
     throw new ConfigError(`--port must be a number from 1 to 65535, not "${raw}"`);

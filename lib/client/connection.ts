@@ -22,6 +22,7 @@ import {
 } from "./config.ts";
 import { LineTooLongError, readLines } from "./line_reader.ts";
 import { type Frame, safe } from "./render.ts";
+import { connectTls, TlsHandshakeError } from "./tls.ts";
 
 export type { Frame };
 
@@ -39,6 +40,12 @@ export class ServerError extends Error {
 /** Connecting or the handshake failed; the message is one line for the user. */
 export class ConnectError extends Error {
   override name = "ConnectError";
+  /** Trying again cannot help (a TLS certificate the client does not trust): do not retry. */
+  readonly final: boolean;
+  constructor(message: string, opts: { final?: boolean } = {}) {
+    super(message);
+    this.final = opts.final ?? false;
+  }
 }
 
 /** A request could not be answered because the connection is down. */
@@ -50,6 +57,10 @@ export class DisconnectedError extends Error {
 export interface SessionOptions {
   host: string;
   port: number;
+  /** Connect with TLS, verifying the server against the public roots and `caCerts`. */
+  tls?: boolean;
+  /** PEM certificates of private CAs to trust besides the public roots (with `tls`). */
+  caCerts?: string[];
   /** Ask for this name in the hello. */
   name?: string;
   /** With `name`: log in as that registered name. */
@@ -145,11 +156,19 @@ export class Session {
    * server may send first. Throws {@linkcode ConnectError}.
    */
   static async open(opts: SessionOptions): Promise<Session> {
+    const timeoutMs = opts.welcomeTimeoutMs ?? WELCOME_TIMEOUT_MS;
     let conn: Deno.Conn;
     try {
-      conn = await Deno.connect({ hostname: opts.host, port: opts.port });
+      conn = opts.tls
+        ? await withDeadline(connectTls(opts), timeoutMs, (late) => late.close())
+        : await Deno.connect({ hostname: opts.host, port: opts.port });
     } catch (e) {
-      throw new ConnectError(describeConnectError(e, opts.host, opts.port));
+      if (!(e instanceof TlsHandshakeError)) {
+        throw new ConnectError(describeConnectError(e, opts.host, opts.port));
+      }
+      throw new ConnectError(`cannot connect to ${opts.host}:${opts.port} with TLS: ${e.message}`, {
+        final: true,
+      });
     }
     const hello: Record<string, unknown> = {
       type: "hello",
@@ -162,7 +181,6 @@ export class Session {
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       await writeAll(conn, encoder.encode(JSON.stringify(hello) + "\n"));
-      const timeoutMs = opts.welcomeTimeoutMs ?? WELCOME_TIMEOUT_MS;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
           () =>
@@ -174,7 +192,7 @@ export class Session {
           timeoutMs,
         );
       });
-      const welcome = await Promise.race([awaitWelcome(lines, opts.onWire), timeout]);
+      const welcome = await Promise.race([awaitWelcome(lines, opts), timeout]);
       return new Session(conn, lines, welcome, opts);
     } catch (e) {
       try {
@@ -269,23 +287,50 @@ export class Session {
   }
 }
 
-async function awaitWelcome(
-  lines: AsyncGenerator<string>,
-  onWire?: (frame: Frame) => void,
-): Promise<Frame> {
+/** A text-dialect presence line (`[ADDR], NAME:online`): not a reason for hanging up. */
+const PRESENCE_LINE = /^\[[^\]]*\], .*:(online|offline)$/;
+
+async function awaitWelcome(lines: AsyncGenerator<string>, opts: SessionOptions): Promise<Frame> {
+  let said = ""; // the last text line, which may say why the server hangs up
   // Not `for await`: leaving that loop would finish the generator the session keeps reading.
   while (true) {
     const next = await lines.next();
     if (next.done) break;
     const frame = parseFrame(next.value);
-    if (!frame) continue; // text-dialect lines sent before the server saw our hello
-    onWire?.(frame);
+    if (!frame) {
+      // Text-dialect lines sent before our hello; binary (a TLS alert) is not worth quoting.
+      const text = safe(next.value);
+      const readable = text === next.value && !text.includes("\ufffd");
+      if (readable && !PRESENCE_LINE.test(text)) said = text.trim().slice(0, 200);
+      continue;
+    }
+    opts.onWire?.(frame);
     if (frame.type === "welcome") return frame;
     if (frame.type === "error") {
       throw new ConnectError(`the server refused the handshake: ${new ServerError(frame).message}`);
     }
   }
-  throw new ConnectError("the server closed the connection before the welcome");
+  // A TLS listener hangs up on a plain hello without a word.
+  const why = said ? `: ${said}` : opts.tls ? "" : " (if that is a TLS port, use --tls)";
+  throw new ConnectError(`the server closed the connection before the welcome${why}`);
+}
+
+/**
+ * `promise`, or a {@linkcode Deno.errors.TimedOut} after `ms`; a value that arrives too late is
+ * handed to `discard` (a connection nobody will use).
+ */
+function withDeadline<T>(promise: Promise<T>, ms: number, discard: (late: T) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let expired = false;
+    const timer = setTimeout(() => {
+      expired = true;
+      reject(new Deno.errors.TimedOut(`no TLS handshake within ${ms} ms`));
+    }, ms);
+    promise.then(
+      (value) => expired ? discard(value) : (clearTimeout(timer), resolve(value)),
+      (e) => expired || (clearTimeout(timer), reject(e)),
+    );
+  });
 }
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
@@ -322,6 +367,8 @@ export class Connection {
   #chosen: string | undefined;
   /** The registered name the hello logged in as; logged in again after a reconnect. */
   #account: string | undefined;
+  /** The password of `#account` (FASTIM_PASSWORD, or as typed for /login or /register). */
+  #password: string | undefined;
   /** Messages already shown, so history and offline messages replayed after a reconnect are not. */
   readonly #seen = new RecentKeys(SEEN_MESSAGES);
   /** Offline private messages shown but not yet acknowledged. */
@@ -343,6 +390,7 @@ export class Connection {
     this.#name = safe(session.welcome.name);
     this.#chosen = session.welcome.nameError === undefined ? opts.name : undefined;
     this.#account = accountOf(session.welcome);
+    this.#password = opts.password;
     this.done = new Promise((r) => this.#finish = r);
     this.#watch(session);
   }
@@ -383,13 +431,37 @@ export class Connection {
       return Promise.reject(new DisconnectedError("not connected; reconnecting"));
     }
     return this.#session.request(frame, (reply) => {
-      // The new name must be known before the next event is rendered.
-      if (frame.type === "rename" && reply.type === "ok" && typeof reply.name === "string") {
-        this.#name = safe(reply.name);
-        this.#chosen = reply.name;
-      }
+      if (reply.type === "ok") this.#accept(frame, reply);
       hook?.(reply);
     });
+  }
+
+  /**
+   * Learns from an accepted request what to ask for after a reconnect: the name, and the account
+   * and password to log in with. Runs before the next event is rendered, so that event already
+   * sees the new name.
+   */
+  #accept(frame: Record<string, unknown>, ok: Frame): void {
+    const name = typeof ok.name === "string" ? ok.name : undefined;
+    const password = (key: string) => typeof frame[key] === "string" ? frame[key] : undefined;
+    switch (frame.type) {
+      case "rename":
+        if (name !== undefined) [this.#name, this.#chosen] = [safe(name), name];
+        break;
+      case "login":
+        if (name !== undefined) {
+          [this.#name, this.#chosen, this.#account] = [safe(name), name, name];
+        }
+        this.#password = password("password");
+        break;
+      case "register":
+        if (name !== undefined) [this.#chosen, this.#account] = [name, name];
+        this.#password = password("password");
+        break;
+      case "passwd":
+        this.#password = password("new");
+        break;
+    }
   }
 
   /** Says `quit`, waits briefly for the `ok`, and closes for good. */
@@ -477,7 +549,7 @@ export class Connection {
         const next = await Session.open({
           ...this.#opts,
           name: this.#chosen,
-          password: login ? this.#opts.password : undefined,
+          password: login ? this.#password : undefined,
         });
         if (this.#stopped) return next.close();
         this.#session = next;
@@ -492,8 +564,14 @@ export class Connection {
         });
         return;
       } catch (e) {
-        delay = Math.min(delay * 2, max);
         const reason = e instanceof Error ? e.message : String(e);
+        if (e instanceof ConnectError && e.final) {
+          // An untrusted certificate stays untrusted: retrying would only hide the problem.
+          this.#stopped = true;
+          this.#opts.onStatus?.({ kind: "closed", reason });
+          return this.#finish();
+        }
+        delay = Math.min(delay * 2, max);
         this.#opts.onStatus?.({ kind: "retry_failed", attempt, reason, retryInMs: delay });
       }
     }

@@ -5,6 +5,7 @@
  * back to reading plain lines from stdin and printing plain lines to stdout (no cursor movement).
  *
  * The editing logic ({@linkcode parseKeys}, {@linkcode EditBuffer}) is pure and unit-tested.
+ * {@linkcode LineInput.readSecret} asks for a password without echo (see secret_input.ts).
  *
  * @example
  * ```ts
@@ -16,7 +17,11 @@
  * @module
  */
 
+import { type Key, parseKeys } from "./keys.ts";
 import { LineTooLongError, readLines } from "./line_reader.ts";
+import { readTerminalSecret, SecretBuffer, StdinBytes } from "./secret_input.ts";
+
+export { type Key, parseKeys };
 
 /** Longest line read from a non-terminal stdin. */
 export const MAX_INPUT_LINE_BYTES = 1024 * 1024;
@@ -29,123 +34,17 @@ export interface LineInput {
    * otherwise it is cleared (chat lines come back from the server).
    */
   readLine(prompt: string, opts?: { keep?: boolean }): Promise<string | null>;
+  /**
+   * Shows `prompt` and reads a secret without echo, from a terminal only: resolves with it, or
+   * `null` when cancelled (Ctrl-C, Ctrl-D on nothing) or when stdin is not a terminal.
+   */
+  readSecret(prompt: string): Promise<string | null>;
   /** Prints one or more display lines (without trailing newline). */
   print(text: string): void;
   /** Called on Ctrl-C (raw mode) or SIGINT/SIGTERM; the app leaves cleanly. */
   onInterrupt: () => void;
   /** Restores the terminal. */
   close(): void;
-}
-
-/** A decoded keypress. */
-export type Key =
-  | { kind: "text"; text: string }
-  | {
-    kind:
-      | "enter"
-      | "backspace"
-      | "delete"
-      | "left"
-      | "right"
-      | "home"
-      | "end"
-      | "up"
-      | "down"
-      | "kill_line"
-      | "kill_word"
-      | "kill_to_end"
-      | "interrupt"
-      | "eof"
-      | "redraw";
-  };
-
-const CTRL_KEYS: Record<string, Key["kind"]> = {
-  "\r": "enter",
-  "\n": "enter",
-  "\x7f": "backspace",
-  "\x08": "backspace",
-  "\x01": "home",
-  "\x05": "end",
-  "\x02": "left",
-  "\x06": "right",
-  "\x10": "up",
-  "\x0e": "down",
-  "\x15": "kill_line",
-  "\x17": "kill_word",
-  "\x0b": "kill_to_end",
-  "\x03": "interrupt",
-  "\x04": "eof",
-  "\x0c": "redraw",
-};
-
-const CSI_KEYS: Record<string, Key["kind"]> = {
-  A: "up",
-  B: "down",
-  C: "right",
-  D: "left",
-  H: "home",
-  F: "end",
-  "1~": "home",
-  "7~": "home",
-  "4~": "end",
-  "8~": "end",
-  "3~": "delete",
-};
-
-/**
- * Splits terminal input into keys. An escape sequence cut off at the end of `input` is returned
- * in `rest` to be prepended to the next chunk. Unknown sequences and control characters are
- * dropped, so nothing typed can smuggle an escape sequence into a message.
- */
-export function parseKeys(input: string): { keys: Key[]; rest: string } {
-  const keys: Key[] = [];
-  let text = "";
-  const flush = () => {
-    if (text) keys.push({ kind: "text", text });
-    text = "";
-  };
-  let i = 0;
-  while (i < input.length) {
-    const ch = input[i];
-    if (ch === "\x1b") {
-      flush();
-      if (i + 1 >= input.length) return { keys, rest: input.slice(i) };
-      const kind = input[i + 1];
-      if (kind === "[" || kind === "O") {
-        // CSI: parameters/intermediates, then a final byte 0x40-0x7E; SS3: one final byte.
-        let j = i + 2;
-        while (j < input.length && kind === "[" && /[\x20-\x3f]/.test(input[j])) j++;
-        if (j >= input.length) return { keys, rest: input.slice(i) };
-        const body = input.slice(i + 2, j + 1).replace(/^1;\d+(?=[A-H])/, "");
-        const mapped = kind === "O" ? CSI_KEYS[input[j]] : CSI_KEYS[body];
-        if (mapped) keys.push({ kind: mapped } as Key);
-        i = j + 1;
-      } else {
-        i += 2; // Alt+key and friends: ignored
-      }
-      continue;
-    }
-    const ctrl = CTRL_KEYS[ch];
-    if (ctrl) {
-      flush();
-      // A CR LF pair (pasted text) is one Enter.
-      if (ch === "\r" && input[i + 1] === "\n") i++;
-      keys.push({ kind: ctrl } as Key);
-    } else if (ch === "\t") {
-      text += " ";
-    } else if (!isControl(ch)) {
-      text += ch;
-    }
-    i++;
-  }
-  flush();
-  return { keys, rest: "" };
-}
-
-/** C0 and C1 control characters (the editor handles the ones it knows before this check). */
-function isControl(ch: string): boolean {
-  const c = ch.charCodeAt(0);
-  return c < 0x20 || (c >= 0x7f && c <= 0x9f);
 }
 
 /** Terminal column width of one code point: 0 for combining marks, 2 for wide characters. */
@@ -178,6 +77,8 @@ export class EditBuffer {
   scroll = 0;
   readonly history: string[] = [];
   #historyAt = 0;
+  /** Lines never kept in the history (they hold a password). */
+  secretLine: (line: string) => boolean = () => false;
   #draft: string[] = [];
 
   /** The line as a string. */
@@ -233,7 +134,8 @@ export class EditBuffer {
         break;
       case "enter": {
         const line = this.text;
-        if (line.trim() !== "" && this.history.at(-1) !== line) this.history.push(line);
+        const worthKeeping = line.trim() !== "" && this.history.at(-1) !== line;
+        if (worthKeeping && !this.secretLine(line)) this.history.push(line);
         this.#historyAt = this.history.length;
         this.chars = [];
         this.cursor = 0;
@@ -287,11 +189,17 @@ function writeAllSync(bytes: Uint8Array): void {
 }
 
 /** Opens the input line: the raw-mode editor when `editor`, plain stdin/stdout lines otherwise. */
-export function openLineInput(opts: { editor: boolean; showPrompts?: boolean }): LineInput {
-  return opts.editor ? new TtyLineEditor() : new PlainLineInput(opts.showPrompts ?? false);
+export function openLineInput(opts: {
+  editor: boolean;
+  showPrompts?: boolean;
+  /** Lines never kept for Up/Down (a password typed on the line). */
+  secretLine?: (line: string) => boolean;
+}): LineInput {
+  return opts.editor
+    ? new TtyLineEditor(opts.secretLine)
+    : new PlainLineInput(opts.showPrompts ?? false);
 }
 
-/** Plain lines: no raw mode, no cursor movement. */
 /** Signals that mean "leave now": the app says goodbye to the server and restores the terminal. */
 const LEAVE_SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
@@ -308,7 +216,9 @@ function onSignals(signals: Deno.Signal[], handler: () => void): () => void {
   return () => added.forEach((sig) => Deno.removeSignalListener(sig, handler));
 }
 
+/** Plain lines: no raw mode, no cursor movement. */
 class PlainLineInput implements LineInput {
+  readonly #bytes = new StdinBytes();
   #lines: AsyncGenerator<string> | null = null;
   #eof = false;
   readonly #unlisten = onSignals(LEAVE_SIGNALS, () => this.onInterrupt());
@@ -319,7 +229,7 @@ class PlainLineInput implements LineInput {
   async readLine(prompt: string): Promise<string | null> {
     if (this.#eof) return null;
     if (this.showPrompts && prompt) writeAllSync(encoder.encode(prompt));
-    this.#lines ??= readLines(Deno.stdin.readable, MAX_INPUT_LINE_BYTES);
+    this.#lines ??= readLines(this.#bytes.stream(), MAX_INPUT_LINE_BYTES);
     try {
       const next = await this.#lines.next();
       if (next.done) this.#eof = true;
@@ -328,6 +238,12 @@ class PlainLineInput implements LineInput {
       if (e instanceof LineTooLongError) throw new Error(`stdin: ${e.message}`);
       throw e;
     }
+  }
+
+  readSecret(prompt: string): Promise<string | null> {
+    // A terminal in line mode hands over whole lines, so nothing is buffered between the two.
+    if (this.#eof || !Deno.stdin.isTerminal()) return Promise.resolve(null);
+    return readTerminalSecret(prompt, this.#bytes);
   }
 
   print(text: string): void {
@@ -350,9 +266,12 @@ class TtyLineEditor implements LineInput {
   #eof = false;
   #closed = false;
   #unlisten: () => void = () => {};
+  /** A password being typed: keys go to it, and nothing of it is ever drawn. */
+  #secret: { buffer: SecretBuffer; prompt: string; done: (s: string | null) => void } | null = null;
   onInterrupt: () => void = () => {};
 
-  constructor() {
+  constructor(secretLine?: (line: string) => boolean) {
+    if (secretLine) this.#buf.secretLine = secretLine;
     Deno.stdin.setRaw(true);
     const unResize = onSignals(["SIGWINCH"], () => this.#redraw());
     // In raw mode Ctrl-C is a key, but `kill` and a closing terminal still send signals.
@@ -366,7 +285,7 @@ class TtyLineEditor implements LineInput {
     this.#keep = opts.keep ?? false;
     const queued = this.#queue.shift();
     if (queued !== undefined) {
-      if (this.#keep) this.#write(`${prompt}${queued}\r\n`);
+      if (this.#keep) this.#write(`${prompt}${this.#shown(queued)}\r\n`);
       return Promise.resolve(queued);
     }
     if (this.#eof) return Promise.resolve(null);
@@ -375,14 +294,22 @@ class TtyLineEditor implements LineInput {
     return new Promise((resolve) => this.#waiter = resolve);
   }
 
+  readSecret(prompt: string): Promise<string | null> {
+    if (this.#eof || this.#closed || this.#secret) return Promise.resolve(null);
+    this.#write(`\r\x1b[2K${prompt}`);
+    return new Promise((done) => this.#secret = { buffer: new SecretBuffer(), prompt, done });
+  }
+
   print(text: string): void {
     if (this.#closed) return;
     const body = text.split("\n").join("\r\n");
-    this.#write(`\r\x1b[2K${body}\r\n${this.#active ? this.#line() : ""}`);
+    const bottom = this.#secret ? this.#secret.prompt : this.#active ? this.#line() : "";
+    this.#write(`\r\x1b[2K${body}\r\n${bottom}`);
   }
 
   close(): void {
     if (this.#closed) return;
+    this.#endSecret(null);
     this.#closed = true;
     if (this.#active) this.#write("\r\x1b[2K");
     this.#active = false;
@@ -401,7 +328,7 @@ class TtyLineEditor implements LineInput {
   }
 
   #redraw(): void {
-    if (this.#active && !this.#closed) this.#write(this.#line());
+    if (this.#active && !this.#closed && !this.#secret) this.#write(this.#line());
   }
 
   #write(s: string): void {
@@ -432,6 +359,11 @@ class TtyLineEditor implements LineInput {
   }
 
   #handle(key: Key): void {
+    if (this.#secret) {
+      const step = this.#secret.buffer.apply(key);
+      if (step !== null) this.#endSecret(step === "done" ? this.#secret.buffer.text : null);
+      return;
+    }
     if (key.kind === "interrupt") return this.onInterrupt();
     if (key.kind === "eof") {
       if (this.#buf.chars.length === 0) return this.#endOfInput();
@@ -444,14 +376,29 @@ class TtyLineEditor implements LineInput {
     if (waiter && this.#active) {
       this.#waiter = null;
       this.#active = false;
-      this.#write(this.#keep ? `\r\x1b[2K${this.#prompt}${line}\r\n` : "\r\x1b[2K");
+      this.#write(this.#keep ? `\r\x1b[2K${this.#prompt}${this.#shown(line)}\r\n` : "\r\x1b[2K");
       waiter(line);
     } else {
       this.#queue.push(line);
     }
   }
 
+  /** An entered line as left on screen: a line holding a password is not. */
+  #shown(line: string): string {
+    return this.#buf.secretLine(line) ? "" : line;
+  }
+
+  /** Finishes the password prompt (the prompt stays on screen, the password never was). */
+  #endSecret(secret: string | null): void {
+    const pending = this.#secret;
+    if (!pending) return;
+    this.#secret = null;
+    this.#write(`\r\x1b[2K${pending.prompt}\r\n`);
+    pending.done(secret);
+  }
+
   #endOfInput(): void {
+    this.#endSecret(null);
     this.#eof = true;
     const waiter = this.#waiter;
     this.#waiter = null;
