@@ -1,6 +1,7 @@
 /**
  * Runs the real client entrypoint as a subprocess with the permission flags the compiled binary
- * has (read from deno.json), for end-to-end tests.
+ * has (read from deno.json), for end-to-end tests: piped ({@linkcode ClientProcess}) or in a real
+ * pseudo-terminal under tmux ({@linkcode Tmux}).
  *
  * @module
  */
@@ -283,4 +284,87 @@ function wrap(conn: Deno.Conn): FakeConn {
       } catch { /* already closed */ }
     },
   };
+}
+
+/** Whether tmux is installed (the pseudo-terminal tests need it). */
+export const hasTmux: boolean = await new Deno.Command("tmux", { args: ["-V"], stderr: "null" })
+  .output().then((o) => o.success, () => false);
+
+/** A tmux server of our own (its own socket), so tests never touch the user's sessions. */
+export class Tmux implements AsyncDisposable {
+  readonly socket = `fastim-client-test-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+
+  async run(...args: string[]): Promise<string> {
+    const out = await new Deno.Command("tmux", { args: ["-L", this.socket, ...args] }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    if (!out.success) {
+      throw new Error(`tmux ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+    }
+    return text;
+  }
+
+  /**
+   * Starts `command` in a 100x30 window; it prints its exit status and stays on screen. `env` is
+   * set by `env(1)` in front of the command: tmux would override `TERM` given to it.
+   */
+  async start(command: string, env: Record<string, string> = {}): Promise<void> {
+    const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+    const vars = Object.entries(env).map(([k, v]) => quote(`${k}=${v}`));
+    const withEnv = vars.length ? `env ${vars.join(" ")} ${command}` : command;
+    await this.run(
+      "new-session",
+      "-d",
+      "-x",
+      "100",
+      "-y",
+      "30",
+      `${withEnv}; echo "[exit $?]"; sleep 600`,
+    );
+  }
+
+  /** The screen's lines (trailing blank lines dropped); with `escapes`, SGR codes kept. */
+  async screen(escapes = false): Promise<string[]> {
+    const text = await this.run("capture-pane", "-p", ...(escapes ? ["-e"] : []));
+    const lines = text.split("\n").map((l) => l.trimEnd());
+    while (lines.length && lines.at(-1) === "") lines.pop();
+    return lines;
+  }
+
+  /** Everything the window has shown, scrolled-off lines included. */
+  async everything(): Promise<string> {
+    return await this.run("capture-pane", "-p", "-S", "-");
+  }
+
+  /** Waits until `pred` holds for the screen. */
+  async waitFor(pred: (lines: string[]) => boolean, what: string, timeoutMs = 10_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const lines = await this.screen();
+      if (pred(lines)) return lines;
+      if (Date.now() > deadline) {
+        throw new Error(`timed out waiting for ${what}; screen:\n${lines.join("\n")}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Types text literally. */
+  type(text: string): Promise<string> {
+    return this.run("send-keys", "-l", text);
+  }
+
+  /** Presses keys by tmux name (`Enter`, `C-c`, `Left` …). */
+  keys(...keys: string[]): Promise<string> {
+    return this.run("send-keys", ...keys);
+  }
+
+  async cursor(): Promise<{ x: number; y: number }> {
+    const [x, y] = (await this.run("display-message", "-p", "#{cursor_x},#{cursor_y}")).trim()
+      .split(",").map(Number);
+    return { x, y };
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.run("kill-server").catch(() => {});
+  }
 }
