@@ -7,6 +7,7 @@ import {
   textWidth,
 } from "../lib/client/line_editor.ts";
 import { LineTooLongError, readLines } from "../lib/client/line_reader.ts";
+import { SecretBuffer } from "../lib/client/secret_input.ts";
 
 const kinds = (keys: Key[]) => keys.map((k) => k.kind === "text" ? `text:${k.text}` : k.kind);
 
@@ -150,4 +151,34 @@ Deno.test("client line reader: splits lines across chunks", async (t) => {
     await assert.rejects(collect(streamOf("abcde\n"), 4), LineTooLongError);
     await assert.rejects(collect(streamOf("ab", "cd", "e"), 4), LineTooLongError);
   });
+});
+
+Deno.test("client secret input: keys build the password; Enter ends it, Ctrl-C cancels", async (t) => {
+  const typed = (input: string) => {
+    const secret = new SecretBuffer();
+    for (const key of parseKeys(input).keys) {
+      const step = secret.apply(key);
+      if (step !== null) return { step, text: secret.text };
+    }
+    return { step: null, text: secret.text };
+  };
+  await t.step("text and Enter", () => {
+    assert.deepEqual(typed("s3cret pw\r"), { step: "done", text: "s3cret pw" });
+  });
+  await t.step("Backspace deletes, Ctrl-U clears, cursor keys do nothing", () => {
+    assert.deepEqual(typed("abx\x7fc\x1b[D\x1b[Dd\r"), { step: "done", text: "abcd" });
+    assert.deepEqual(typed("wrong\x15right\r"), { step: "done", text: "right" });
+  });
+  await t.step("Ctrl-C cancels; Ctrl-D only on nothing", () => {
+    assert.equal(typed("abc\x03").step, "cancel");
+    assert.equal(typed("\x04").step, "cancel");
+    assert.deepEqual(typed("ab\x04c\r"), { step: "done", text: "abc" });
+  });
+});
+
+Deno.test("client line editor: lines holding a password stay out of the history", () => {
+  const buf = new EditBuffer();
+  buf.secretLine = (line) => line.startsWith("/login ");
+  for (const key of parseKeys("/who\r/login bob hunter22\r").keys) buf.apply(key);
+  assert.deepEqual(buf.history, ["/who"]);
 });
