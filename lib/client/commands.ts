@@ -89,7 +89,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: "history",
     args: "[N]",
-    help: `show the ${HISTORY_PAGE} (or N) messages before the oldest shown; again for more`,
+    help: `show N (${HISTORY_PAGE}) older public messages; repeat to page back`,
     async run(chat, args) {
       const n = args === "" ? HISTORY_PAGE : Number(args);
       if (!/^\d*$/.test(args) || n < 1 || n > MAX_HISTORY_PAGE) {
@@ -100,7 +100,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: "register",
     args: "[PASSWORD]",
-    help: "register your current name (the password is asked for, twice, when left out)",
+    help: "claim your name; the password is asked for (twice) if left out",
     async run(chat, args) {
       if (args !== "") return void await chat.register(args);
       if (!chat.canAsk) return noTerminal(chat, "/register PASSWORD");
@@ -111,7 +111,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: "login",
     args: "NAME [PASSWORD]",
-    help: "log in as the registered NAME (the password is asked for when left out)",
+    help: "log in as NAME; the password is asked for if left out",
     async run(chat, args) {
       const { first: name, rest: password } = splitFirst(args);
       if (!name) return chat.error("usage: /login NAME [PASSWORD]");
@@ -124,7 +124,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: "passwd",
     args: "[OLD NEW]",
-    help: "change your password (both are asked for when left out)",
+    help: "change your password; both are asked for if left out",
     async run(chat, args) {
       const { first: old, rest: next } = splitFirst(args);
       if (old && next) return void await chat.passwd(old, next);

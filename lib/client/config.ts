@@ -138,7 +138,7 @@ export function usage(): string {
   const lines = [
     `FastIM client ${CLIENT_VERSION}`,
     "",
-    "usage: client [-ip HOST] [-port PORT] [--name NAME]",
+    "usage: client [-ip HOST] [-port PORT] [--tls [--ca FILE]] [--name NAME]",
     "       client --send TEXT [--to NAME]      send one message and exit",
     "       producer | client [--json]          send each stdin line, print events",
     "",
