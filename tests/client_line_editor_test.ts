@@ -182,3 +182,12 @@ Deno.test("client line editor: lines holding a password stay out of the history"
   for (const key of parseKeys("/who\r/login bob hunter22\r").keys) buf.apply(key);
   assert.deepEqual(buf.history, ["/who"]);
 });
+
+Deno.test("client line editor: type-ahead is dropped before a password prompt", () => {
+  const buf = new EditBuffer();
+  for (const key of parseKeys("/who\rtyped ahead\rhalf").keys) buf.apply(key);
+  buf.discard(["typed ahead"]);
+  assert.deepEqual([buf.history, buf.text, buf.cursor], [["/who"], "", 0]);
+  buf.apply({ kind: "up" });
+  assert.equal(buf.text, "/who");
+});

@@ -146,6 +146,18 @@ export class EditBuffer {
     return null;
   }
 
+  /** Drops the line being edited and forgets `lines` entered ahead (not kept for Up/Down). */
+  discard(lines: readonly string[]): void {
+    for (const line of lines) {
+      const at = this.history.lastIndexOf(line);
+      if (at >= 0) this.history.splice(at, 1);
+    }
+    this.#historyAt = this.history.length;
+    this.chars = [];
+    this.cursor = 0;
+    this.scroll = 0;
+  }
+
   #recall(step: number): void {
     const at = this.#historyAt + step;
     if (at < 0 || at > this.history.length) return;
@@ -296,6 +308,9 @@ class TtyLineEditor implements LineInput {
 
   readSecret(prompt: string): Promise<string | null> {
     if (this.#eof || this.#closed || this.#secret) return Promise.resolve(null);
+    // Whatever was typed before the prompt appeared is dropped, as a terminal flushes it for a
+    // password prompt: it would otherwise be taken as the next line and echoed.
+    this.#buf.discard(this.#queue.splice(0));
     this.#write(`\r\x1b[2K${prompt}`);
     return new Promise((done) => this.#secret = { buffer: new SecretBuffer(), prompt, done });
   }
