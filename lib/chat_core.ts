@@ -175,7 +175,7 @@ export class ChatCore {
     if (user.account !== key && this.#registeredName(key) !== undefined) {
       return fail(
         "name_registered",
-        `${valid.name} is registered: log in with login|NAME|PASSWORD`,
+        `${valid.name} is registered: log in to use it`,
       );
     }
     this.#setName(user, valid.name);
@@ -188,7 +188,7 @@ export class ChatCore {
    */
   claimable(user: User): Result<{ key: string }> {
     if (user.name === user.addr) {
-      return fail("name_required", "choose a name first (rename|NAME), then register it");
+      return fail("name_required", "choose a name first, then register it");
     }
     const key = nameKey(user.name);
     if (this.#registeredName(key) !== undefined) {

@@ -45,6 +45,7 @@ export type CloseReason =
   | "shutdown"
   | KickCode
   | "line_timeout"
+  | "tls_on_plain"
   | "rate_limited"
   | "version_unsupported";
 
@@ -151,6 +152,12 @@ export class Connection implements Peer, Session {
       while (!this.#closing) {
         const n = await this.conn.read(buffer);
         if (n === null) break;
+        if (this.#firstLine && looksLikeTlsHandshake(buffer, n)) {
+          // A TLS client on the plain port: its handshake is not chat, so never broadcast it.
+          this.ctx.log.info("tls on plain port", { addr: this.addr });
+          this.#reason = "tls_on_plain";
+          break;
+        }
         const lines = this.#splitter.push(buffer.subarray(0, n));
         const now = Date.now();
         // Only complete lines count as activity: blank lines and trickled bytes do not.
@@ -168,7 +175,9 @@ export class Connection implements Peer, Session {
           buffer = new Uint8Array(buffer.length * 4);
         }
       }
-      if (!this.#closing) await this.close("eof");
+      if (!this.#closing) {
+        await this.close(this.#reason === "tls_on_plain" ? "tls_on_plain" : "eof");
+      }
     } catch (error) {
       if (error instanceof LineTooLongError) {
         const limit = this.ctx.config.maxLineBytes;
@@ -334,4 +343,9 @@ export class Connection implements Peer, Session {
     });
     this.ctx.onClosed(this);
   }
+}
+
+/** A TLS record header for a handshake (content type 22, protocol version 3.x). */
+function looksLikeTlsHandshake(bytes: Uint8Array, n: number): boolean {
+  return n >= 3 && bytes[0] === 0x16 && bytes[1] === 0x03 && bytes[2] <= 0x04;
 }

@@ -233,7 +233,7 @@ export class Dispatcher {
 
   async #passwd(session: Session, old: string, next: string): Promise<Reply> {
     const key = session.user.account;
-    if (!key) return fail("not_logged_in", "log in first: login|NAME|PASSWORD");
+    if (!key) return fail("not_logged_in", "log in first");
     const weak = checkPassword(next);
     if (weak) return weak;
     const account = this.store.account(key);

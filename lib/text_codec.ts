@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ChatEvent } from "./events.ts";
+import type { ChatEvent, ErrorCode } from "./events.ts";
 import { type Codec, MAX_HISTORY_PAGE, type Reply, type Request } from "./requests.ts";
 
 const encoder = new TextEncoder();
@@ -96,6 +96,13 @@ export function parseTextLine(line: string): Request {
   return { type: "say", text: line };
 }
 
+/** How to do it in this dialect, after errors whose fix is a command. */
+const TEXT_HINTS: Partial<Record<ErrorCode, string>> = {
+  name_registered: " with login|NAME|PASSWORD",
+  name_required: " (rename|NAME, then register|PASSWORD)",
+  not_logged_in: " with login|NAME|PASSWORD",
+};
+
 /**
  * Renders an event as the original's line (without the newline).
  *
@@ -123,7 +130,7 @@ export function renderTextEvent(event: ChatEvent): string {
 
 /** Renders a reply as lines (without the final newline), or `null` when none is sent. */
 export function renderTextReply(request: Request, reply: Reply): string | null {
-  if (!reply.ok) return reply.message;
+  if (!reply.ok) return reply.message + (TEXT_HINTS[reply.code] ?? "");
   switch (request.type) {
     case "who":
       return (reply.users ?? []).map((u) => `[${u.addr}],${u.name}:online`).join("\n");

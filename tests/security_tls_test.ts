@@ -184,3 +184,21 @@ Deno.test("TLS: bad certificate or key files stop the server with one line", asy
     });
   }
 });
+
+Deno.test("a TLS handshake on the plain port is closed, never broadcast", async () => {
+  await using server = await startServer([]);
+  const watcher = await LineClient.connect(server.port);
+  await watcher.readLine(); // own online notice
+  const tlsClient = await LineClient.connect(server.port);
+  await watcher.readUntil((l) => l.endsWith(":online"));
+  // A ClientHello's record header, then bytes that would otherwise end a line.
+  await tlsClient.writeRaw(new Uint8Array([0x16, 0x03, 0x01, 0x00, 0x05, 0x68, 0x69, 0x0a]));
+  const rest = await tlsClient.readToEnd();
+  strictEqual(rest.some((l) => l.includes("hi")), false);
+  // The watcher sees the stranger leave, and nothing it sent.
+  const next = await watcher.readLine();
+  ok(next!.endsWith(":offline"), next!);
+  ok(server.stderr().includes("tls on plain port"));
+  tlsClient.close();
+  watcher.close();
+});
