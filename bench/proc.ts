@@ -25,11 +25,11 @@ export async function rssBytes(pid: number): Promise<number> {
 /** Clock ticks per second of /proc/PID/stat times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SEC = 100;
 
-/** User plus system CPU seconds a process has used so far (0 when unreadable). */
-export async function cpuSeconds(pid: number): Promise<number> {
+/** CPU seconds a process has used so far in user and kernel mode (0 when unreadable). */
+export async function cpuSeconds(pid: number): Promise<{ user: number; sys: number }> {
   const stat = await readProc(`/proc/${pid}/stat`);
   // The command name (field 2) may hold spaces; fields after its ")" are fixed.
   const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const utime = Number(rest[11]), stime = Number(rest[12]);
-  return Number.isFinite(utime + stime) ? (utime + stime) / TICKS_PER_SEC : 0;
+  const user = Number(rest[11]) / TICKS_PER_SEC, sys = Number(rest[12]) / TICKS_PER_SEC;
+  return Number.isFinite(user + sys) ? { user, sys } : { user: 0, sys: 0 };
 }

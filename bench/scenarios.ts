@@ -48,6 +48,7 @@ function trafficFigures(r: TrafficResult): Record<string, number> {
     "lost": r.expected - r.deliveriesTotal,
     "lines/read": round(r.linesPerRead, 1),
     "server CPU %": r.serverCpu,
+    "server sys %": r.serverSys,
     "gen CPU %": r.generatorCpu,
   };
 }

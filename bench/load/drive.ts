@@ -59,6 +59,8 @@ export interface TrafficResult {
   linesPerRead: number;
   /** Server CPU during the measured window, in % of one core (0 when unknown). */
   serverCpu: number;
+  /** The kernel-mode part of `serverCpu`. */
+  serverSys: number;
   /** All generator workers' CPU during the window, in % of one core. */
   generatorCpu: number;
 }
@@ -105,9 +107,11 @@ async function sampleCpu(
   workerPids: number[],
   startUs: number,
   durationMs: number,
-): Promise<{ serverCpu: number; generatorCpu: number }> {
-  const sum = async (pids: number[]) =>
-    (await Promise.all(pids.map(cpuSeconds))).reduce((a, b) => a + b, 0);
+): Promise<{ serverCpu: number; serverSys: number; generatorCpu: number }> {
+  const sum = async (pids: number[]) => {
+    const all = await Promise.all(pids.map(cpuSeconds));
+    return { user: all.reduce((a, c) => a + c.user, 0), sys: all.reduce((a, c) => a + c.sys, 0) };
+  };
   const pids = serverPid ? [serverPid] : [];
   await new Promise((r) => setTimeout(r, Math.max(0, (startUs - nowUs()) / 1000)));
   const t0 = performance.now();
@@ -116,7 +120,11 @@ async function sampleCpu(
   const [s1, g1] = await Promise.all([sum(pids), sum(workerPids)]);
   const secs = (performance.now() - t0) / 1000;
   const pct = (v: number) => Math.round((v / secs) * 100);
-  return { serverCpu: serverPid ? pct(s1 - s0) : 0, generatorCpu: pct(g1 - g0) };
+  return {
+    serverCpu: pct(s1.user + s1.sys - s0.user - s0.sys),
+    serverSys: pct(s1.sys - s0.sys),
+    generatorCpu: pct(g1.user + g1.sys - g0.user - g0.sys),
+  };
 }
 
 /** Runs `spec` end to end and merges the workers' reports. */
@@ -164,7 +172,13 @@ function merge(
   reports: WorkerReport[],
   setup: Pick<
     TrafficResult,
-    "connected" | "failed" | "setupMs" | "settled" | "serverCpu" | "generatorCpu"
+    | "connected"
+    | "failed"
+    | "setupMs"
+    | "settled"
+    | "serverCpu"
+    | "serverSys"
+    | "generatorCpu"
   >,
 ): TrafficResult {
   const h = new Histogram();

@@ -271,6 +271,7 @@ export class Traffic {
     let next = performance.now() +
       (interval ? (interval * k) / Math.max(1, this.senders.length) : 0);
     s.lastProgressMs = performance.now();
+    const timeUp = sleep(deadline - performance.now() + 1000).then(() => false);
     while (performance.now() < deadline) {
       if (interval) {
         const wait = next - performance.now();
@@ -286,11 +287,11 @@ export class Traffic {
       const line = this.encodeLine(s, text);
       s.sent++;
       this.c.sent++;
-      try {
-        await writeAll(s.conn, line);
-      } catch {
-        return; // the server closed us; nothing more to send
-      }
+      // A server that stops reading (the Go original behind a slow consumer) would block
+      // the write forever: give up at the deadline; the connection is closed at exit.
+      const written = await Promise.race([writeAll(s.conn, line).then(() => true), timeUp])
+        .catch(() => false);
+      if (!written) return;
     }
   }
 
