@@ -1,0 +1,3 @@
+module fastim.bench/drain
+
+go 1.19
