@@ -40,6 +40,9 @@ async function machine(): Promise<string> {
   ].join("\n");
 }
 
+/** Temp dirs to remove when the run ends. */
+const tempDirs: string[] = [];
+
 /** The servers and dialects to run each scenario against. */
 async function targets(opts: BenchOptions): Promise<Target[]> {
   const out: Target[] = [];
@@ -49,7 +52,8 @@ async function targets(opts: BenchOptions): Promise<Target[]> {
     for (const dialect of opts.dialects) out.push({ spec, dialect });
   }
   if (opts.servers.includes("go")) {
-    const { binary, reason } = await buildGoOriginal();
+    const { binary, dir, reason } = await buildGoOriginal();
+    if (dir) tempDirs.push(dir);
     if (binary) out.push({ spec: goSpec(binary), dialect: "text" });
     else console.log(`Go original skipped: ${reason} (install golang-go to compare)`);
   }
@@ -118,10 +122,13 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.main) {
+  let code = 0;
   try {
     await main();
   } catch (err) {
     console.error(`bench: ${err instanceof Error ? err.message : err}`);
-    Deno.exit(1);
+    code = 1;
   }
+  for (const dir of tempDirs) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  Deno.exit(code);
 }

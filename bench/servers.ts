@@ -91,10 +91,16 @@ export function goSpec(binary: string): ServerSpec {
   return { label: "go", cmd: binary, args: ["-host", "127.0.0.1", "-port", "0", "-timeout", "0"] };
 }
 
-/** Builds the Go original into a temp dir; returns the binary path, or why it could not. */
-export async function buildGoOriginal(): Promise<{ binary?: string; reason?: string }> {
+/**
+ * Builds the Go original into a temp dir; returns the binary path and the dir (the caller
+ * removes it), or why it could not.
+ */
+export async function buildGoOriginal(): Promise<
+  { binary?: string; dir?: string; reason?: string }
+> {
+  let dir: string | undefined;
   try {
-    const dir = await Deno.makeTempDir({ prefix: "fastim-bench-go-" });
+    dir = await Deno.makeTempDir({ prefix: "fastim-bench-go-" });
     const binary = `${dir}/original`;
     const out = await new Deno.Command("go", {
       args: ["build", "-o", binary, "."],
@@ -103,9 +109,12 @@ export async function buildGoOriginal(): Promise<{ binary?: string; reason?: str
       stdout: "piped",
       stderr: "piped",
     }).output();
-    if (!out.success) return { reason: `go build failed: ${new TextDecoder().decode(out.stderr)}` };
-    return { binary };
+    if (!out.success) {
+      return { dir, reason: `go build failed: ${new TextDecoder().decode(out.stderr)}` };
+    }
+    return { binary, dir };
   } catch (err) {
+    if (dir) await Deno.remove(dir, { recursive: true }).catch(() => {});
     if (err instanceof Deno.errors.NotFound) return { reason: "go is not installed" };
     return { reason: `go build failed: ${err instanceof Error ? err.message : err}` };
   }
