@@ -3,12 +3,54 @@
  * written together in one `write` (write coalescing), and a reader that stops reading fills its
  * queue and is dropped instead of slowing anyone else down.
  *
+ * The hot path is a broadcast: the same frames land in many outboxes in one turn. So one
+ * scheduler flushes every outbox that has something to send once per turn, and outboxes whose
+ * pending frames are the very same buffers (no backlog of their own) share one concatenated
+ * batch instead of each copying it.
+ *
  * @module
  */
 
 /** Where an outbox writes: `Deno.Conn` fits. */
 export interface Writer {
   write(bytes: Uint8Array): Promise<number>;
+}
+
+/** Outboxes with frames to send and no write in flight, flushed together at the end of a turn. */
+let dirty: Outbox[] = [];
+let flushScheduled = false;
+
+function schedule(outbox: Outbox): void {
+  dirty.push(outbox);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  // A microtask runs after the synchronous work of this turn (a whole broadcast) is done.
+  queueMicrotask(flushAll);
+}
+
+function flushAll(): void {
+  flushScheduled = false;
+  const list = dirty;
+  dirty = [];
+  const batches = new BatchCache();
+  for (const outbox of list) outbox.flush(batches);
+}
+
+/**
+ * Remembers the last concatenation: in a broadcast, outbox after outbox has the same pending
+ * frames, so they all get one shared buffer. Lives for one flush only.
+ */
+export class BatchCache {
+  #chunks: Uint8Array[] = [];
+  #batch: Uint8Array | undefined;
+
+  get(chunks: Uint8Array[]): Uint8Array {
+    if (chunks.length === 1) return chunks[0];
+    if (this.#batch && sameBuffers(chunks, this.#chunks)) return this.#batch;
+    this.#chunks = chunks;
+    this.#batch = concat(chunks);
+    return this.#batch;
+  }
 }
 
 /**
@@ -32,7 +74,7 @@ export class Outbox {
 
   constructor(
     readonly writer: Writer,
-    /** The most bytes that may wait; pushing past it calls `onOverflow`. */
+    /** The most bytes that may wait; pushing past it calls `onFailure`. */
     readonly maxBytes: number,
     /** Called once when the queue overflows or a write fails; should close the connection. */
     readonly onFailure: (reason: "overflow" | "write_error", error?: unknown) => void,
@@ -56,9 +98,8 @@ export class Outbox {
     this.#chunks.push(bytes);
     this.#bytes += bytes.length;
     if (!this.#scheduled && !this.#writing) {
-      // Wait for the rest of this turn's frames so they leave in one write.
       this.#scheduled = true;
-      queueMicrotask(() => this.#flush());
+      schedule(this);
     }
     return true;
   }
@@ -76,23 +117,35 @@ export class Outbox {
     this.#wakeDrainWaiters();
   }
 
-  async #flush(): Promise<void> {
+  /** Starts writing what is queued, as one batch; called by the scheduler, once per turn. */
+  flush(batches: BatchCache): void {
     this.#scheduled = false;
+    if (this.#closed || this.#writing || this.#chunks.length === 0) return;
+    const batch = batches.get(this.#chunks);
+    this.#chunks = [];
     this.#writing = true;
-    try {
-      while (this.#chunks.length > 0 && !this.#closed) {
-        const batch = this.#chunks.length === 1 ? this.#chunks[0] : concat(this.#chunks);
-        this.#chunks = [];
-        let offset = 0;
-        while (offset < batch.length) offset += await this.writer.write(batch.subarray(offset));
+    this.#write(batch, 0);
+  }
+
+  /** Writes `batch` from `offset` on; plain callbacks, no async frame per write. */
+  #write(batch: Uint8Array, offset: number): void {
+    this.writer.write(offset === 0 ? batch : batch.subarray(offset)).then(
+      (n) => {
+        if (this.#closed) return;
+        if (offset + n < batch.length) return this.#write(batch, offset + n);
         this.#bytes -= batch.length;
-      }
-    } catch (error) {
-      this.#fail("write_error", error);
-    } finally {
-      this.#writing = false;
-    }
-    if (this.#chunks.length === 0) this.#wakeDrainWaiters();
+        this.#writing = false;
+        if (this.#chunks.length > 0) {
+          // Frames queued while writing go out as one batch, sharing it with the other outboxes
+          // whose writes completed in this turn.
+          this.#scheduled = true;
+          schedule(this);
+        } else {
+          this.#wakeDrainWaiters();
+        }
+      },
+      (error) => this.#fail("write_error", error),
+    );
   }
 
   #fail(reason: "overflow" | "write_error", error?: unknown): void {
@@ -106,6 +159,12 @@ export class Outbox {
     this.#drainWaiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+function sameBuffers(a: Uint8Array[], b: Uint8Array[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function concat(chunks: Uint8Array[]): Uint8Array {

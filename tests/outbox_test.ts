@@ -245,3 +245,26 @@ Deno.test("Outbox shares pushed buffers without copying a lone frame", async () 
   strictEqual(seen[0].buffer, frame.buffer);
   strictEqual(decoder.decode(frame), "shared\n", "the caller's buffer is not modified");
 });
+
+Deno.test("Outboxes given the same frames in one turn share one batch buffer", async () => {
+  const seen: Uint8Array[] = [];
+  const writer: Writer = {
+    write(chunk) {
+      seen.push(chunk);
+      return Promise.resolve(chunk.length);
+    },
+  };
+  const boxes = Array.from({ length: 5 }, () => new Outbox(writer, 1024, () => {}));
+  const a = bytes("one\n");
+  const b = bytes("two\n");
+  for (const box of boxes) box.push(a);
+  for (const box of boxes) box.push(b);
+  // One box has a frame of its own: it gets its own batch.
+  boxes[4].push(bytes("mine\n"));
+  await Promise.all(boxes.map((box) => box.drained()));
+  strictEqual(seen.length, 5);
+  for (let i = 1; i < 4; i++) strictEqual(seen[i], seen[0], `box ${i} got another buffer`);
+  strictEqual(decoder.decode(seen[0]), "one\ntwo\n");
+  ok(seen[4] !== seen[0]);
+  strictEqual(decoder.decode(seen[4]), "one\ntwo\nmine\n");
+});
