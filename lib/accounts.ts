@@ -11,8 +11,38 @@ import { fail, type Failure } from "./events.ts";
 /** Password length bounds, in characters. */
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 256;
-/** scrypt cost: about 50–80 ms on a laptop core, run off the event loop. */
+/** scrypt cost: about 50–80 ms on a laptop core and 16 MiB of memory, run off the event loop. */
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 };
+/** Hashes running at once; each holds 16 MiB, so this bounds their memory. */
+export const MAX_CONCURRENT_HASHES = 2;
+/** Hashes waiting for a turn; past this, a request is refused as busy. */
+export const MAX_WAITING_HASHES = 32;
+
+/** Too many password hashes are waiting: try again later. */
+export class HashBusyError extends Error {
+  override name = "HashBusyError";
+}
+
+let running = 0;
+const waiting: (() => void)[] = [];
+
+/** Runs `task` when one of the {@link MAX_CONCURRENT_HASHES} slots is free. */
+async function inHashSlot<T>(task: () => Promise<T>): Promise<T> {
+  if (running >= MAX_CONCURRENT_HASHES) {
+    if (waiting.length >= MAX_WAITING_HASHES) throw new HashBusyError("too many password checks");
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  } else {
+    running++;
+  }
+  try {
+    return await task();
+  } finally {
+    const next = waiting.shift();
+    // Hand the slot straight to the next in line, or free it.
+    if (next) next();
+    else running--;
+  }
+}
 
 /**
  * Checks a new password against the length rules.
@@ -44,12 +74,14 @@ export function hashPassword(
   password: string,
   salt: Uint8Array = randomBytes(16),
 ): Promise<{ salt: Uint8Array; hash: Uint8Array }> {
-  return new Promise((resolve, reject) => {
-    scrypt(password.normalize("NFC"), salt, SCRYPT.keylen, SCRYPT, (err, key) => {
-      if (err) reject(err);
-      else resolve({ salt, hash: new Uint8Array(key) });
-    });
-  });
+  return inHashSlot(() =>
+    new Promise((resolve, reject) => {
+      scrypt(password.normalize("NFC"), salt, SCRYPT.keylen, SCRYPT, (err, key) => {
+        if (err) reject(err);
+        else resolve({ salt, hash: new Uint8Array(key) });
+      });
+    })
+  );
 }
 
 /** Whether `password` matches `hash`, compared in constant time. */
@@ -100,10 +132,5 @@ export class LoginLimiter {
     if (this.#failures.size > this.maxAddresses) {
       this.#failures.delete(this.#failures.keys().next().value!);
     }
-  }
-
-  /** Forgets an address's failures after a successful login. */
-  succeeded(ip: string): void {
-    this.#failures.delete(ip);
   }
 }

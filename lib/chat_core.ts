@@ -31,8 +31,11 @@ export interface CoreOptions {
   registeredName?: (key: string) => string | undefined;
   /** Receives every public message, to store it. */
   onPublic?: (event: PublicEvent) => void;
-  /** Receives a private message for an offline registered user, to store it. */
-  onOffline?: (event: PrivateEvent, recipientKey: string) => void;
+  /**
+   * Receives a private message for an offline registered user, to store it; returns false when
+   * the user's inbox is full.
+   */
+  onOffline?: (event: PrivateEvent, recipientKey: string) => boolean;
 }
 
 /** A sent message's identity, returned to its sender. */
@@ -62,7 +65,7 @@ export class ChatCore {
   readonly #reserveIds: (count: number) => number;
   readonly #registeredName: (key: string) => string | undefined;
   readonly #onPublic?: (event: PublicEvent) => void;
-  readonly #onOffline?: (event: PrivateEvent, recipientKey: string) => void;
+  readonly #onOffline?: (event: PrivateEvent, recipientKey: string) => boolean;
   /** Online users in join order; iterated for every broadcast. */
   readonly #users = new Map<number, User>();
   /** Online users by {@link nameKey} of their name. */
@@ -158,7 +161,9 @@ export class ChatCore {
       receiver.peer.deliver(event);
       return { ok: true, msgId: event.msgId, ts: event.ts };
     }
-    this.#onOffline?.(event, key);
+    if (this.#onOffline && !this.#onOffline(event, key)) {
+      return fail("inbox_full", `${event.to}'s offline inbox is full; try again later`);
+    }
     return { ok: true, msgId: event.msgId, ts: event.ts, stored: true };
   }
 
@@ -178,6 +183,9 @@ export class ChatCore {
         `${valid.name} is registered: log in to use it`,
       );
     }
+    // Renaming away from your registered name ends the login, so a name's owner is always
+    // whoever holds it (takeovers and name bans find them by name).
+    if (user.account !== undefined && user.account !== key) user.account = undefined;
     this.#setName(user, valid.name);
     return { ok: true, name: user.name };
   }
@@ -199,16 +207,14 @@ export class ChatCore {
 
   /**
    * Logs `user` in as the account `key` (its password already checked) under the account's
-   * `name`. Whoever else is online under that name is renamed to its address and kicked: the
-   * owner may be reconnecting before the server noticed the old connection die.
+   * `name`. Whoever else is online under that name leaves (announced as usual) and is kicked:
+   * the owner may be reconnecting before the server noticed the old connection die.
    */
   signIn(user: User, key: string, name: string): Result<{ name: string }> {
     const holder = this.#byName.get(key);
     if (holder && holder !== user) {
-      this.#unname(holder);
-      holder.name = holder.addr;
       holder.account = undefined;
-      this.#byName.set(nameKey(holder.addr), holder);
+      this.leave(holder);
       holder.peer.kick("replaced", "you logged in from another connection");
     }
     user.account = key;

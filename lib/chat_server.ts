@@ -157,7 +157,12 @@ export class ChatServer implements ServerContext {
         await new Promise((r) => setTimeout(r, 100));
         continue;
       }
-      this.#admit(conn, tls);
+      try {
+        this.#admit(conn, tls);
+      } catch (error) {
+        this.log.error("admission failed E_ADMIT", { error });
+        closeQuietly(conn);
+      }
     }
   }
 
@@ -234,7 +239,9 @@ export class ChatServer implements ServerContext {
     this.#track(connection.run());
   }
 
-  #track(done: Promise<void>): void {
+  #track(task: Promise<void>): void {
+    // An internal error ends one connection with a log line, never the process.
+    const done = task.catch((error) => this.log.error("connection failed E_CONN", { error }));
     this.#running.add(done);
     done.finally(() => this.#running.delete(done));
   }

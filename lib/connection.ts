@@ -32,6 +32,8 @@ import { VERSION } from "./version.ts";
  */
 const FIRST_READ_BYTES = 1024;
 const MAX_READ_BYTES = 64 * 1024;
+/** Events held back while a hello is answered (a password check takes ~100 ms). */
+const MAX_HELD_EVENTS = 10_000;
 
 /** Why a connection ended, for the log. */
 export type CloseReason =
@@ -98,6 +100,8 @@ export class Connection implements Peer, Session {
   readonly #outbox: Outbox;
   readonly #splitter: LineSplitter;
   #firstLine = true;
+  /** Events that arrived while a hello was being answered; undefined otherwise. */
+  #held: ChatEvent[] | undefined;
   #closing = false;
   /** Settles once {@link close} has drained and closed the socket. */
   #closed: Promise<void> | undefined;
@@ -127,6 +131,12 @@ export class Connection implements Peer, Session {
 
   /** Queues an event; called by the core. */
   deliver(event: ChatEvent): void {
+    if (this.#held) {
+      // Answering a hello: events wait so the welcome comes first, as the protocol promises.
+      if (this.#held.length < MAX_HELD_EVENTS) this.#held.push(event);
+      else this.#outbox.onFailure("overflow");
+      return;
+    }
     this.#outbox.push(this.#codec.encodeEvent(event));
   }
 
@@ -246,17 +256,21 @@ export class Connection implements Peer, Session {
   #answer(request: Request, reply: Reply): void {
     const { store, log } = this.ctx.dispatcher;
     const send = (error?: Error) => {
-      const final: Reply = error && reply.ok && writesToStore(request)
+      const failed = error !== undefined && reply.ok && writesToStore(request);
+      const final: Reply = failed
         ? { ok: false, code: "store_failed", message: "the server could not save this; try again" }
         : reply;
+      // An account that never reached the disk is no login.
+      if (failed && request.type === "register") this.user.account = undefined;
       const bytes = this.#codec.encodeReply(request, final);
       if (bytes) this.#outbox.push(bytes);
+      // After the reply, so "logged in" comes before what waited.
+      if (final.ok && request.type === "login") void this.#deliverInbox();
     };
     if (store.pending) store.afterCommit(send);
     else send();
     if (!reply.ok) return;
     if (request.type === "rename") log.info("rename", { addr: this.addr, name: reply.name });
-    if (request.type === "login") this.ctx.dispatcher.deliverInbox(this);
     if (request.type === "quit") void this.close("quit");
   }
 
@@ -287,6 +301,7 @@ export class Connection implements Peer, Session {
       return;
     }
     this.#codec = jsonCodec;
+    this.#held = [];
     const { core, config, dispatcher } = this.ctx;
     let named: Reply | undefined;
     if (hello.name !== undefined && hello.password !== undefined) {
@@ -298,6 +313,8 @@ export class Connection implements Peer, Session {
     } else if (hello.name !== undefined) {
       named = await dispatcher.execute(this, { type: "rename", name: hello.name });
     }
+    const held = this.#held;
+    this.#held = undefined;
     if (this.#closing) return;
     this.#outbox.push(encodeWelcome({
       version: Math.min(v, PROTOCOL_VERSION),
@@ -315,12 +332,35 @@ export class Connection implements Peer, Session {
       ...(named && !named.ok ? { nameError: { code: named.code, message: named.message } } : {}),
     }));
     for (const event of dispatcher.joinHistory()) this.deliver(event);
-    if (this.user.account) dispatcher.deliverInbox(this);
+    for (const event of held) this.deliver(event);
+    if (this.user.account) void this.#deliverInbox();
     this.ctx.log.info("hello", {
       addr: this.addr,
       name: this.user.name,
       client: hello.client ?? "",
     });
+  }
+
+  /**
+   * Delivers the private messages that waited for this connection's account, a part of the
+   * queue at a time so a full inbox never overflows it. Text clients cannot acknowledge, so for
+   * them a message queued is a message delivered; JSON clients `ack`.
+   */
+  async #deliverInbox(): Promise<void> {
+    const key = this.user.account;
+    if (!key) return;
+    const { dispatcher, config } = this.ctx;
+    const delivered: number[] = [];
+    for (const event of dispatcher.inbox(key)) {
+      if (this.#outbox.queued > config.maxQueueBytes / 2) await this.#outbox.drained();
+      if (this.#closing || this.user.account !== key) break;
+      this.deliver(event);
+      delivered.push(event.msgId);
+    }
+    if (this.acks) return;
+    // Written, not merely queued: a connection lost before that gets them again next login.
+    await this.#outbox.drained();
+    if (!this.#closing) dispatcher.store.removeFromInbox(key, delivered);
   }
 
   #closeSocket(): void {

@@ -6,14 +6,21 @@
  * @module
  */
 
-import { checkPassword, hashPassword, LoginLimiter, verifyPassword } from "./accounts.ts";
+import {
+  checkPassword,
+  HashBusyError,
+  hashPassword,
+  LoginLimiter,
+  verifyPassword,
+} from "./accounts.ts";
+import { addressKey } from "./rate_limit.ts";
 import type { ChatCore } from "./chat_core.ts";
-import { fail, type PublicEvent } from "./events.ts";
+import { fail, type PrivateEvent, type PublicEvent } from "./events.ts";
 import type { Logger } from "./log.ts";
 import { nameKey, validateName } from "./names.ts";
 import type { Reply, Request } from "./requests.ts";
 import { sanitizeText } from "./sanitize.ts";
-import type { Store } from "./store.ts";
+import type { Store, StoredMessage } from "./store.ts";
 import { type Bans, banTarget } from "./bans.ts";
 import { parseDuration } from "./units.ts";
 import type { User } from "./user.ts";
@@ -30,7 +37,15 @@ export interface Session {
 }
 
 /** The requests whose success depends on the group commit that follows them. */
-const WRITES = new Set<Request["type"]>(["say", "msg", "register", "passwd", "ack"]);
+const WRITES = new Set<Request["type"]>([
+  "say",
+  "msg",
+  "register",
+  "passwd",
+  "ack",
+  "ban",
+  "unban",
+]);
 
 /** Whether a failed commit turns `request`'s success into a `store_failed` error. */
 export function writesToStore(request: Request): boolean {
@@ -44,6 +59,8 @@ export interface DispatcherOptions {
   log: Logger;
   /** Public messages sent to a JSON client when it joins. */
   historyOnJoin: number;
+  /** The most bytes of history one reply carries, so it fits in the asker's queue. */
+  replyBudgetBytes: number;
   /** Name keys of the registered accounts that may kick and ban. */
   admins: ReadonlySet<string>;
   bans: Bans;
@@ -64,6 +81,7 @@ export class Dispatcher {
   readonly store: Store;
   readonly log: Logger;
   readonly historyOnJoin: number;
+  readonly replyBudgetBytes: number;
   readonly admins: ReadonlySet<string>;
   readonly bans: Bans;
   readonly limiter: LoginLimiter;
@@ -73,6 +91,7 @@ export class Dispatcher {
     this.store = options.store;
     this.log = options.log;
     this.historyOnJoin = options.historyOnJoin;
+    this.replyBudgetBytes = options.replyBudgetBytes;
     this.admins = options.admins;
     this.bans = options.bans;
     this.limiter = options.limiter ?? new LoginLimiter();
@@ -98,7 +117,10 @@ export class Dispatcher {
       case "who":
         return { ok: true, users: core.who().map((u) => ({ name: u.name, addr: u.addr })) };
       case "history":
-        return { ok: true, messages: store.recentPublic(request.limit ?? 50, request.before) };
+        return {
+          ok: true,
+          messages: this.#budgeted(store.recentPublic(request.limit ?? 50, request.before)),
+        };
       case "register":
         return this.#register(session, request.password);
       case "login":
@@ -129,7 +151,7 @@ export class Dispatcher {
 
   /** The public messages a joining JSON client is sent, oldest first, marked as history. */
   joinHistory(): PublicEvent[] {
-    return this.store.recentPublic(this.historyOnJoin).map((m) => ({
+    return this.#budgeted(this.store.recentPublic(this.historyOnJoin)).map((m) => ({
       kind: "public",
       ...m,
       history: true,
@@ -137,18 +159,29 @@ export class Dispatcher {
     }));
   }
 
-  /**
-   * Delivers what waited in the inbox of the account `session` is logged in as. Text clients
-   * cannot acknowledge, so for them delivery is final once queued; JSON clients `ack`.
-   */
-  deliverInbox(session: Session): void {
-    const key = session.user.account;
-    if (!key) return;
-    const waiting = this.store.inbox(key);
-    for (const m of waiting) {
-      session.user.peer.deliver({ kind: "private", ...m, fromAddr: "", offline: true, wire: [] });
+  /** The private messages waiting for the account `key`, oldest first, marked offline. */
+  inbox(key: string): PrivateEvent[] {
+    return this.store.inbox(key).map((m) => ({
+      kind: "private",
+      ...m,
+      fromAddr: "",
+      offline: true,
+      wire: [],
+    }));
+  }
+
+  /** The newest of `messages` that fit in {@link replyBudgetBytes}, oldest first. */
+  #budgeted(messages: StoredMessage[]): StoredMessage[] {
+    let total = 0;
+    let first = messages.length;
+    while (first > 0) {
+      // At most 3 bytes per UTF-16 unit, plus the frame around the text.
+      const size = messages[first - 1].text.length * 3 + 160;
+      if (total + size > this.replyBudgetBytes) break;
+      total += size;
+      first--;
     }
-    if (!session.acks) this.store.removeFromInbox(key, waiting.map((m) => m.msgId));
+    return messages.slice(first);
   }
 
   #isAdmin(session: Session): boolean {
@@ -188,12 +221,26 @@ export class Dispatcher {
     return { ok: true, name: target };
   }
 
+  /** Refuses a password check while the address has failed too often. */
+  #throttled(session: Session): Reply | undefined {
+    const wait = this.limiter.waitMs(addressKey(session.ip));
+    if (wait <= 0) return undefined;
+    const message = `too many failed logins: try again in ${Math.ceil(wait / 1000)} s`;
+    return { ...fail("rate_limited", message), retryAfterMs: wait };
+  }
+
   async #register(session: Session, password: string): Promise<Reply> {
     const claim = this.core.claimable(session.user);
     if (!claim.ok) return claim;
     const weak = checkPassword(password);
     if (weak) return weak;
-    const { salt, hash } = await hashPassword(password);
+    let salt: Uint8Array, hash: Uint8Array;
+    try {
+      ({ salt, hash } = await hashPassword(password));
+    } catch (e) {
+      if (e instanceof HashBusyError) return busy();
+      throw e;
+    }
     // The world may have moved while hashing: check again.
     const still = this.core.claimable(session.user);
     if (!still.ok) return still;
@@ -208,23 +255,27 @@ export class Dispatcher {
     if (this.bans.find("name", nameKey(sanitizeText(name).trim()))) {
       return fail("name_banned", "this name is banned from this server");
     }
-    const wait = this.limiter.waitMs(session.ip);
-    if (wait > 0) {
-      const message = `too many failed logins: try again in ${Math.ceil(wait / 1000)} s`;
-      return { ...fail("rate_limited", message), retryAfterMs: wait };
-    }
+    const throttled = this.#throttled(session);
+    if (throttled) return throttled;
     const valid = validateName(sanitizeText(name));
     const account = valid.ok ? this.store.account(nameKey(valid.name)) : undefined;
     // Hash even for an unknown name, so timing does not tell which names exist.
-    const matches = account
-      ? await verifyPassword(password, account.salt, account.hash)
-      : (await hashPassword(password), false);
+    let matches: boolean;
+    try {
+      matches = account
+        ? await verifyPassword(password, account.salt, account.hash)
+        : (await hashPassword(password), false);
+    } catch (e) {
+      if (e instanceof HashBusyError) return busy();
+      throw e;
+    }
     if (!account || !matches) {
-      this.limiter.failed(session.ip);
+      this.limiter.failed(addressKey(session.ip));
       this.log.warn("login failed", { ip: session.ip, name: sanitizeText(name).slice(0, 40) });
       return fail("login_failed", "wrong name or password");
     }
-    this.limiter.succeeded(session.ip);
+    // Failures are not forgiven by a success: they age out, so logging in to an account of
+    // one's own between guesses does not reset the count.
     if (session.closing) return fail("login_failed", "the connection closed");
     const signed = this.core.signIn(session.user, account.key, account.name);
     this.log.info("login", { name: account.name, ip: session.ip });
@@ -236,16 +287,31 @@ export class Dispatcher {
     if (!key) return fail("not_logged_in", "log in first");
     const weak = checkPassword(next);
     if (weak) return weak;
+    const throttled = this.#throttled(session);
+    if (throttled) return throttled;
     const account = this.store.account(key);
-    if (!account || !(await verifyPassword(old, account.salt, account.hash))) {
-      this.limiter.failed(session.ip);
-      return fail("login_failed", "wrong password");
+    let salt: Uint8Array, hash: Uint8Array;
+    try {
+      if (!account || !(await verifyPassword(old, account.salt, account.hash))) {
+        this.limiter.failed(addressKey(session.ip));
+        return fail("login_failed", "wrong password");
+      }
+      ({ salt, hash } = await hashPassword(next));
+    } catch (e) {
+      if (e instanceof HashBusyError) return busy();
+      throw e;
     }
-    const { salt, hash } = await hashPassword(next);
     this.store.putAccount({ ...account, salt, hash });
     this.log.info("password changed", { name: account.name });
     return { ok: true };
   }
+}
+
+function busy(): Reply {
+  return {
+    ...fail("busy", "the server is busy checking passwords; try again in a moment"),
+    retryAfterMs: 1000,
+  };
 }
 
 function notAdmin(): Reply {

@@ -28,6 +28,8 @@ export type ErrorCode =
   | "password_weak"
   | "rate_limited"
   | "not_admin"
+  | "inbox_full"
+  | "busy"
   | "name_banned"
   | "store_failed";
 

@@ -20,7 +20,12 @@ export interface ServicesConfig {
   historyOnJoin: number;
   /** Registered names that may kick and ban once logged in. */
   admins: string[];
+  /** Each connection's outbound queue, which bounds a reply's size. */
+  maxQueueBytes: number;
 }
+
+/** The most private messages kept for one offline user; more are refused with `inbox_full`. */
+export const MAX_INBOX_MESSAGES = 100;
 
 /** The chat core, the dispatcher and the store behind them. */
 export interface OpenServices {
@@ -34,7 +39,7 @@ export interface OpenServices {
  *
  * @example
  * ```ts
- * const { core, dispatcher, store } = openServices({ dbPath: ":memory:", historyOnJoin: 50, admins: [] }, log);
+ * const { core, dispatcher, store } = openServices(config, log);
  * ```
  */
 export function openServices(config: ServicesConfig, log: Logger): OpenServices {
@@ -44,7 +49,11 @@ export function openServices(config: ServicesConfig, log: Logger): OpenServices 
     reserveIds: (n) => store.reserveIds(n),
     registeredName: (key) => store.account(key)?.name,
     onPublic: (e) => store.appendPublic(e),
-    onOffline: (e, key) => store.appendInbox(e, key),
+    onOffline: (e, key) => {
+      if (store.inboxSize(key) >= MAX_INBOX_MESSAGES) return false;
+      store.appendInbox(e, key);
+      return true;
+    },
   });
   const admins = new Set(config.admins.map((name) => nameKey(name)));
   const bans = new Bans(store);
@@ -53,6 +62,8 @@ export function openServices(config: ServicesConfig, log: Logger): OpenServices 
     store,
     log,
     historyOnJoin: config.historyOnJoin,
+    // A reply must fit well inside the asker's queue, or asking would get them dropped.
+    replyBudgetBytes: Math.floor(config.maxQueueBytes / 4),
     admins,
     bans,
   });

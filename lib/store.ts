@@ -225,6 +225,13 @@ export class Store implements BanStore {
     ).all(recipientKey) as unknown as InboxMessage[]).map((r) => ({ ...r }));
   }
 
+  /** How many messages wait for `recipientKey`. */
+  inboxSize(recipientKey: string): number {
+    const row = this.#db.prepare("SELECT count(*) AS n FROM inbox WHERE recipient_key = ?")
+      .get(recipientKey) as { n: number };
+    return Number(row.n);
+  }
+
   /** Removes delivered inbox messages; only the recipient's own ids are touched. */
   removeFromInbox(recipientKey: string, msgIds: number[]): void {
     if (msgIds.length === 0) return;
