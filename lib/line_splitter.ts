@@ -6,6 +6,10 @@
  * out of the caller's chunk when it can, and only copies the unterminated tail. The tail buffer
  * never holds more than `maxLineBytes + 1` bytes, so a client that never sends a newline cannot
  * make the server buffer more than that.
+ *
+ * When a line exceeds the limit, `push` still returns the complete lines that came before it and
+ * sets {@link LineSplitter.overflowed}; the caller handles those lines, then checks the flag and
+ * closes the connection. Any later `push` throws {@link LineTooLongError}.
  */
 
 const LF = 10;
@@ -25,12 +29,15 @@ const KEEP_BUFFER_BYTES = 1024;
 const decoder = new TextDecoder("utf-8", { fatal: false });
 
 /**
- * Thrown by {@link LineSplitter.push} when a line is longer than the configured limit.
+ * Thrown by {@link LineSplitter.push} when it is called again after a line exceeded the limit
+ * (see {@link LineSplitter.overflowed}).
  *
  * @example
  * ```ts
+ * const splitter = new LineSplitter(4);
+ * splitter.push(new TextEncoder().encode("hello\n")); // [], and splitter.overflowed is true
  * try {
- *   new LineSplitter(4).push(new TextEncoder().encode("hello\n"));
+ *   splitter.push(new TextEncoder().encode("ok\n"));
  * } catch (err) {
  *   if (err instanceof LineTooLongError) console.log(err.code, err.limit); // "line_too_long" 4
  * }
@@ -96,12 +103,29 @@ export class LineSplitter {
   }
 
   /**
+   * Whether a line has exceeded the limit. Once true it stays true, nothing more is buffered, and
+   * every later {@link push} throws {@link LineTooLongError}; the caller should handle the lines
+   * the overflowing `push` returned and then close the connection.
+   *
+   * @example
+   * ```ts
+   * const splitter = new LineSplitter(4);
+   * splitter.push(new TextEncoder().encode("ok\ntoo long\n")); // ["ok"]
+   * splitter.overflowed; // true
+   * ```
+   */
+  get overflowed(): boolean {
+    return this.#failed;
+  }
+
+  /**
    * Feeds a chunk and returns the complete, non-empty lines it finishes. The chunk is not
    * retained, so the caller may reuse it after this returns.
    *
-   * Throws {@link LineTooLongError} as soon as a line exceeds the limit; lines that were complete
-   * earlier in the same chunk are not returned, and every later call throws again, because the
-   * caller is expected to close the connection.
+   * When a line exceeds the limit, it stops there: it returns the lines that were complete before
+   * the offending one (possibly none), drops everything after, and sets {@link overflowed}. Every
+   * later call throws {@link LineTooLongError}, because the caller is expected to close the
+   * connection.
    *
    * @example
    * ```ts
@@ -124,7 +148,7 @@ export class LineSplitter {
       // The buffered tail plus the chunk's first segment make one line.
       const lastByte = nl > 0 ? chunk[nl - 1] : this.#buf[this.#len - 1];
       const contentLen = this.#len + nl - (lastByte === CR ? 1 : 0);
-      if (contentLen > this.#max) this.#fail();
+      if (contentLen > this.#max) return this.#overflow(lines);
       this.#reserve(this.#len + nl);
       this.#buf.set(chunk.subarray(0, nl), this.#len);
       if (contentLen > 0) lines.push(decoder.decode(this.#buf.subarray(0, contentLen)));
@@ -136,7 +160,7 @@ export class LineSplitter {
 
     while (nl !== -1) {
       const end = nl > start && chunk[nl - 1] === CR ? nl - 1 : nl;
-      if (end - start > this.#max) this.#fail();
+      if (end - start > this.#max) return this.#overflow(lines);
       if (end > start) lines.push(decoder.decode(chunk.subarray(start, end)));
       start = nl + 1;
       nl = chunk.indexOf(LF, start);
@@ -146,14 +170,18 @@ export class LineSplitter {
     return lines;
   }
 
-  /** Buffers `chunk[from..]`, which contains no "\n", after checking the bound. */
+  /**
+   * Buffers `chunk[from..]`, which contains no "\n", after checking the bound; if the bound is
+   * exceeded, buffers nothing and marks the splitter overflowed instead.
+   */
   #appendTail(chunk: Uint8Array, from: number): void {
     const added = chunk.length - from;
     if (added === 0) return;
     const total = this.#len + added;
     // One byte over the limit is tolerated only if it is a "\r" that a "\n" may yet follow.
     if (total > this.#max + 1 || (total === this.#max + 1 && chunk[chunk.length - 1] !== CR)) {
-      this.#fail();
+      this.#overflow();
+      return;
     }
     this.#reserve(total);
     this.#buf.set(from === 0 ? chunk : chunk.subarray(from), this.#len);
@@ -169,10 +197,11 @@ export class LineSplitter {
     this.#buf = grown;
   }
 
-  #fail(): never {
+  /** Marks the splitter overflowed, frees the tail, and returns `lines` for the caller. */
+  #overflow(lines: string[] = []): string[] {
     this.#failed = true;
     this.#buf = new Uint8Array(0);
     this.#len = 0;
-    throw new LineTooLongError(this.#max);
+    return lines;
   }
 }

@@ -54,10 +54,27 @@ export class Logger {
   }
 }
 
+/** C0 and C1 controls, DEL, and the bidi embedding, override and isolate controls. */
+// deno-lint-ignore no-control-regex -- matching control characters is the point here
+const UNSAFE = /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
+/**
+ * What JSON.stringify leaves raw but a terminal or log viewer would act on: DEL, C1 and bidi
+ * controls, plus the line and paragraph separators U+2028/2029 (already quoted, as whitespace).
+ */
+const UNSAFE_AFTER_JSON = /[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Writes a field value so that the line stays one parseable record and carries no raw terminal
+ * escapes: values with spaces, quotes, "=", control or bidi characters are JSON-quoted, with every
+ * control and bidi character escaped as `\uXXXX` (JSON.stringify escapes C0 itself).
+ */
 function formatValue(v: unknown): string {
   const s = v instanceof Error ? v.message : String(v);
-  // Quote values with spaces or quotes so a line stays one parseable record.
-  return /[\s"=]/.test(s) || s === "" ? JSON.stringify(s) : s;
+  if (s !== "" && !/[\s"=]/.test(s) && !UNSAFE.test(s)) return s;
+  return JSON.stringify(s).replace(
+    UNSAFE_AFTER_JSON,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`,
+  );
 }
 
 function writeStderr(line: string): void {

@@ -4,7 +4,16 @@
  * Rules for user names: what a valid name looks like and the key under which two names count as
  * the same. Names appear inside protocol lines and in other users' terminals, so they are limited
  * to letters, combining marks, digits and "_", "-", "." — enough for any script, but no spaces,
- * separators such as "|" or ":", or invisible and control characters.
+ * separators such as "|" or ":", or control characters.
+ *
+ * Invisible characters are refused even where they count as letters or marks: anything with the
+ * Unicode property Default_Ignorable_Code_Point, such as the combining grapheme joiner U+034F,
+ * variation selectors (U+FE00–FE0F, U+E0100–E01EF), Mongolian free variation selectors
+ * (U+180B–180F), zero-width and direction marks (U+200B–200F, U+2060–206F) and the Hangul fillers
+ * U+115F, U+1160, U+3164 and U+FFA0. Otherwise "bob" and "bob" plus a filler would look the same.
+ *
+ * A name made only of ASCII digits and dots ("10.0.0.7", "123", "...") is refused too, because
+ * operators ban IP addresses with the same syntax as names.
  */
 
 /**
@@ -31,6 +40,13 @@ export type NameError = {
 };
 
 const ALLOWED_CHAR = /^[\p{L}\p{M}\p{Nd}_.\-]$/u;
+/**
+ * Characters that render as nothing, some of which are letters or marks. The property covers every
+ * character listed in the module doc (checked by the tests), so no explicit additions are needed.
+ */
+const INVISIBLE_CHAR = /^\p{Default_Ignorable_Code_Point}$/u;
+/** Digits and dots only: the shape of an IPv4 address (or part of one) in a ban command. */
+const ADDRESS_LIKE = /^[0-9.]+$/;
 /** Characters that would be invisible or ambiguous if quoted, so they are shown as U+XXXX. */
 const SHOW_AS_CODE = /^[\p{C}\p{Z}]$/u;
 const ALLOWED_HINT = "use letters, digits, _ - .";
@@ -42,6 +58,7 @@ const ALLOWED_HINT = "use letters, digits, _ - .";
  * ```ts
  * validateName("  Zoë_99 "); // { ok: true, name: "Zoë_99" }
  * validateName("a|b"); // { ok: false, error: { code: "name_invalid_char", message: ... } }
+ * validateName("10.0.0.7"); // { ok: false, error: { code: "name_invalid_char", message: ... } }
  * ```
  */
 export function validateName(
@@ -58,12 +75,20 @@ export function validateName(
     if (++length > MAX_NAME_LENGTH) {
       return fail("name_too_long", `name may be at most ${MAX_NAME_LENGTH} characters long.`);
     }
-    if (firstBad === undefined && !ALLOWED_CHAR.test(ch)) firstBad = ch;
+    if (firstBad === undefined && (!ALLOWED_CHAR.test(ch) || INVISIBLE_CHAR.test(ch))) {
+      firstBad = ch;
+    }
   }
   if (firstBad !== undefined) {
     return fail(
       "name_invalid_char",
       `name may not contain ${describeChar(firstBad)}: ${ALLOWED_HINT}`,
+    );
+  }
+  if (ADDRESS_LIKE.test(name)) {
+    return fail(
+      "name_invalid_char",
+      "name may not look like an address: use at least one letter, _ or -",
     );
   }
   return { ok: true, name };
@@ -90,10 +115,9 @@ function fail(code: NameError["code"], message: string): { ok: false; error: Nam
 
 function describeChar(ch: string): string {
   if (ch === " ") return "a space";
-  if (SHOW_AS_CODE.test(ch)) {
-    const hex = ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
-    return `U+${hex}`;
-  }
+  const code = `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+  if (INVISIBLE_CHAR.test(ch)) return `${code} (an invisible character)`;
+  if (SHOW_AS_CODE.test(ch)) return code;
   // A double quote inside double quotes would be unreadable.
   return ch === '"' ? `'"'` : `"${ch}"`;
 }

@@ -38,6 +38,19 @@ function throwsTooLong(fn: () => unknown, limit: number): void {
   });
 }
 
+/**
+ * Pushes `chunk`, which must overflow: checks that it returns `before`, sets `overflowed`, buffers
+ * nothing, and that the next push throws.
+ */
+function overflows(s: LineSplitter, chunk: Uint8Array, limit: number, before: string[] = []): void {
+  strictEqual(s.overflowed, false, "overflowed before the offending push");
+  deepStrictEqual(s.push(chunk), before);
+  strictEqual(s.overflowed, true);
+  strictEqual(s.pending, 0);
+  throwsTooLong(() => s.push(bytes("ok\n")), limit);
+  strictEqual(s.overflowed, true);
+}
+
 function mulberry32(seed: number): () => number {
   return () => {
     let t = (seed = (seed + 0x6d2b79f5) | 0);
@@ -171,14 +184,13 @@ Deno.test("LineSplitter enforces the line limit at the boundary", async (t) => {
   await t.step("limit is in bytes, not characters", () => {
     const s = new LineSplitter(limit);
     deepStrictEqual(s.push(bytes("éééé\n")), ["éééé"]);
-    throwsTooLong(() => s.push(bytes("éééé1\n")), limit);
+    overflows(s, bytes("éééé1\n"), limit);
   });
-  await t.step("one byte over in a complete line throws", () => {
-    throwsTooLong(() => new LineSplitter(limit).push(bytes("123456789\n")), limit);
+  await t.step("one byte over in a complete line overflows", () => {
+    overflows(new LineSplitter(limit), bytes("123456789\n"), limit);
   });
-  await t.step("one byte over in an unterminated tail throws", () => {
-    const s = new LineSplitter(limit);
-    throwsTooLong(() => s.push(bytes("ok\n123456789")), limit);
+  await t.step("one byte over in an unterminated tail overflows after earlier lines", () => {
+    overflows(new LineSplitter(limit), bytes("ok\n123456789"), limit, ["ok"]);
   });
   await t.step("an exactly-full tail may wait for its terminator", () => {
     const s = new LineSplitter(limit);
@@ -189,63 +201,99 @@ Deno.test("LineSplitter enforces the line limit at the boundary", async (t) => {
     deepStrictEqual(s.push(bytes("\n")), ["12345678"]);
     strictEqual(s.pending, 0);
   });
-  await t.step("a full tail plus CR then a non-LF byte throws", () => {
+  await t.step("a full tail plus CR then a non-LF byte overflows", () => {
     const s = new LineSplitter(limit);
     s.push(bytes("12345678\r"));
-    throwsTooLong(() => s.push(bytes("x")), limit);
+    overflows(s, bytes("x"), limit);
   });
-  await t.step("a full tail plus a non-CR byte throws without buffering it", () => {
+  await t.step("a full tail plus a non-CR byte overflows without buffering it", () => {
     const s = new LineSplitter(limit);
     s.push(bytes("12345678"));
-    throwsTooLong(() => s.push(bytes("9")), limit);
+    overflows(s, bytes("9"), limit);
   });
   await t.step("exceeded across chunks at the completing newline", () => {
     const s = new LineSplitter(limit);
     s.push(bytes("12345"));
-    throwsTooLong(() => s.push(bytes("6789\n")), limit);
+    overflows(s, bytes("6789\n"), limit);
   });
   await t.step("exceeded byte by byte", () => {
     const s = new LineSplitter(limit);
     const data = bytes("123456789");
     for (let i = 0; i < limit; i++) s.push(data.subarray(i, i + 1));
     strictEqual(s.pending, limit);
-    throwsTooLong(() => s.push(data.subarray(limit)), limit);
+    overflows(s, data.subarray(limit), limit);
   });
-  await t.step("the splitter stays failed after a throw", () => {
+  await t.step("the splitter stays failed after an overflow", () => {
     const s = new LineSplitter(limit);
-    throwsTooLong(() => s.push(bytes("123456789\n")), limit);
+    deepStrictEqual(s.push(bytes("123456789\n")), []);
+    strictEqual(s.overflowed, true);
     throwsTooLong(() => s.push(bytes("ok\n")), limit);
+    throwsTooLong(() => s.push(bytes("ok\n")), limit);
+    throwsTooLong(() => s.push(new Uint8Array(0)), limit);
+    strictEqual(s.overflowed, true);
     strictEqual(s.pending, 0);
+  });
+});
+
+Deno.test("LineSplitter returns the lines before an overflowing line", async (t) => {
+  const limit = 16;
+  await t.step("good line, then an over-long complete line, in one chunk", () => {
+    const s = new LineSplitter(limit);
+    deepStrictEqual(s.push(bytes("good\n" + "x".repeat(limit + 10) + "\n")), ["good"]);
+    strictEqual(s.overflowed, true);
+    strictEqual(s.pending, 0);
+    throwsTooLong(() => s.push(bytes("more\n")), limit);
+  });
+  await t.step("several lines before it; nothing after it is returned", () => {
+    const s = new LineSplitter(limit);
+    const chunk = bytes("a\r\nb\n\nc\n" + "y".repeat(limit + 1) + "\nafter\n");
+    overflows(s, chunk, limit, ["a", "b", "c"]);
+  });
+  await t.step("a pending tail completed in the chunk, then an over-long line", () => {
+    const s = new LineSplitter(limit);
+    deepStrictEqual(s.push(bytes("he")), []);
+    overflows(s, bytes("llo\n" + "z".repeat(limit + 1) + "\n"), limit, ["hello"]);
+  });
+  await t.step("good lines, then an over-long unterminated tail", () => {
+    const s = new LineSplitter(limit);
+    overflows(s, bytes("one\ntwo\n" + "w".repeat(limit + 2)), limit, ["one", "two"]);
+  });
+  await t.step("the lines returned are independent of the chunk", () => {
+    const s = new LineSplitter(4);
+    const chunk = bytes("ab\ncdefgh\n");
+    const lines = s.push(chunk);
+    chunk.fill(0x78);
+    deepStrictEqual(lines, ["ab"]);
+    strictEqual(s.overflowed, true);
+  });
+  await t.step("not overflowed while lines stay within the limit", () => {
+    const s = new LineSplitter(limit);
+    s.push(bytes("x".repeat(limit) + "\n" + "y".repeat(limit)));
+    strictEqual(s.overflowed, false);
   });
 });
 
 Deno.test("LineSplitter bounds its buffer against a flood without newlines", async (t) => {
   const limit = 8192;
   const flood = new Uint8Array(1024 * 1024).fill(0x61);
-  await t.step("a single 1 MiB chunk throws without buffering", () => {
-    const s = new LineSplitter(limit);
-    throwsTooLong(() => s.push(flood), limit);
-    strictEqual(s.pending, 0);
+  await t.step("a single 1 MiB chunk overflows without buffering", () => {
+    overflows(new LineSplitter(limit), flood, limit);
   });
   await t.step("1 MiB in 1000-byte chunks never buffers more than limit + 1", () => {
     const s = new LineSplitter(limit);
-    let threw = false;
-    for (let at = 0; at < flood.length && !threw; at += 1000) {
-      try {
-        s.push(flood.subarray(at, at + 1000));
-      } catch (err) {
-        ok(err instanceof LineTooLongError);
-        threw = true;
-      }
+    for (let at = 0; at < flood.length && !s.overflowed; at += 1000) {
+      deepStrictEqual(s.push(flood.subarray(at, at + 1000)), []);
       ok(s.pending <= limit + 1, `pending ${s.pending} exceeds ${limit + 1}`);
     }
-    ok(threw, "expected LineTooLongError");
+    ok(s.overflowed, "expected overflowed");
+    strictEqual(s.pending, 0);
+    throwsTooLong(() => s.push(flood.subarray(0, 1000)), limit);
   });
   await t.step("a tail of CRs is bounded too", () => {
     const s = new LineSplitter(4);
     s.push(bytes("\r\r\r\r\r"));
     strictEqual(s.pending, 5);
-    throwsTooLong(() => s.push(bytes("\r")), 4);
+    overflows(s, bytes("\r"), 4);
   });
 });
 
@@ -299,6 +347,26 @@ Deno.test("LineSplitter matches a naive split for random chunkings", () => {
     return { lines, longest, tail: data.slice(start) };
   }
 
+  /** The lines before the first over-long line, and whether the input overflows at all. */
+  function naiveUntilTooLong(
+    data: Uint8Array,
+    limit: number,
+  ): { lines: string[]; tooLong: boolean } {
+    const lines: string[] = [];
+    let start = 0;
+    for (let i = 0; i < data.length; i++) {
+      if (data[i] !== 0x0a) continue;
+      let end = i;
+      if (end > start && data[end - 1] === 0x0d) end--;
+      if (end - start > limit) return { lines, tooLong: true };
+      if (end > start) lines.push(new TextDecoder().decode(data.slice(start, end)));
+      start = i + 1;
+    }
+    const tail = data.length - start;
+    const tooLong = tail > limit + 1 || (tail === limit + 1 && data[data.length - 1] !== 0x0d);
+    return { lines, tooLong };
+  }
+
   for (let round = 0; round < 500; round++) {
     const parts: number[] = [];
     const count = Math.floor(rand() * 60);
@@ -313,27 +381,24 @@ Deno.test("LineSplitter matches a naive split for random chunkings", () => {
     deepStrictEqual(feed(roomy, data, cuts), expected.lines, `round ${round}`);
     strictEqual(roomy.pending, expected.tail.length, `round ${round}`);
 
-    // With a small limit, it must throw exactly when some line or the tail is too long.
+    // With a small limit, it must overflow exactly when some line or the tail is too long, and
+    // then have returned every line before the first over-long one.
     const limit = 1 + Math.floor(rand() * 40);
-    const longLine = expected.longest > limit;
-    const tail = expected.tail;
-    const tailTooLong = tail.length > limit + 1 ||
-      (tail.length === limit + 1 && tail[tail.length - 1] !== 0x0d);
     const tight = new LineSplitter(limit);
-    let threw = false;
     const got: string[] = [];
     let from = 0;
-    try {
-      for (const to of [...cuts, data.length]) {
-        got.push(...tight.push(data.subarray(from, to)));
-        ok(tight.pending <= limit + 1, `round ${round}: pending ${tight.pending}`);
-        from = to;
-      }
-    } catch (err) {
-      ok(err instanceof LineTooLongError, `round ${round}: ${err}`);
-      threw = true;
+    for (const to of [...cuts, data.length]) {
+      got.push(...tight.push(data.subarray(from, to)));
+      ok(tight.pending <= limit + 1, `round ${round}: pending ${tight.pending}`);
+      from = to;
+      if (tight.overflowed) break;
     }
-    strictEqual(threw, longLine || tailTooLong, `round ${round}: limit ${limit}`);
-    deepStrictEqual(got, expected.lines.slice(0, got.length), `round ${round}`);
+    const prefix = naiveUntilTooLong(data, limit);
+    strictEqual(tight.overflowed, prefix.tooLong, `round ${round}: limit ${limit}`);
+    deepStrictEqual(got, prefix.lines, `round ${round}: limit ${limit}`);
+    if (tight.overflowed) {
+      strictEqual(tight.pending, 0, `round ${round}`);
+      throwsTooLong(() => tight.push(bytes("a\n")), limit);
+    }
   }
 });

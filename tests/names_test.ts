@@ -1,4 +1,4 @@
-import { deepStrictEqual, notStrictEqual, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, notStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { MAX_NAME_LENGTH, type NameError, nameKey, validateName } from "../lib/names.ts";
 
 function accepted(raw: string): string {
@@ -29,11 +29,20 @@ Deno.test("validateName accepts names in any script", async (t) => {
       "محمد٣", // Arabic-Indic digit is \p{Nd}
       "𝒜lpha", // astral letter
       "x",
-      "007",
       "_-.",
+      "भारत",
+      "a.b-c_d",
+      "user1",
+      "007bond",
+      "10.0.0.7a",
+      "1-2",
+      "_1",
+      "٣٣", // only non-ASCII digits: not the syntax of an IP address
+      "한글", // precomposed Hangul
+      "\u1112\u1161\u11ab", // conjoining jamo, composed by NFC
     ]
   ) {
-    await t.step(name, () => strictEqual(accepted(name), name));
+    await t.step(name, () => strictEqual(accepted(name), name.normalize("NFC")));
   }
 });
 
@@ -93,8 +102,8 @@ Deno.test("validateName rejects bad characters and shows them", async (t) => {
     ["esc\x1b[31m", `name may not contain U+001B${HINT}`],
     ["tab\tx", `name may not contain U+0009${HINT}`],
     ["no\u00a0break", `name may not contain U+00A0${HINT}`],
-    ["zero\u200bwidth", `name may not contain U+200B${HINT}`],
-    ["bidi\u202eevil", `name may not contain U+202E${HINT}`],
+    ["zero\u200bwidth", `name may not contain U+200B (an invisible character)${HINT}`],
+    ["bidi\u202eevil", `name may not contain U+202E (an invisible character)${HINT}`],
     ["lone\ud800", `name may not contain U+D800${HINT}`],
     ["smile😀", `name may not contain "😀"${HINT}`],
     ["first|then:", `name may not contain "|"${HINT}`],
@@ -104,6 +113,81 @@ Deno.test("validateName rejects bad characters and shows them", async (t) => {
       deepStrictEqual(rejected(raw), { code: "name_invalid_char", message });
     });
   }
+});
+
+const INVISIBLE: [number, string][] = [
+  [0x034f, "combining grapheme joiner"],
+  [0x00ad, "soft hyphen"],
+  [0xfe00, "variation selector 1"],
+  [0xfe0f, "variation selector 16"],
+  [0xe0100, "variation selector 17"],
+  [0xe01ef, "variation selector 256"],
+  [0x180b, "Mongolian free variation selector 1"],
+  [0x180c, "Mongolian free variation selector 2"],
+  [0x180d, "Mongolian free variation selector 3"],
+  [0x180e, "Mongolian vowel separator"],
+  [0x180f, "Mongolian free variation selector 4"],
+  [0x200b, "zero width space"],
+  [0x200c, "zero width non-joiner"],
+  [0x200d, "zero width joiner"],
+  [0x200e, "left-to-right mark"],
+  [0x200f, "right-to-left mark"],
+  [0x2060, "word joiner"],
+  [0x2061, "function application"],
+  [0x2064, "invisible plus"],
+  [0x2065, "unassigned, reserved ignorable"],
+  [0x2066, "left-to-right isolate"],
+  [0x206f, "nominal digit shapes"],
+  [0x115f, "Hangul choseong filler"],
+  [0x1160, "Hangul jungseong filler"],
+  [0x3164, "Hangul filler"],
+  [0xffa0, "halfwidth Hangul filler"],
+];
+
+function codeOf(cp: number): string {
+  return `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`;
+}
+
+Deno.test("validateName rejects invisible characters", async (t) => {
+  for (const [cp, label] of INVISIBLE) {
+    const ch = String.fromCodePoint(cp);
+    const message = `name may not contain ${codeOf(cp)} (an invisible character)${HINT}`;
+    await t.step(`${codeOf(cp)} ${label}`, () => {
+      ok(/\p{Default_Ignorable_Code_Point}/u.test(ch), "covered by the Unicode property");
+      deepStrictEqual(rejected(`bob${ch}`), { code: "name_invalid_char", message });
+      deepStrictEqual(rejected(`${ch}bob`), { code: "name_invalid_char", message });
+      deepStrictEqual(rejected(`b${ch}ob`), { code: "name_invalid_char", message });
+      deepStrictEqual(rejected(ch), { code: "name_invalid_char", message });
+    });
+  }
+  await t.step("the message names the first bad character", () => {
+    deepStrictEqual(rejected("a\u3164b|c"), {
+      code: "name_invalid_char",
+      message: `name may not contain U+3164 (an invisible character)${HINT}`,
+    });
+    deepStrictEqual(rejected("a|b\u3164c"), {
+      code: "name_invalid_char",
+      message: `name may not contain "|"${HINT}`,
+    });
+  });
+  await t.step("an emoji with a variation selector is still refused for the emoji", () => {
+    strictEqual(rejected("hi\u2764\ufe0f").message, `name may not contain "\u2764"${HINT}`);
+  });
+});
+
+Deno.test("validateName rejects names that look like an address", async (t) => {
+  const message = "name may not look like an address: use at least one letter, _ or -";
+  for (const raw of ["10.0.0.7", "123", "...", "007", "0", ".", "1.2", " 10.0.0.7 "]) {
+    await t.step(JSON.stringify(raw), () => {
+      deepStrictEqual(rejected(raw), { code: "name_invalid_char", message });
+    });
+  }
+  await t.step("a bad character is reported before the address shape", () => {
+    strictEqual(rejected("10.0.0.7|").message, `name may not contain "|"${HINT}`);
+  });
+  await t.step("too long is reported before the address shape", () => {
+    strictEqual(rejected("1".repeat(MAX_NAME_LENGTH + 1)).code, "name_too_long");
+  });
 });
 
 Deno.test("nameKey makes equivalent names collide", async (t) => {
