@@ -180,6 +180,8 @@ export class Connection implements Peer, Session {
           // Password hashing is async: stop reading until it is done, so replies keep order.
           if (pending) await pending;
         }
+        // The lines before an over-long one were handled; now refuse it.
+        if (this.#splitter.overflowed) throw new LineTooLongError(this.ctx.config.maxLineBytes);
         // Grow for busy senders, but keep one read's broadcast well inside a recipient's queue.
         if (n === buffer.length && buffer.length * 4 <= this.#maxRead) {
           buffer = new Uint8Array(buffer.length * 4);

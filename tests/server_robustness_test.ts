@@ -306,3 +306,13 @@ Deno.test("idle timeout", async (t) => {
     strictEqual(await idle.readLine(), `[${idle.addr}],${idle.addr}:online`);
   });
 });
+
+Deno.test("lines sent just before an over-long one in the same write are still delivered", async () => {
+  await using server = await start(["--max-line", "1KiB"]);
+  using watcher = await connectText(server.port);
+  using sender = await connectText(server.port);
+  await watcher.readUntil((l) => l === presenceLine(sender.addr, "online"));
+  await sender.writeRaw(encoder.encode(`important\n${"z".repeat(2000)}\n`));
+  strictEqual(await watcher.readLine(), `[${sender.addr}], ${sender.addr}:important`);
+  strictEqual(await watcher.readLine(), presenceLine(sender.addr, "offline"));
+});

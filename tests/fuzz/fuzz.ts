@@ -3,7 +3,8 @@
  * parsers, the encoders on events built from hostile text, and the chat core under random
  * sequences of joins, messages, renames and leaves. Every iteration draws from its own seeded
  * PRNG, so a failure names a seed and an iteration that reproduce it exactly. The only exception
- * allowed out of a target is a documented protocol error ({@link LineTooLongError}).
+ * allowed out of a target is a documented protocol error ({@link LineTooLongError}, thrown by a
+ * splitter pushed after it overflowed).
  *
  * `tests/fuzz_test.ts` runs a short fixed-seed pass; `deno task fuzz` runs a long one.
  *
@@ -379,6 +380,18 @@ const splitterTarget: FuzzTarget = {
         got.push(...splitter.push(bytes.subarray(at, at + n)));
         check(splitter.pending <= max + 1, "splitter buffered more than the limit", bytes);
         at += n;
+        if (splitter.overflowed) {
+          tooLong = true;
+          // Once over the limit, the splitter refuses everything after.
+          let threw = false;
+          try {
+            splitter.push(new Uint8Array([65, 10]));
+          } catch (e) {
+            threw = e instanceof LineTooLongError;
+          }
+          check(threw, "splitter accepted bytes after overflowing", bytes);
+          break;
+        }
       }
     } catch (e) {
       if (!(e instanceof LineTooLongError)) throw e;
@@ -405,13 +418,12 @@ const splitterTarget: FuzzTarget = {
       max,
       bytes,
     });
-    if (!tooLong) {
-      check(
-        got.length === expected.length && got.every((l, i) => l === expected[i]),
-        "splitter lines differ from the reference",
-        { max, bytes },
-      );
-    }
+    // Either way, the lines before the first over-long one all come out.
+    check(
+      got.length === expected.length && got.every((l, i) => l === expected[i]),
+      "splitter lines differ from the reference",
+      { max, bytes },
+    );
     for (const line of got) check(!line.includes("\n"), "a line contains a newline", bytes);
   },
 };
