@@ -231,7 +231,7 @@ export const SERVER_FLAGS: FlagSpec[] = [
     type: "string",
     value: "N",
     default: "50",
-    doc: "public messages a client is sent when it joins (0 = none)",
+    doc: "public messages a JSON client is sent when it joins (0 = none)",
   },
   {
     name: "admin",
