@@ -19,16 +19,48 @@ export interface Writer {
 /** Outboxes with frames to send and no write in flight, flushed together at the end of a turn. */
 let dirty: Outbox[] = [];
 let flushScheduled = false;
+/** Writes handed to the runtime and not yet completed, over all outboxes. */
+let inFlight = 0;
+/** Set while a flush waits for the writes in flight to drain. */
+let deferred: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * With this many writes in flight the process is busy writing: the next flush waits for them to
+ * drain, so that what arrives meanwhile leaves in the same writes (fewer, larger writes under
+ * load, which is what keeps latency bounded when one message goes to thousands).
+ */
+const BUSY_WRITES = 256;
+/**
+ * The longest a flush waits for quiet. A write that never completes (a peer that stopped reading
+ * with its socket buffer full) counts as in flight until that peer is dropped, so many of them
+ * can cost others this much latency, never a stall.
+ */
+const MAX_DEFER_MS = 5;
 
 function schedule(outbox: Outbox): void {
   dirty.push(outbox);
   if (flushScheduled) return;
   flushScheduled = true;
-  // A microtask runs after the synchronous work of this turn (a whole broadcast) is done.
-  queueMicrotask(flushAll);
+  if (inFlight < BUSY_WRITES) {
+    // A microtask runs after the synchronous work of this turn (a whole broadcast) is done.
+    queueMicrotask(flushAll);
+  } else {
+    deferred = setTimeout(flushAll, MAX_DEFER_MS);
+  }
+}
+
+function writeDone(): void {
+  inFlight--;
+  if (deferred !== undefined && inFlight < BUSY_WRITES / 4) {
+    clearTimeout(deferred);
+    deferred = undefined;
+    queueMicrotask(flushAll);
+  }
 }
 
 function flushAll(): void {
+  if (!flushScheduled) return;
+  deferred = undefined;
   flushScheduled = false;
   const list = dirty;
   dirty = [];
@@ -129,8 +161,10 @@ export class Outbox {
 
   /** Writes `batch` from `offset` on; plain callbacks, no async frame per write. */
   #write(batch: Uint8Array, offset: number): void {
+    inFlight++;
     this.writer.write(offset === 0 ? batch : batch.subarray(offset)).then(
       (n) => {
+        writeDone();
         if (this.#closed) return;
         if (offset + n < batch.length) return this.#write(batch, offset + n);
         this.#bytes -= batch.length;
@@ -144,7 +178,10 @@ export class Outbox {
           this.#wakeDrainWaiters();
         }
       },
-      (error) => this.#fail("write_error", error),
+      (error) => {
+        writeDone();
+        this.#fail("write_error", error);
+      },
     );
   }
 

@@ -268,3 +268,18 @@ Deno.test("Outboxes given the same frames in one turn share one batch buffer", a
   ok(seen[4] !== seen[0]);
   strictEqual(decoder.decode(seen[4]), "one\ntwo\nmine\n");
 });
+
+Deno.test("a write that never completes cannot stall other outboxes' flushes", async () => {
+  // 300 outboxes whose writes hang (readers that stopped), then one healthy outbox.
+  const stuck: Writer = { write: () => new Promise<number>(() => {}) };
+  const hung = Array.from({ length: 300 }, () => new Outbox(stuck, 1024, () => {}));
+  for (const box of hung) box.push(bytes("x\n"));
+  await new Promise((r) => setTimeout(r, 0));
+  const { writer, outbox } = make();
+  outbox.push(bytes("still flows\n"));
+  const t0 = performance.now();
+  await outbox.drained();
+  strictEqual(writer.text, "still flows\n");
+  ok(performance.now() - t0 < 1000);
+  for (const box of hung) box.close();
+});
