@@ -6,7 +6,7 @@
  * @module
  */
 
-import { driveTraffic, holdIdle, type TrafficResult } from "./load/drive.ts";
+import { driveTraffic, holdIdle, type TrafficResult, type TrafficSpec } from "./load/drive.ts";
 import type { Dialect } from "./load/plan.ts";
 import type { BenchOptions } from "./options.ts";
 import { rssBytes } from "./proc.ts";
@@ -82,122 +82,90 @@ export async function startupScenario(opts: BenchOptions, t: Target): Promise<Ro
   };
 }
 
-/** `listeners` readers, `opts.senders` senders as fast as their windows allow. */
-export function fanoutScenario(opts: BenchOptions, t: Target, listeners: number): Promise<Row> {
+/** The traffic pattern of one scenario: who sends what to whom. */
+type Pattern = Pick<
+  TrafficSpec,
+  "listeners" | "senders" | "pairs" | "slow" | "rate" | "payload"
+>;
+
+/**
+ * Runs one traffic pattern against a fresh server and makes its row; what every traffic
+ * scenario shares (the server, the window, the duration, the generator processes) is set here.
+ */
+function trafficScenario(
+  opts: BenchOptions,
+  t: Target,
+  scenario: string,
+  pattern: Pattern,
+  extra: (r: TrafficResult) => Record<string, number> = () => ({}),
+): Promise<Row> {
   return withServer(t.spec, async (s) => {
     const r = await driveTraffic({
       host: "127.0.0.1",
       port: s.port,
       dialect: t.dialect,
-      listeners,
-      senders: opts.senders,
-      pairs: 0,
-      slow: 0,
+      ...pattern,
       window: opts.window,
-      rate: 0,
-      payload: 0,
       durationMs: opts.durationMs,
       procs: opts.procs,
       quietMs: opts.quick ? 200 : 300,
       serverPid: s.pid,
     });
     return {
-      scenario: `fanout ${listeners}`,
+      scenario,
       server: t.spec.label,
       dialect: t.dialect,
-      figures: trafficFigures(r),
+      figures: { ...trafficFigures(r), ...extra(r) },
       notes: trafficNotes(r),
     };
+  });
+}
+
+/** `listeners` readers, `opts.senders` senders as fast as their windows allow. */
+export function fanoutScenario(opts: BenchOptions, t: Target, listeners: number): Promise<Row> {
+  return trafficScenario(opts, t, `fanout ${listeners}`, {
+    listeners,
+    senders: opts.senders,
+    pairs: 0,
+    slow: 0,
+    rate: 0,
+    payload: 0,
   });
 }
 
 /** `opts.rate` messages per second in all to `opts.rateListeners` readers. */
 export function rateScenario(opts: BenchOptions, t: Target): Promise<Row> {
-  return withServer(t.spec, async (s) => {
-    const r = await driveTraffic({
-      host: "127.0.0.1",
-      port: s.port,
-      dialect: t.dialect,
-      listeners: opts.rateListeners,
-      senders: opts.senders,
-      pairs: 0,
-      slow: 0,
-      window: opts.window,
-      rate: opts.rate,
-      payload: 0,
-      durationMs: opts.durationMs,
-      procs: opts.procs,
-      quietMs: opts.quick ? 200 : 300,
-      serverPid: s.pid,
-    });
-    return {
-      scenario: `rate ${opts.rate}/s to ${opts.rateListeners}`,
-      server: t.spec.label,
-      dialect: t.dialect,
-      figures: trafficFigures(r),
-      notes: trafficNotes(r),
-    };
+  return trafficScenario(opts, t, `rate ${opts.rate}/s to ${opts.rateListeners}`, {
+    listeners: opts.rateListeners,
+    senders: opts.senders,
+    pairs: 0,
+    slow: 0,
+    rate: opts.rate,
+    payload: 0,
   });
 }
 
 /** `opts.pairs` pairs messaging each other privately as fast as their windows allow. */
 export function privateScenario(opts: BenchOptions, t: Target): Promise<Row> {
-  return withServer(t.spec, async (s) => {
-    const r = await driveTraffic({
-      host: "127.0.0.1",
-      port: s.port,
-      dialect: t.dialect,
-      listeners: 0,
-      senders: 0,
-      pairs: opts.pairs,
-      slow: 0,
-      window: opts.window,
-      rate: 0,
-      payload: 0,
-      durationMs: opts.durationMs,
-      procs: opts.procs,
-      quietMs: opts.quick ? 200 : 300,
-      serverPid: s.pid,
-    });
-    return {
-      scenario: `private ${opts.pairs} pairs`,
-      server: t.spec.label,
-      dialect: t.dialect,
-      figures: trafficFigures(r),
-      notes: trafficNotes(r),
-    };
+  return trafficScenario(opts, t, `private ${opts.pairs} pairs`, {
+    listeners: 0,
+    senders: 0,
+    pairs: opts.pairs,
+    slow: 0,
+    rate: 0,
+    payload: 0,
   });
 }
 
 /** One connection that never reads while `opts.slowOthers` clients chat (256-byte texts). */
 export function slowScenario(opts: BenchOptions, t: Target): Promise<Row> {
-  return withServer(t.spec, async (s) => {
-    const r = await driveTraffic({
-      host: "127.0.0.1",
-      port: s.port,
-      dialect: t.dialect,
-      listeners: opts.slowOthers,
-      senders: opts.senders,
-      pairs: 0,
-      slow: 1,
-      window: opts.window,
-      rate: 0,
-      payload: 256,
-      durationMs: opts.durationMs,
-      procs: opts.procs,
-      quietMs: opts.quick ? 200 : 300,
-      serverPid: s.pid,
-    });
-    const figures = trafficFigures(r);
-    figures["slow closed"] = r.slowClosed;
-    return {
-      scenario: `slow consumer + ${opts.slowOthers}`,
-      server: t.spec.label,
-      dialect: t.dialect,
-      figures,
-      notes: trafficNotes(r),
-    };
-  });
+  return trafficScenario(
+    opts,
+    t,
+    `slow consumer + ${opts.slowOthers}`,
+    { listeners: opts.slowOthers, senders: opts.senders, pairs: 0, slow: 1, rate: 0, payload: 256 },
+    (r) => ({ "slow closed": r.slowClosed }),
+  );
 }
 
 /** `opts.idle` connections held for `opts.holdMs`; server RSS before and after. */
