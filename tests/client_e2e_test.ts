@@ -364,3 +364,25 @@ Deno.test("client e2e: logging in elsewhere closes the old client for good", asy
   await second.closeStdin();
   assert.equal((await second.finish()).code, 0);
 });
+
+Deno.test("client e2e: 60 piped lines at the default limits are paced, all arrive in order", async () => {
+  await using server = await startServer();
+  const reader = await watcher(server.port, "reader");
+  try {
+    const lines = Array.from({ length: 60 }, (_, i) => `burst ${i + 1}`);
+    const r = await runClient([...at(server.port), "--name", "burst"], {
+      stdin: lines.join("\n") + "\n",
+      timeoutMs: 30_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /connection lost|could not send/);
+    const got: string[] = [];
+    while (got.length < lines.length) {
+      const f = await reader.readUntil((f) => f.type === "public");
+      got.push(String(f.text));
+    }
+    assert.deepEqual(got, lines);
+  } finally {
+    reader.close();
+  }
+});

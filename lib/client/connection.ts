@@ -378,6 +378,8 @@ export class Connection {
   #stopped = false;
   #wake: (() => void) | null = null;
   #keepalive: ReturnType<typeof setInterval> | undefined;
+  /** Paces requests to the current session's message rate. */
+  #pacer = Pacer.unlimited();
   readonly #opts: ConnectionOptions;
   /** Resolves when the connection is over for good (closed, quit, or dropped without reconnect). */
   readonly done: Promise<void>;
@@ -425,13 +427,23 @@ export class Connection {
     return this.#session !== null;
   }
 
-  /** Sends a request on the current session; see {@linkcode Session.request}. */
-  request(frame: Record<string, unknown> & { type: string }, hook?: ReplyHook): Promise<Frame> {
-    if (!this.#session) {
-      return Promise.reject(new DisconnectedError("not connected; reconnecting"));
-    }
-    return this.#session.request(frame, (reply) => {
+  /**
+   * Sends a request on the current session; see {@linkcode Session.request}. Requests are paced to
+   * the server's message rate (the welcome's `limits.msgRate`, burst `msgBurst`), so a fast
+   * producer waits here instead of collecting refusals until the server hangs up.
+   */
+  async request(
+    frame: Record<string, unknown> & { type: string },
+    hook?: ReplyHook,
+  ): Promise<Frame> {
+    if (!this.#session) throw new DisconnectedError("not connected; reconnecting");
+    await this.#pacer.take();
+    const session = this.#session;
+    if (!session) throw new DisconnectedError("not connected; reconnecting");
+    return await session.request(frame, (reply) => {
       if (reply.type === "ok") this.#accept(frame, reply);
+      // Refused for the rate: the server's bucket is empty, so ours should be too.
+      if (reply.type === "error" && reply.code === "rate_limited") this.#pacer.drain();
       hook?.(reply);
     });
   }
@@ -495,6 +507,7 @@ export class Connection {
       else this.#deliver(f);
     };
     session.onWire = (f) => this.#opts.onWire?.(f);
+    this.#pacer = Pacer.forWelcome(session.welcome); // a new connection starts with a full bucket
     this.#startKeepalive(session);
     session.closed.then((info) => this.#onClosed(session, info));
   }
@@ -522,7 +535,9 @@ export class Connection {
     if (idle <= 0) return;
     const every = Math.max(250, Math.floor(idle / 3));
     this.#keepalive = setInterval(() => {
-      if (session.idleMs >= every) session.request({ type: "ping" }).catch(() => {});
+      if (session.idleMs < every) return;
+      this.#pacer.charge(); // a ping costs a message token too
+      session.request({ type: "ping" }).catch(() => {});
     }, every);
   }
 
@@ -589,6 +604,7 @@ export class Connection {
       this.#toAck = [];
       for (let i = 0; i < all.length; i += ACK_BATCH) {
         const msgIds = all.slice(i, i + ACK_BATCH);
+        this.#pacer.charge();
         session.request({ type: "ack", msgIds }).catch(() => {}); // lost: delivered again next login
       }
     });
@@ -603,6 +619,67 @@ export class Connection {
       }
       this.#wake = done;
     });
+  }
+}
+
+/**
+ * A token bucket mirroring the server's per-connection message limit: `burst` requests at once,
+ * then `rate` per second. A rate of 0 means no limit.
+ */
+export class Pacer {
+  #tokens: number;
+  #at = Date.now();
+  #queue: Promise<void> = Promise.resolve();
+  constructor(readonly rate: number, readonly burst: number) {
+    this.#tokens = burst;
+  }
+
+  static unlimited(): Pacer {
+    return new Pacer(0, 0);
+  }
+
+  /** The pacer for the limits a welcome announces (`msgRate`, `msgBurst`; 0 or absent: none). */
+  static forWelcome(welcome: Frame): Pacer {
+    const limits = welcome.limits as Record<string, unknown> | undefined;
+    const num = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v > 0 ? v : 0;
+    const rate = num(limits?.msgRate);
+    return new Pacer(rate, Math.max(1, Math.floor(num(limits?.msgBurst)) || 1));
+  }
+
+  #refill(): void {
+    const now = Date.now();
+    this.#tokens = Math.min(this.burst, this.#tokens + (now - this.#at) * this.rate / 1000);
+    this.#at = now;
+  }
+
+  /** Waits for a token (in order with earlier callers) and takes it. */
+  take(): Promise<void> {
+    if (this.rate <= 0) return Promise.resolve();
+    const turn = this.#queue.then(async () => {
+      while (true) {
+        this.#refill();
+        if (this.#tokens >= 1) return void (this.#tokens -= 1);
+        // A little slack, so the server's bucket (refilled by arrival times) has the token too.
+        const waitMs = Math.ceil((1 - this.#tokens) * 1000 / this.rate) + 5;
+        await new Promise((r) => setTimeout(r, waitMs));
+      }
+    });
+    this.#queue = turn;
+    return turn;
+  }
+
+  /** Takes a token without waiting (for a keepalive ping), going into debt if need be. */
+  charge(): void {
+    if (this.rate <= 0) return;
+    this.#refill();
+    this.#tokens -= 1;
+  }
+
+  /** Empties the bucket (the server said it is empty). */
+  drain(): void {
+    if (this.rate <= 0) return;
+    this.#refill();
+    this.#tokens = Math.min(this.#tokens, 0);
   }
 }
 
