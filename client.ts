@@ -161,6 +161,8 @@ async function main(): Promise<number> {
       name: config.name,
       password: config.password,
       reconnect: config.reconnect,
+      // --send shows nothing it receives, so it must not acknowledge (delete) waiting messages.
+      ackOffline: config.mode !== "send",
       onFrame: (frame) => {
         // Line mode prints what happens while it runs; the backlog is for people (and --json).
         if (config.mode === "lines" && frame.history === true) return;

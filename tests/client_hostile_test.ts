@@ -176,3 +176,43 @@ Deno.test("client hostile server: a server that never welcomes is given up on", 
     /^client: no welcome from the server within 5000 ms \(is it a FastIM server\?\)\n$/,
   );
 });
+
+Deno.test("client: --send with a login does not acknowledge offline messages it never showed", async () => {
+  const received: string[] = [];
+  await using fake = fakeServer(async (c) => {
+    await c.readLine(); // hello
+    await c.send({
+      type: "welcome",
+      version: 1,
+      name: "alice",
+      account: "alice",
+      addr: "127.0.0.1:1",
+      limits: { maxLine: 8192, idleTimeoutMs: 0 },
+      online: [],
+    });
+    await c.send({
+      type: "private",
+      msgId: 5,
+      ts: 1000,
+      from: "bob",
+      to: "alice",
+      text: "waited",
+      offline: true,
+    });
+    while (true) {
+      const line = await c.readLine();
+      if (line === null) return;
+      const f = JSON.parse(line);
+      received.push(f.type);
+      await c.send({ type: "ok", id: f.id, msgId: 6, ts: 2000 });
+      if (f.type === "quit") return;
+    }
+  });
+  const r = await runClient(["-port", String(fake.port), "--name", "alice", "--send", "hi"], {
+    env: { FASTIM_PASSWORD: "secret password" },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  await fake.handlers();
+  assert.ok(received.includes("say"), received.join());
+  assert.ok(!received.includes("ack"), `no ack expected: ${received.join()}`);
+});

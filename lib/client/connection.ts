@@ -356,6 +356,11 @@ export interface ConnectionOptions extends SessionOptions {
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
   onStatus?: (status: ConnectionStatus) => void;
+  /**
+   * Acknowledge offline private messages once handed to `onFrame` (default true). Off when the
+   * caller does not show them (`--send`): an acknowledged message is deleted on the server.
+   */
+  ackOffline?: boolean;
 }
 
 /** A session that survives drops: reconnects with backoff and renames back. */
@@ -522,7 +527,10 @@ export class Connection {
     }
     this.#opts.onFrame?.(f);
     const session = this.#session;
-    if (f.type === "private" && f.offline === true && typeof f.msgId === "number" && session) {
+    if (
+      f.type === "private" && f.offline === true && typeof f.msgId === "number" && session &&
+      this.#opts.ackOffline !== false
+    ) {
       this.#acknowledge(session, f.msgId);
     }
   }
