@@ -244,3 +244,66 @@ Deno.test("client connection: no reconnect after being kicked, banned or replace
     });
   }
 });
+
+Deno.test("client connection: a request made while reconnecting waits and is sent once back", async () => {
+  const got: string[] = [];
+  await using fake = fakeServer(async (c, i) => {
+    await hello(c);
+    await c.send(welcome("ann"));
+    if (i === 0) {
+      await c.send({ type: "notice", code: "shutdown", text: "server is shutting down" });
+      return c.close();
+    }
+    const req = JSON.parse((await c.readLine())!);
+    got.push(`${i}:${req.type}:${req.text}`);
+    await c.send({ type: "ok", id: req.id, msgId: 1, ts: 0 });
+    await c.readLine();
+  });
+  let lost!: () => void;
+  const dropped = new Promise<void>((r) => lost = r);
+  const conn = await Connection.open({
+    host: "127.0.0.1",
+    port: fake.port,
+    name: "ann",
+    reconnectMinMs: 100,
+    onStatus: (s) => s.kind === "lost" && lost(),
+  });
+  conn.start();
+  try {
+    await dropped;
+    assert.equal(conn.online, false);
+    const ok = await conn.request({ type: "say", text: "during the drop" });
+    assert.equal(ok.type, "ok");
+    assert.deepEqual(got, ["1:say:during the drop"]);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("client connection: waiting for a reconnect is bounded by the request timeout", async () => {
+  await using fake = fakeServer(async (c, i) => {
+    if (i > 0) return c.close(); // never welcome again
+    await hello(c);
+    await c.send(welcome("ann"));
+    c.close();
+  });
+  let lost!: () => void;
+  const dropped = new Promise<void>((r) => lost = r);
+  const conn = await Connection.open({
+    host: "127.0.0.1",
+    port: fake.port,
+    reconnectMinMs: 50,
+    reconnectMaxMs: 50,
+    requestTimeoutMs: 300,
+    onStatus: (s) => s.kind === "lost" && lost(),
+  });
+  conn.start();
+  try {
+    await dropped;
+    const started = Date.now();
+    await assert.rejects(conn.request({ type: "say", text: "x" }), /still reconnecting/);
+    assert.ok(Date.now() - started >= 250);
+  } finally {
+    conn.close();
+  }
+});

@@ -29,6 +29,8 @@ export const DEFAULT_TLS_PORT = 8889;
 export const MAX_SERVER_LINE_BYTES = 1024 * 1024;
 /** How long to wait for the server's `welcome` before giving up. */
 export const WELCOME_TIMEOUT_MS = 5_000;
+/** How long a request waits for its reply (and at most for a reconnect) before it fails. */
+export const REQUEST_TIMEOUT_MS = 15_000;
 /** How many messages `/history` fetches when not told. */
 export const HISTORY_PAGE = 20;
 /** The most `/history N` may ask for (the server's cap on one page). */

@@ -18,6 +18,7 @@ import {
   MAX_SERVER_LINE_BYTES,
   RECONNECT_MAX_MS,
   RECONNECT_MIN_MS,
+  REQUEST_TIMEOUT_MS,
   WELCOME_TIMEOUT_MS,
 } from "./config.ts";
 import { LineTooLongError, readLines } from "./line_reader.ts";
@@ -51,6 +52,11 @@ export class ConnectError extends Error {
 /** A request could not be answered because the connection is down. */
 export class DisconnectedError extends Error {
   override name = "DisconnectedError";
+}
+
+/** The connection ended before the request was written: sending it again is safe. */
+export class NotSentError extends DisconnectedError {
+  override name = "NotSentError";
 }
 
 /** How to reach the server and what to say in the hello. */
@@ -99,6 +105,8 @@ interface Pending {
   resolve: (frame: Frame) => void;
   reject: (error: Error) => void;
   hook?: ReplyHook;
+  /** Its bytes were handed to the connection (the server may have carried it out). */
+  written: boolean;
 }
 
 function parseFrame(line: string): Frame | null {
@@ -130,6 +138,9 @@ export class Session {
   #nextId = 1;
   #writing: Promise<void> = Promise.resolve();
   #closing = false;
+  /** Closed by {@linkcode Session.#drop}: a failure, not the user leaving. */
+  #dropped = false;
+  #dropReason: string | undefined;
   #lastNotice = "";
   #lastNoticeCode = "";
   #lastSent = Date.now();
@@ -220,12 +231,14 @@ export class Session {
    * promise continuation would run after events that were read in the same chunk).
    */
   request(frame: Record<string, unknown> & { type: string }, hook?: ReplyHook): Promise<Frame> {
-    if (this.#closing) return Promise.reject(new DisconnectedError("not connected"));
+    if (this.#closing) return Promise.reject(new NotSentError("not connected"));
     const id = this.#nextId++;
+    let pending!: Pending;
     const reply = new Promise<Frame>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, hook });
+      pending = { resolve, reject, hook, written: false };
+      this.#pending.set(id, pending);
     });
-    this.#send({ ...frame, id });
+    this.#send({ ...frame, id }, pending);
     return reply;
   }
 
@@ -237,13 +250,25 @@ export class Session {
     } catch { /* already closed */ }
   }
 
-  #send(frame: Record<string, unknown>): void {
+  #send(frame: Record<string, unknown>, pending: Pending): void {
     this.#lastSent = Date.now();
     const bytes = encoder.encode(JSON.stringify(frame) + "\n");
     // Writes are chained so concurrent requests never interleave their bytes.
-    this.#writing = this.#writing.then(() => writeAll(this.#conn, bytes)).catch(() => {
-      this.close(); // the read loop reports the drop
+    this.#writing = this.#writing.then(() => {
+      if (this.#closing) return; // never written: the caller may send it again elsewhere
+      pending.written = true;
+      return writeAll(this.#conn, bytes);
+    }).catch(() => {
+      this.#drop(); // the read loop reports the drop
     });
+  }
+
+  /** Closes after a failure (not at the user's wish), so the connection reconnects. */
+  #drop(reason?: string): void {
+    if (this.#closing) return;
+    this.#dropReason ??= reason;
+    this.#dropped = true;
+    this.close();
   }
 
   async #readLoop(): Promise<CloseInfo> {
@@ -258,10 +283,15 @@ export class Session {
       else if (!this.#closing) reason = `connection error: ${e instanceof Error ? e.message : e}`;
     }
     if (this.#lastNotice) reason = this.#lastNotice;
-    const byUs = this.#closing;
+    if (this.#dropReason) reason = this.#dropReason;
+    const byUs = this.#closing && !this.#dropped;
     this.close();
     for (const p of this.#pending.values()) {
-      p.reject(new DisconnectedError("the connection was lost"));
+      p.reject(
+        p.written
+          ? new DisconnectedError("the connection was lost")
+          : new NotSentError("the connection was lost before the request was sent"),
+      );
     }
     this.#pending.clear();
     return { reason, byUs, final: FINAL_NOTICES.has(this.#lastNoticeCode) };
@@ -357,6 +387,11 @@ export interface ConnectionOptions extends SessionOptions {
   reconnectMaxMs?: number;
   onStatus?: (status: ConnectionStatus) => void;
   /**
+   * How long a request waits for its reply, and at most for a reconnect before it is sent
+   * (default {@linkcode REQUEST_TIMEOUT_MS}).
+   */
+  requestTimeoutMs?: number;
+  /**
    * Acknowledge offline private messages once handed to `onFrame` (default true). Off when the
    * caller does not show them (`--send`): an acknowledged message is deleted on the server.
    */
@@ -383,6 +418,8 @@ export class Connection {
   #stopped = false;
   #wake: (() => void) | null = null;
   #keepalive: ReturnType<typeof setInterval> | undefined;
+  /** Wakes the requests waiting for a session (on reconnect or for good). */
+  #waiting = new Set<() => void>();
   /** Paces requests to the current session's message rate. */
   #pacer = Pacer.unlimited();
   readonly #opts: ConnectionOptions;
@@ -398,7 +435,13 @@ export class Connection {
     this.#chosen = session.welcome.nameError === undefined ? opts.name : undefined;
     this.#account = accountOf(session.welcome);
     this.#password = opts.password;
-    this.done = new Promise((r) => this.#finish = r);
+    this.done = new Promise((r) =>
+      this.#finish = () => {
+        this.#stopped = true;
+        this.#wakeWaiting();
+        r();
+      }
+    );
     this.#watch(session);
   }
 
@@ -441,16 +484,57 @@ export class Connection {
     frame: Record<string, unknown> & { type: string },
     hook?: ReplyHook,
   ): Promise<Frame> {
-    if (!this.#session) throw new DisconnectedError("not connected; reconnecting");
-    await this.#pacer.take();
-    const session = this.#session;
-    if (!session) throw new DisconnectedError("not connected; reconnecting");
-    return await session.request(frame, (reply) => {
-      if (reply.type === "ok") this.#accept(frame, reply);
-      // Refused for the rate: the server's bucket is empty, so ours should be too.
-      if (reply.type === "error" && reply.code === "rate_limited") this.#pacer.drain();
-      hook?.(reply);
-    });
+    // While reconnecting, a request waits (up to the request timeout) instead of failing.
+    const deadline = Date.now() + this.#requestTimeoutMs;
+    while (true) {
+      await this.#online(deadline);
+      await this.#pacer.take();
+      const session = this.#session;
+      if (!session) continue; // dropped while waiting for a token
+      try {
+        return await session.request(frame, (reply) => {
+          if (reply.type === "ok") this.#accept(frame, reply);
+          // Refused for the rate: the server's bucket is empty, so ours should be too.
+          if (reply.type === "error" && reply.code === "rate_limited") this.#pacer.drain();
+          hook?.(reply);
+        });
+      } catch (e) {
+        // Never written, so never carried out: send it on the next session.
+        if (e instanceof NotSentError && !this.#stopped) continue;
+        throw e;
+      }
+    }
+  }
+
+  get #requestTimeoutMs(): number {
+    return this.#opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  }
+
+  /** Resolves once a session is up; throws {@linkcode DisconnectedError} at `deadline` or for good. */
+  async #online(deadline: number): Promise<void> {
+    while (!this.#session) {
+      if (this.#stopped) throw new DisconnectedError("not connected");
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new DisconnectedError(
+          `not connected (still reconnecting after ${Math.round(this.#requestTimeoutMs / 1000)} s)`,
+        );
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.#waiting.delete(wake);
+          clearTimeout(timer);
+          resolve();
+        };
+        this.#waiting.add(wake);
+        timer = setTimeout(wake, left);
+      });
+    }
+  }
+
+  #wakeWaiting(): void {
+    for (const wake of [...this.#waiting]) wake();
   }
 
   /**
@@ -580,6 +664,7 @@ export class Connection {
         this.#account = accountOf(next.welcome);
         const nameError = next.welcome.nameError as Record<string, unknown> | undefined;
         this.#watch(next);
+        this.#wakeWaiting();
         this.#opts.onStatus?.({
           kind: "back",
           name: this.#name,
