@@ -386,3 +386,22 @@ Deno.test("client e2e: 60 piped lines at the default limits are paced, all arriv
     reader.close();
   }
 });
+
+Deno.test("client e2e: a line over the server's maxLine is refused locally, the connection stays", async (t) => {
+  await using server = await startServer(["--max-line", "256"]);
+  const long = "x".repeat(400);
+  await t.step("--send: one line, status 1", async () => {
+    const r = await runClient([...at(server.port), "--send", long]);
+    assert.equal(r.code, 1);
+    assertOneLine(r.stderr, /^client: message too long: \d+ bytes, the limit is 256$/);
+  });
+  await t.step("piped: refused, the next line still goes out", async () => {
+    const r = await runClient([...at(server.port), "--name", "piper"], {
+      stdin: `${long}\n/msg nobody ${long}\nafter\n`,
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^! message too long: \d+ bytes, the limit is 256$/m);
+    assert.doesNotMatch(r.stderr, /connection lost/);
+    assert.match(r.stdout, /<piper> after$/m);
+  });
+});

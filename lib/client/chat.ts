@@ -12,7 +12,13 @@
  */
 
 import type { ChatActions } from "./commands.ts";
-import { type Connection, DisconnectedError, type Frame, ServerError } from "./connection.ts";
+import {
+  type Connection,
+  DisconnectedError,
+  type Frame,
+  ServerError,
+  TooLongError,
+} from "./connection.ts";
 import {
   renderError,
   renderFrame,
@@ -203,6 +209,10 @@ export class Chat implements ChatActions {
           continue;
         }
         if (e instanceof ServerError) return false; // already reported by the hook
+        if (e instanceof TooLongError) {
+          this.error(e.message);
+          return false;
+        }
         if (!(e instanceof DisconnectedError)) throw e;
         this.error(`${failure}: ${e.message}`);
         return false;

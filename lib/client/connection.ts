@@ -59,6 +59,14 @@ export class NotSentError extends DisconnectedError {
   override name = "NotSentError";
 }
 
+/** A request would be a line longer than the server accepts (it would hang up); not sent. */
+export class TooLongError extends Error {
+  override name = "TooLongError";
+  constructor(readonly bytes: number, readonly limit: number) {
+    super(`message too long: ${bytes} bytes, the limit is ${limit}`);
+  }
+}
+
 /** How to reach the server and what to say in the hello. */
 export interface SessionOptions {
   host: string;
@@ -484,6 +492,16 @@ export class Connection {
     frame: Record<string, unknown> & { type: string },
     hook?: ReplyHook,
   ): Promise<Frame> {
+    // A line over the server's limit would make it close the connection: refuse it here.
+    const limits = (this.#session?.welcome ?? this.#welcome).limits as
+      | Record<string, unknown>
+      | undefined;
+    const maxLine = limits?.maxLine;
+    if (typeof maxLine === "number" && maxLine > 0) {
+      // The id is not known yet: count one as long as any this client will use.
+      const bytes = encoder.encode(JSON.stringify({ ...frame, id: 999_999_999 })).length;
+      if (bytes > maxLine) throw new TooLongError(bytes, maxLine);
+    }
     // While reconnecting, a request waits (up to the request timeout) instead of failing.
     const deadline = Date.now() + this.#requestTimeoutMs;
     while (true) {
