@@ -39,8 +39,24 @@ function writeAll(stream: typeof Deno.stdout | typeof Deno.stderr, text: string)
   while (off < bytes.length) off += stream.writeSync(bytes.subarray(off));
 }
 
-const stdoutLine = (line: string) => writeAll(Deno.stdout, line + "\n");
-const stderrLine = (line: string) => writeAll(Deno.stderr, line + "\n");
+/** Writes to stdout; when its reader went away (`client --json | head -1`), the client is done. */
+function stdoutLine(line: string): void {
+  try {
+    writeAll(Deno.stdout, line + "\n");
+  } catch (e) {
+    if (e instanceof Deno.errors.BrokenPipe) Deno.exit(0);
+    throw e;
+  }
+}
+
+/** Writes to stderr; nobody reading it is no reason to stop. */
+function stderrLine(line: string): void {
+  try {
+    writeAll(Deno.stderr, line + "\n");
+  } catch (e) {
+    if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+  }
+}
 const ignore = () => {};
 
 /** One clear line on stderr, no stack trace. */

@@ -5,7 +5,13 @@
  */
 
 import assert from "node:assert/strict";
-import { ClientProcess, type FakeConn, fakeServer, runClient } from "./helpers/client.ts";
+import {
+  clientArgv,
+  ClientProcess,
+  type FakeConn,
+  fakeServer,
+  runClient,
+} from "./helpers/client.ts";
 
 /** Every escape sequence family a terminal acts on, plus C0/C1 controls, DEL and bidi overrides. */
 const EVIL = [
@@ -215,4 +221,48 @@ Deno.test("client: --send with a login does not acknowledge offline messages it 
   await fake.handlers();
   assert.ok(received.includes("say"), received.join());
   assert.ok(!received.includes("ack"), `no ack expected: ${received.join()}`);
+});
+
+Deno.test("client: when stdout is closed (--json | head -1) the client exits instead of reconnecting", async () => {
+  let connections = 0;
+  await using fake = fakeServer(async (c) => {
+    connections++;
+    await c.readLine();
+    await c.send({
+      type: "welcome",
+      version: 1,
+      name: "watcher",
+      addr: "127.0.0.1:1",
+      limits: { maxLine: 8192, idleTimeoutMs: 0 },
+      online: [],
+    });
+    for (let i = 1; i <= 200; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      try {
+        await c.send({ type: "public", msgId: i, ts: 1000, from: "bob", text: `n${i}` });
+      } catch {
+        return; // the client hung up
+      }
+    }
+  });
+  const proc = new Deno.Command(Deno.execPath(), {
+    args: clientArgv(["-port", String(fake.port), "--json"]),
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Read the first chunk (the welcome), then close the pipe like `head -1`.
+  const reader = proc.stdout.getReader();
+  await reader.read();
+  await reader.cancel();
+  const timer = setTimeout(() => proc.kill("SIGKILL"), 8000);
+  const [status, err] = await Promise.all([
+    proc.status,
+    new Response(proc.stderr).text(),
+  ]);
+  clearTimeout(timer);
+  await proc.stdin.close().catch(() => {});
+  assert.equal(status.code, 0, err);
+  assert.doesNotMatch(err, /connection lost|reconnect/);
+  assert.equal(connections, 1);
 });

@@ -306,12 +306,13 @@ export class Session {
   }
 
   #dispatch(frame: Frame): void {
-    this.onWire(frame);
+    // A display callback that throws (stdout closed, say) must not end the session.
+    guard(() => this.onWire(frame));
     if ((frame.type === "ok" || frame.type === "error") && typeof frame.id === "number") {
       const p = this.#pending.get(frame.id);
       if (p) {
         this.#pending.delete(frame.id);
-        p.hook?.(frame);
+        if (p.hook) guard(() => p.hook!(frame));
         if (frame.type === "ok") p.resolve(frame);
         else p.reject(new ServerError(frame));
         return;
@@ -321,8 +322,19 @@ export class Session {
       this.#lastNotice = safe(frame.text) || safe(frame.code);
       this.#lastNoticeCode = typeof frame.code === "string" ? frame.code : "";
     }
-    this.onFrame(frame);
+    guard(() => this.onFrame(frame));
   }
+}
+
+/**
+ * Runs a callback that displays something. What it throws is dropped: unwinding the read loop
+ * would end the session as if the network had failed, and reconnect (the client itself exits
+ * when its stdout is closed).
+ */
+function guard(f: () => void): void {
+  try {
+    f();
+  } catch { /* a display failure is not a connection failure */ }
 }
 
 /** A text-dialect presence line (`[ADDR], NAME:online`): not a reason for hanging up. */
@@ -342,7 +354,7 @@ async function awaitWelcome(lines: AsyncGenerator<string>, opts: SessionOptions)
       if (readable && !PRESENCE_LINE.test(text)) said = text.trim().slice(0, 200);
       continue;
     }
-    opts.onWire?.(frame);
+    guard(() => opts.onWire?.(frame));
     if (frame.type === "welcome") return frame;
     if (frame.type === "error") {
       throw new ConnectError(`the server refused the handshake: ${new ServerError(frame).message}`);
@@ -627,7 +639,7 @@ export class Connection {
       if (replayed && this.#seen.has(key)) return;
       this.#seen.add(key);
     }
-    this.#opts.onFrame?.(f);
+    guard(() => this.#opts.onFrame?.(f));
     const session = this.#session;
     if (
       f.type === "private" && f.offline === true && typeof f.msgId === "number" && session &&
