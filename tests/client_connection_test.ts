@@ -307,3 +307,61 @@ Deno.test("client connection: waiting for a reconnect is bounded by the request 
     conn.close();
   }
 });
+
+Deno.test("client connection: a server that stops answering fails the request and is reconnected to", async () => {
+  let connections = 0;
+  await using fake = fakeServer(async (c) => {
+    connections++;
+    await hello(c);
+    await c.send(welcome("ann"));
+    while (await c.readLine() !== null) { /* mute: reads, never answers */ }
+  });
+  const statuses: ConnectionStatus[] = [];
+  let back!: () => void;
+  const reconnected = new Promise<void>((r) => back = r);
+  const conn = await Connection.open({
+    host: "127.0.0.1",
+    port: fake.port,
+    reconnectMinMs: 50,
+    requestTimeoutMs: 300,
+    onStatus: (s) => {
+      statuses.push(s);
+      if (s.kind === "back") back();
+    },
+  });
+  conn.start();
+  try {
+    const started = Date.now();
+    await assert.rejects(conn.request({ type: "say", text: "hello?" }), /no reply .* 0\.3 s/);
+    assert.ok(Date.now() - started < 2000);
+    await reconnected;
+    assert.equal(statuses[0].kind, "lost");
+    assert.match((statuses[0] as { reason: string }).reason, /no reply/);
+    assert.equal(connections, 2);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("client connection: an unanswered keepalive ping drops the session too", async () => {
+  await using fake = fakeServer(async (c) => {
+    await hello(c);
+    await c.send(welcome("ann", { limits: { maxLine: 8192, idleTimeoutMs: 900 } }));
+    while (await c.readLine() !== null) { /* mute */ }
+  });
+  let lostWhy!: (reason: string) => void;
+  const lost = new Promise<string>((r) => lostWhy = r);
+  const conn = await Connection.open({
+    host: "127.0.0.1",
+    port: fake.port,
+    reconnectMinMs: 5000,
+    requestTimeoutMs: 300,
+    onStatus: (s) => s.kind === "lost" && lostWhy(s.reason),
+  });
+  conn.start();
+  try {
+    assert.match(await lost, /no reply from the server/);
+  } finally {
+    conn.close();
+  }
+});

@@ -80,7 +80,14 @@ export interface SessionOptions {
   /** With `name`: log in as that registered name. */
   password?: string;
   maxLineBytes?: number;
+  /** How long connecting (TCP, TLS) and then the welcome may each take. */
   welcomeTimeoutMs?: number;
+  /**
+   * How long a request waits for its reply before the session is given up as dead (and, in a
+   * {@linkcode Connection}, at most for a reconnect before it is sent); default
+   * {@linkcode REQUEST_TIMEOUT_MS}.
+   */
+  requestTimeoutMs?: number;
   /** Every frame after the welcome that is not a reply to a pending request. */
   onFrame?: (frame: Frame) => void;
   /** Every frame received, replies and welcome included (for `--json`). */
@@ -115,6 +122,7 @@ interface Pending {
   hook?: ReplyHook;
   /** Its bytes were handed to the connection (the server may have carried it out). */
   written: boolean;
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 function parseFrame(line: string): Frame | null {
@@ -149,6 +157,7 @@ export class Session {
   /** Closed by {@linkcode Session.#drop}: a failure, not the user leaving. */
   #dropped = false;
   #dropReason: string | undefined;
+  readonly #requestTimeoutMs: number;
   #lastNotice = "";
   #lastNoticeCode = "";
   #lastSent = Date.now();
@@ -163,6 +172,7 @@ export class Session {
     readonly welcome: Frame,
     opts: SessionOptions,
   ) {
+    this.#requestTimeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
     this.#conn = conn;
     this.#lines = lines;
     this.onFrame = opts.onFrame ?? (() => {});
@@ -179,8 +189,18 @@ export class Session {
     let conn: Deno.Conn;
     try {
       conn = opts.tls
-        ? await withDeadline(connectTls(opts), timeoutMs, (late) => late.close())
-        : await Deno.connect({ hostname: opts.host, port: opts.port });
+        ? await withDeadline(
+          connectTls(opts),
+          timeoutMs,
+          "no TLS handshake",
+          (late) => late.close(),
+        )
+        : await withDeadline(
+          Deno.connect({ hostname: opts.host, port: opts.port }),
+          timeoutMs,
+          "no answer",
+          (late) => late.close(),
+        );
     } catch (e) {
       if (!(e instanceof TlsHandshakeError)) {
         throw new ConnectError(describeConnectError(e, opts.host, opts.port));
@@ -246,6 +266,18 @@ export class Session {
       pending = { resolve, reject, hook, written: false };
       this.#pending.set(id, pending);
     });
+    // A server that stops answering (but keeps the connection open) must not hang the caller:
+    // the request fails and the session is dropped, so a Connection reconnects.
+    const ms = this.#requestTimeoutMs;
+    if (ms > 0) {
+      pending.timer = setTimeout(() => {
+        if (this.#pending.get(id) !== pending) return;
+        this.#pending.delete(id);
+        const why = `no reply from the server within ${formatSeconds(ms)}`;
+        pending.reject(new DisconnectedError(why));
+        this.#drop(why);
+      }, ms);
+    }
     this.#send({ ...frame, id }, pending);
     return reply;
   }
@@ -295,6 +327,7 @@ export class Session {
     const byUs = this.#closing && !this.#dropped;
     this.close();
     for (const p of this.#pending.values()) {
+      clearTimeout(p.timer);
       p.reject(
         p.written
           ? new DisconnectedError("the connection was lost")
@@ -312,6 +345,7 @@ export class Session {
       const p = this.#pending.get(frame.id);
       if (p) {
         this.#pending.delete(frame.id);
+        clearTimeout(p.timer);
         if (p.hook) guard(() => p.hook!(frame));
         if (frame.type === "ok") p.resolve(frame);
         else p.reject(new ServerError(frame));
@@ -335,6 +369,11 @@ function guard(f: () => void): void {
   try {
     f();
   } catch { /* a display failure is not a connection failure */ }
+}
+
+/** `15 s`, `0.3 s`. */
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 /** A text-dialect presence line (`[ADDR], NAME:online`): not a reason for hanging up. */
@@ -369,12 +408,17 @@ async function awaitWelcome(lines: AsyncGenerator<string>, opts: SessionOptions)
  * `promise`, or a {@linkcode Deno.errors.TimedOut} after `ms`; a value that arrives too late is
  * handed to `discard` (a connection nobody will use).
  */
-function withDeadline<T>(promise: Promise<T>, ms: number, discard: (late: T) => void): Promise<T> {
+function withDeadline<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+  discard: (late: T) => void,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     let expired = false;
     const timer = setTimeout(() => {
       expired = true;
-      reject(new Deno.errors.TimedOut(`no TLS handshake within ${ms} ms`));
+      reject(new Deno.errors.TimedOut(`${what} within ${ms} ms`));
     }, ms);
     promise.then(
       (value) => expired ? discard(value) : (clearTimeout(timer), resolve(value)),
@@ -406,11 +450,6 @@ export interface ConnectionOptions extends SessionOptions {
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
   onStatus?: (status: ConnectionStatus) => void;
-  /**
-   * How long a request waits for its reply, and at most for a reconnect before it is sent
-   * (default {@linkcode REQUEST_TIMEOUT_MS}).
-   */
-  requestTimeoutMs?: number;
   /**
    * Acknowledge offline private messages once handed to `onFrame` (default true). Off when the
    * caller does not show them (`--send`): an acknowledged message is deleted on the server.
@@ -547,7 +586,7 @@ export class Connection {
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new DisconnectedError(
-          `not connected (still reconnecting after ${Math.round(this.#requestTimeoutMs / 1000)} s)`,
+          `not connected (still reconnecting after ${formatSeconds(this.#requestTimeoutMs)})`,
         );
       }
       let timer: ReturnType<typeof setTimeout> | undefined;
