@@ -365,3 +365,47 @@ Deno.test("client connection: an unanswered keepalive ping drops the session too
     conn.close();
   }
 });
+
+Deno.test("client connection: a waiting message delivered again is acknowledged again, shown once", async () => {
+  const acks: unknown[] = [];
+  const waiting = {
+    type: "private",
+    msgId: 5,
+    ts: 1000,
+    from: "bob",
+    to: "ann",
+    text: "waited",
+    offline: true,
+  };
+  await using fake = fakeServer(async (c, i) => {
+    await hello(c);
+    await c.send(welcome("ann"));
+    await c.send(waiting);
+    const line = await c.readLine();
+    if (i === 0) return c.close(); // the first ack is lost with the connection
+    const ack = JSON.parse(line!);
+    acks.push(ack.msgIds);
+    await c.send({ type: "ok", id: ack.id });
+    await c.readLine();
+  });
+  const shown: Frame[] = [];
+  let back!: () => void;
+  const reconnected = new Promise<void>((r) => back = r);
+  const conn = await Connection.open({
+    host: "127.0.0.1",
+    port: fake.port,
+    reconnectMinMs: 50,
+    onFrame: (f) => shown.push(f),
+    onStatus: (s) => s.kind === "back" && back(),
+  });
+  conn.start();
+  try {
+    await reconnected;
+    const deadline = Date.now() + 3000;
+    while (acks.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(acks, [[5]]);
+    assert.equal(shown.filter((f) => f.type === "private").length, 1);
+  } finally {
+    conn.close();
+  }
+});

@@ -672,13 +672,16 @@ export class Connection {
 
   /** Hands an event to `onFrame`, dropping replays of messages already shown. */
   #deliver(f: Frame): void {
+    let shownBefore = false;
     if (f.type === "public" || f.type === "private") {
       const key = `${f.msgId}/${f.ts}`;
       const replayed = f.history === true || f.offline === true;
-      if (replayed && this.#seen.has(key)) return;
+      shownBefore = replayed && this.#seen.has(key);
       this.#seen.add(key);
     }
-    guard(() => this.#opts.onFrame?.(f));
+    if (!shownBefore) guard(() => this.#opts.onFrame?.(f));
+    // A waiting message delivered again (its first ack was lost) is acknowledged again, shown
+    // or not this time.
     const session = this.#session;
     if (
       f.type === "private" && f.offline === true && typeof f.msgId === "number" && session &&
