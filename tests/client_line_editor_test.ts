@@ -117,6 +117,12 @@ Deno.test("client line editor: widths", () => {
   assert.equal(charWidth("a"), 1);
   assert.equal(charWidth("\u4e2d"), 2);
   assert.equal(charWidth("\u0301"), 0);
+  // Emoji with the default emoji presentation are double-width wherever they are.
+  for (const emoji of ["\u2705", "\u2b50", "\u26a1", "\u231a", "\u{1f600}", "\u{1f680}"]) {
+    assert.equal(charWidth(emoji), 2, `width of U+${emoji.codePointAt(0)!.toString(16)}`);
+  }
+  // Text-presentation symbols stay single-width.
+  for (const sym of ["\u2713", "\u2605", "\u00a9", "#"]) assert.equal(charWidth(sym), 1, sym);
   assert.equal(textWidth("\x1b[1mab\x1b[0m> "), 4);
 });
 

@@ -56,7 +56,9 @@ export function charWidth(ch: string): number {
     (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
     (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
     (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1faff) ||
-    (cp >= 0x20000 && cp <= 0x3fffd)
+    (cp >= 0x20000 && cp <= 0x3fffd) ||
+    // Emoji shown as pictures by default (✅ ⭐ ⚡ ⌚ …) take two columns, outside those ranges too.
+    /\p{Emoji_Presentation}/u.test(ch)
   ) return 2;
   return 1;
 }
