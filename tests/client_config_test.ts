@@ -171,3 +171,21 @@ Deno.test("client config: passwords are asked for only when stdin is a terminal"
   assert.equal(parseConfig(["--json"], {}, { stdin: true, stdout: false }).canPrompt, true);
   assert.equal(parseConfig(["--menu"], {}, PIPE).canPrompt, false);
 });
+
+Deno.test("client config: a flag value starting with a dash is one line of advice", () => {
+  for (const args of [["--send", "-1"], ["-send", "-1"]]) {
+    assert.throws(() => parseConfig(args, {}), (e: Error) => {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(
+        e.message,
+        'flag --send needs a value; to send text starting with "-", use --send=-1',
+      );
+      return true;
+    });
+  }
+  assert.throws(() => parseConfig(["--bogus"], {}), (e: Error) => {
+    assert.equal(e.message.split("\n").length, 1, e.message);
+    return true;
+  });
+  assert.equal(parseConfig(["--send=-1"], {}).send, "-1");
+});

@@ -183,6 +183,23 @@ export function normaliseGoFlags(args: readonly string[]): string[] {
 }
 
 /**
+ * One line for a flag parsing error; node:util's own messages run to three lines, and its advice
+ * for a value starting with a dash (`--send=-XYZ`) names a placeholder.
+ */
+function describeParseError(e: Error, args: string[]): string {
+  const first = e.message.split("\n")[0].replace(/\.$/, "");
+  const ambiguous = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument is ambiguous/.exec(first);
+  if (ambiguous) {
+    const flag = ambiguous[1];
+    const at = args.indexOf(flag);
+    const value = at >= 0 && at + 1 < args.length ? args[at + 1] : "-TEXT";
+    const what = flag === "--send" ? "send text" : "give a value";
+    return `flag ${flag} needs a value; to ${what} starting with "-", use ${flag}=${value}`;
+  }
+  return `${first}; try --help`;
+}
+
+/**
  * Parses the client's flags; throws {@linkcode ConfigError} with a one-line message on a bad flag.
  *
  * @example
@@ -196,21 +213,23 @@ export function parseConfig(
   tty: TtyState = { stdin: false, stdout: false },
 ): ClientConfig {
   let values;
+  let normalised: string[] = [];
   try {
     const options = Object.fromEntries(
       Object.entries(OPTIONS).map((
         [k, v],
       ) => [k, { type: v.type, ...("short" in v ? { short: v.short } : {}) }]),
     ) as { [K in keyof typeof OPTIONS]: { type: (typeof OPTIONS)[K]["type"]; short?: string } };
+    normalised = normaliseGoFlags(args);
     ({ values } = parseArgs({
-      args: normaliseGoFlags(args),
+      args: normalised,
       options,
       allowNegative: true,
       allowPositionals: false,
       strict: true,
     }));
   } catch (e) {
-    throw new ConfigError(`${(e as Error).message.replace(/\.$/, "")}; try --help`);
+    throw new ConfigError(describeParseError(e as Error, normalised));
   }
 
   const host = values.host ?? DEFAULT_HOST;
