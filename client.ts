@@ -26,6 +26,7 @@ import {
   safe,
   toJsonLine,
   type View,
+  withoutColor,
 } from "./lib/client/render.ts";
 import { runLines, runSend } from "./lib/client/scripting.ts";
 import { readTerminalSecret, StdinBytes } from "./lib/client/secret_input.ts";
@@ -49,10 +50,13 @@ function stdoutLine(line: string): void {
   }
 }
 
+/** Whether stderr gets colour; decided apart from stdout's (either may be redirected). */
+let stderrColor = false;
+
 /** Writes to stderr; nobody reading it is no reason to stop. */
 function stderrLine(line: string): void {
   try {
-    writeAll(Deno.stderr, line + "\n");
+    writeAll(Deno.stderr, (stderrColor ? line : withoutColor(line)) + "\n");
   } catch (e) {
     if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
   }
@@ -131,7 +135,9 @@ async function main(): Promise<number> {
     config = parseConfig(Deno.args, readEnv(), {
       stdin: Deno.stdin.isTerminal(),
       stdout: Deno.stdout.isTerminal(),
+      stderr: Deno.stderr.isTerminal(),
     });
+    stderrColor = config.stderrColor;
     if (config.help) return stdoutLine(usage()), 0;
     if (config.version) return stdoutLine(`fastim client ${CLIENT_VERSION}`), 0;
     if (config.caFile !== undefined) caCerts = [readCaFile(config.caFile)];

@@ -147,3 +147,26 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "client tty: stdout on a terminal, stderr redirected: no colour codes in the stderr file",
+  ignore: !hasTmux,
+  async fn() {
+    await using server = await startServer();
+    await using tmux = new Tmux();
+    const errFile = await Deno.makeTempFile({ suffix: ".err" });
+    try {
+      const client = clientShellCommand(["-port", String(server.port), "--name", "painter"]);
+      await tmux.start(`printf 'hello\\n/nosuchcommand\\n' | ${client} 2>'${errFile}'`);
+      await tmux.waitFor((l) => l.some((x) => x.startsWith("[exit ")), "the client to exit");
+      const err = await Deno.readTextFile(errFile);
+      assert.match(err, /unknown command \/nosuchcommand/);
+      assert.ok(!err.includes("\x1b"), JSON.stringify(err));
+      // stdout (the terminal) still gets colour.
+      const painted = (await tmux.screen(true)).join("\n");
+      assert.ok(painted.includes("\x1b["), "colour on the terminal");
+    } finally {
+      await Deno.remove(errFile).catch(() => {});
+    }
+  },
+});

@@ -70,6 +70,11 @@ export interface ClientConfig {
   json: boolean;
   /** Colour output: stdout is a terminal, no `--no-color`, no `NO_COLOR`, no `--json`. */
   color: boolean;
+  /**
+   * Colour on stderr (line mode's notes and errors): decided on its own, since stdout and stderr
+   * may be redirected separately.
+   */
+  stderrColor: boolean;
   /** Raw-mode line editing with cursor movement: stdin and stdout are terminals, `TERM` is not dumb. */
   lineEditor: boolean;
   /** stdin is a terminal, so passwords can be asked for without echo. */
@@ -93,6 +98,8 @@ export interface ClientEnv {
 export interface TtyState {
   stdin: boolean;
   stdout: boolean;
+  /** Whether stderr is a terminal (unknown: not). */
+  stderr?: boolean;
 }
 
 /** A bad flag or flag value; its message is one line meant for the user. */
@@ -270,6 +277,7 @@ export function parseConfig(
     to: values.to,
     json,
     color: tty.stdout && !dumb && !json && mode !== "send" && !noColorEnv && values.color !== false,
+    stderrColor: (tty.stderr ?? false) && !dumb && !noColorEnv && values.color !== false,
     lineEditor: tty.stdin && tty.stdout && !dumb && !json && mode === "menu",
     canPrompt: tty.stdin,
     reconnect: mode !== "send" && values.reconnect !== false,

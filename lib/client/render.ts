@@ -40,7 +40,13 @@ const SGR = {
 /** Colours a name can get: the six basic hues, normal and bright, readable on dark and light. */
 const NAME_COLORS = ["31", "32", "33", "34", "35", "36", "91", "92", "93", "94", "95", "96"];
 
-/** Wraps `text` in SGR `codes` when colour is on. */
+/** `line` without the colour sequences {@linkcode paint} adds (for a stream without colour). */
+export function withoutColor(line: string): string {
+  // deno-lint-ignore no-control-regex -- exactly the SGR sequences paint() writes
+  return line.replace(/\x1b\[[0-9;]*m/g, "");
+}
+
+/** `text` in the SGR `codes` when `color` is on. */
 export function paint(text: string, codes: string, color: boolean): string {
   return color && text !== "" ? `\x1b[${codes}m${text}\x1b[0m` : text;
 }
