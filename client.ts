@@ -185,9 +185,10 @@ async function main(): Promise<number> {
       reconnect: config.reconnect,
       // --send shows nothing it receives, so it must not acknowledge (delete) waiting messages.
       ackOffline: config.mode !== "send",
+      // Line mode prints what happens while it runs; the backlog is for people (and --json).
+      // After a reconnect it does print the backlog's messages it has not seen: they were missed.
+      firstBacklog: config.mode !== "lines",
       onFrame: (frame) => {
-        // Line mode prints what happens while it runs; the backlog is for people (and --json).
-        if (config.mode === "lines" && frame.history === true) return;
         const line = renderFrame(frame, view());
         if (line !== null) out.event(line);
         chat?.shown(frame);

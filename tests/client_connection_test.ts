@@ -409,3 +409,38 @@ Deno.test("client connection: a waiting message delivered again is acknowledged 
     conn.close();
   }
 });
+
+Deno.test("client connection: firstBacklog false leaves out only the first backlog; onWire skips replays", async () => {
+  const old = { type: "public", msgId: 5, ts: 50, from: "bob", text: "old", history: true };
+  const missed = { ...old, msgId: 7, ts: 70, text: "missed" };
+  let back!: () => void;
+  const reconnected = new Promise<void>((r) => back = r);
+  await using fake = fakeServer(async (c, i) => {
+    await hello(c);
+    await c.send(welcome("a"));
+    await c.send(old);
+    if (i === 0) return c.close();
+    await c.send(missed);
+    back();
+    while (await c.readLine() !== null) { /* until the client leaves */ }
+  });
+  const shown: unknown[] = [];
+  const wire: unknown[] = [];
+  const conn = await Connection.open({
+    host: "127.0.0.1",
+    port: fake.port,
+    reconnectMinMs: 10,
+    firstBacklog: false,
+    onFrame: (f) => shown.push(f.text),
+    onWire: (f) => wire.push(f.text ?? f.type),
+  });
+  try {
+    conn.start();
+    await reconnected;
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(shown, ["missed"]);
+    assert.deepEqual(wire, ["welcome", "old", "welcome", "missed"]);
+  } finally {
+    conn.close();
+  }
+});

@@ -455,6 +455,14 @@ export interface ConnectionOptions extends SessionOptions {
    * caller does not show them (`--send`): an acknowledged message is deleted on the server.
    */
   ackOffline?: boolean;
+  /**
+   * Hand the history that comes with the first welcome to `onFrame` (default true). Line mode
+   * turns it off: it prints what happens while it runs. Those messages still count as seen, so the
+   * backlog after a reconnect brings to `onFrame` only the ones sent while the client was away.
+   * `onWire` gets `public` and `private` events once each, like `onFrame` (replays after a
+   * reconnect dropped), and gets the first backlog either way.
+   */
+  firstBacklog?: boolean;
 }
 
 /** A session that survives drops: reconnects with backoff and renames back. */
@@ -472,8 +480,13 @@ export class Connection {
   readonly #seen = new RecentKeys(SEEN_MESSAGES);
   /** Offline private messages shown but not yet acknowledged. */
   #toAck: number[] = [];
-  /** Events that arrived before {@linkcode Connection.start} (history right after the welcome). */
-  #held: Frame[] | null = [];
+  /**
+   * Events that arrived before {@linkcode Connection.start} (history right after the welcome),
+   * each with whether `onFrame` gets it.
+   */
+  #held: { frame: Frame; show: boolean }[] | null = [];
+  /** Sessions watched so far (the first one's backlog may be left out). */
+  #sessions = 0;
   #stopped = false;
   #wake: (() => void) | null = null;
   #keepalive: ReturnType<typeof setInterval> | undefined;
@@ -511,7 +524,7 @@ export class Connection {
   start(): void {
     const held = this.#held ?? [];
     this.#held = null;
-    for (const frame of held) this.#deliver(frame);
+    for (const { frame, show } of held) this.#deliver(frame, show);
   }
 
   /** Connects once (no retry: a first failure is reported); throws {@linkcode ConnectError}. */
@@ -660,26 +673,41 @@ export class Connection {
   }
 
   #watch(session: Session): void {
+    const first = this.#sessions++ === 0;
     session.onFrame = (f) => {
-      if (this.#held) this.#held.push(f);
-      else this.#deliver(f);
+      // Checked as it arrives, so `onWire` (--json) keeps the server's order and skips replays.
+      const fresh = this.#firstSight(f);
+      if (fresh && isMessage(f)) guard(() => this.#opts.onWire?.(f));
+      const backlog = first && f.history === true && this.#opts.firstBacklog === false;
+      const show = fresh && !backlog;
+      if (this.#held) this.#held.push({ frame: f, show });
+      else this.#deliver(f, show);
     };
-    session.onWire = (f) => this.#opts.onWire?.(f);
+    // Messages reach `onWire` from `onFrame` above, after the duplicate check.
+    session.onWire = (f) => {
+      if (!isMessage(f)) this.#opts.onWire?.(f);
+    };
     this.#pacer = Pacer.forWelcome(session.welcome); // a new connection starts with a full bucket
     this.#startKeepalive(session);
     session.closed.then((info) => this.#onClosed(session, info));
   }
 
-  /** Hands an event to `onFrame`, dropping replays of messages already shown. */
-  #deliver(f: Frame): void {
-    let shownBefore = false;
-    if (f.type === "public" || f.type === "private") {
-      const key = `${f.msgId}/${f.ts}`;
-      const replayed = f.history === true || f.offline === true;
-      shownBefore = replayed && this.#seen.has(key);
-      this.#seen.add(key);
-    }
-    if (!shownBefore) guard(() => this.#opts.onFrame?.(f));
+  /**
+   * Whether an event is news: false for a replay (history or offline message after a reconnect)
+   * of a message already received. Remembers the message either way.
+   */
+  #firstSight(f: Frame): boolean {
+    if (!isMessage(f)) return true;
+    const key = `${f.msgId}/${f.ts}`;
+    const replayed = f.history === true || f.offline === true;
+    const shownBefore = replayed && this.#seen.has(key);
+    this.#seen.add(key);
+    return !shownBefore;
+  }
+
+  /** Hands an event to `onFrame` if `show` (not a replay), and acknowledges offline messages. */
+  #deliver(f: Frame, show: boolean): void {
+    if (show) guard(() => this.#opts.onFrame?.(f));
     // A waiting message delivered again (its first ack was lost) is acknowledged again, shown
     // or not this time.
     const session = this.#session;
@@ -853,6 +881,11 @@ const ACK_BATCH = 500;
 
 /** How many shown messages are remembered for dropping replays after a reconnect. */
 const SEEN_MESSAGES = 5000;
+
+/** A `public` or `private` message event (the frames replays of which are dropped). */
+function isMessage(f: Frame): boolean {
+  return f.type === "public" || f.type === "private";
+}
 
 /** The welcome's `account`, when the hello logged in. */
 function accountOf(welcome: Frame): string | undefined {
