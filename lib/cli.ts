@@ -22,6 +22,8 @@ export interface FlagSpec {
   value?: string;
   /** Default shown in help. */
   default?: string;
+  /** A boolean that `--no-NAME` (or Go-style `-no-NAME`) sets to `false`. */
+  negatable?: boolean;
   doc: string;
 }
 
@@ -30,9 +32,10 @@ export type FlagValues = Record<string, string | boolean | undefined>;
 
 /**
  * Parses `args` against `specs`. Go-style `-name` is read as `--name`, aliases map to their flag,
- * a string flag takes the next word as its value even if it starts with a dash, and a repeated
- * flag keeps its last value. (A loop of our own rather than `node:util` parseArgs, which cannot
- * read single-dash long names and words its errors for programmers.)
+ * a string flag takes the next word as its value even if it starts with a dash, a repeated
+ * flag keeps its last value, and `--no-NAME` sets a {@link FlagSpec.negatable} boolean to
+ * `false`. (A loop of our own rather than `node:util` parseArgs, which cannot read single-dash
+ * long names and words its errors for programmers.)
  *
  * @example
  * ```ts
@@ -54,6 +57,12 @@ export function parseFlags(args: string[], specs: FlagSpec[]): FlagValues {
     const spec = dashes === "-" && key.length === 1
       ? specs.find((s) => s.short === key)
       : byName.get(key);
+    const negated = spec ? undefined : negatedFlag(key, byName);
+    if (negated) {
+      if (assigned !== undefined) throw new UsageError(`flag --${key} takes no value`);
+      values[negated.name] = false;
+      continue;
+    }
     if (!spec) throw new UsageError(`unknown flag ${dashes}${key}`);
     if (spec.type === "boolean") {
       if (assigned !== undefined) throw new UsageError(`flag --${spec.name} takes no value`);
@@ -66,6 +75,13 @@ export function parseFlags(args: string[], specs: FlagSpec[]): FlagValues {
     values[spec.name] = assigned === undefined ? args[++i] : assigned.slice(1);
   }
   return values;
+}
+
+/** The negatable boolean that `no-NAME` turns off, if `key` is such a name. */
+function negatedFlag(key: string, byName: Map<string, FlagSpec>): FlagSpec | undefined {
+  if (!key.startsWith("no-")) return undefined;
+  const spec = byName.get(key.slice(3));
+  return spec?.type === "boolean" && spec.negatable ? spec : undefined;
 }
 
 /**
@@ -81,6 +97,7 @@ export function formatHelp(usage: string, specs: FlagSpec[]): string {
     const names = [
       s.short ? `-${s.short}` : "",
       `--${s.name}${s.value ? ` ${s.value}` : ""}`,
+      s.negatable && s.type === "boolean" ? `--no-${s.name}` : "",
       ...(s.aliases ?? []).map((a) => `-${a}`),
     ].filter(Boolean).join(", ");
     return [names, s.doc + (s.default !== undefined ? ` (default ${s.default})` : "")];

@@ -190,3 +190,31 @@ Deno.test("parseServerArgs rejects bad values with one line naming the flag", as
     await t.step(args.join(" "), () => usageError(() => parseServerArgs(args), pattern));
   }
 });
+
+Deno.test("parseFlags: --no-NAME turns off a negatable boolean", async (t) => {
+  const specs: FlagSpec[] = [
+    ...SPECS,
+    { name: "color", type: "boolean", negatable: true, doc: "colours" },
+  ];
+  const cases: [string[], Record<string, unknown>][] = [
+    [["--color"], { color: true }],
+    [["--no-color"], { color: false }],
+    [["-no-color"], { color: false }],
+    [["--no-color", "--color"], { color: true }],
+    [["--color", "-no-color"], { color: false }],
+  ];
+  for (const [args, values] of cases) {
+    await t.step(args.join(" "), () => deepStrictEqual(parseFlags(args, specs), values));
+  }
+  await t.step(
+    "takes no value",
+    () => usageError(() => parseFlags(["--no-color=1"], specs), /flag --no-color takes no value/),
+  );
+  await t.step(
+    "only for negatable flags",
+    () => usageError(() => parseFlags(["--no-help"], specs), /unknown flag --no-help/),
+  );
+  await t.step("help shows the --no- form", () => {
+    ok(/--color, --no-color\s+colours/.test(formatHelp("Usage: x", specs)));
+  });
+});

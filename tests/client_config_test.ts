@@ -172,20 +172,49 @@ Deno.test("client config: passwords are asked for only when stdin is a terminal"
   assert.equal(parseConfig(["--menu"], {}, PIPE).canPrompt, false);
 });
 
-Deno.test("client config: a flag value starting with a dash is one line of advice", () => {
-  for (const args of [["--send", "-1"], ["-send", "-1"]]) {
-    assert.throws(() => parseConfig(args, {}), (e: Error) => {
+Deno.test("client config: a flag value starting with a dash is taken as the value", () => {
+  for (const args of [["--send", "-1"], ["-send", "-1"], ["--send=-1"], ["-send=-1"]]) {
+    const c = parseConfig(args, {});
+    assert.deepEqual([c.mode, c.send], ["send", "-1"], args.join(" "));
+  }
+  assert.equal(parseConfig(["--send", "--to"], {}).send, "--to");
+  assert.equal(parseConfig(["--name", "-x", "--send", "hi"], {}).name, "-x");
+});
+
+Deno.test("client config: flags are read by the shared parser, as the server's are", async (t) => {
+  await t.step("a missing value is one line", () => {
+    assert.throws(() => parseConfig(["--send"], {}), (e: Error) => {
       assert.ok(e instanceof ConfigError);
-      assert.equal(
-        e.message,
-        'flag --send needs a value; to send text starting with "-", use --send=-1',
-      );
+      assert.equal(e.message, "flag --send needs a value; try --help");
       return true;
     });
-  }
-  assert.throws(() => parseConfig(["--bogus"], {}), (e: Error) => {
-    assert.equal(e.message.split("\n").length, 1, e.message);
-    return true;
   });
-  assert.equal(parseConfig(["--send=-1"], {}).send, "-1");
+  await t.step("an unknown flag keeps the client's wording, Go style too", () => {
+    for (const flag of ["--prot", "-prot"]) {
+      assert.throws(() => parseConfig([flag, "1"], {}), (e: Error) => {
+        assert.ok(e instanceof ConfigError);
+        assert.equal(e.message, `Unknown option '${flag}'; try --help`);
+        return true;
+      });
+    }
+  });
+  await t.step("a value given to a boolean", () => {
+    assert.throws(() => parseConfig(["--no-color=1"], {}, TTY), /--no-color takes no value/);
+    assert.throws(() => parseConfig(["--json=yes"], {}, TTY), /--json takes no value/);
+  });
+  await t.step("-no-color, -no-reconnect and the last of --color/--no-color win", () => {
+    const c = parseConfig(["-no-color", "-no-reconnect"], {}, TTY);
+    assert.deepEqual([c.color, c.reconnect], [false, false]);
+    assert.equal(parseConfig(["--no-color", "--color"], {}, TTY).color, true);
+    assert.equal(parseConfig(["--color", "--no-color"], {}, TTY).color, false);
+  });
+  await t.step("-h, -V, -help, -version", () => {
+    assert.equal(parseConfig(["-h"], {}).help, true);
+    assert.equal(parseConfig(["-help"], {}).help, true);
+    assert.equal(parseConfig(["-V"], {}).version, true);
+    assert.equal(parseConfig(["-version"], {}).version, true);
+  });
+  await t.step("a repeated flag keeps its last value", () => {
+    assert.equal(parseConfig(["-port", "1", "--port=2"], {}).port, 2);
+  });
 });

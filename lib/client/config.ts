@@ -2,8 +2,9 @@
  * Command-line flags and environment of the FastIM client, parsed once into a typed
  * {@linkcode ClientConfig}. Nothing else in the client reads `Deno.args` or the environment.
  *
- * Go-style single-dash long flags (`-ip 127.0.0.1 -port 8888`, as the Go original takes them)
- * are normalised to their `--` form before parsing.
+ * Flags are parsed by the shared `lib/cli.ts`, as the server's are: Go-style single-dash long flags
+ * (`-ip 127.0.0.1 -port 8888`, as the Go original takes them) work beside `--port 8888`, and a
+ * string flag takes the next word as its value even if it starts with a dash (`--send -1`).
  *
  * @example
  * ```ts
@@ -13,7 +14,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { type FlagSpec, type FlagValues, parseFlags, UsageError } from "../cli.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 /** The client's version, from deno.json. */
@@ -107,40 +108,84 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-const OPTIONS = {
-  host: { type: "string", help: "server address (Go-style: -ip)", arg: "HOST" },
-  port: {
+/**
+ * The client's flags, parsed by the shared {@linkcode parseFlags}: Go-style `-ip`, `-port=1`,
+ * `-no-color` are read as their `--` forms. Every boolean may be turned off with `--no-NAME`.
+ */
+const FLAGS: FlagSpec[] = [
+  {
+    name: "host",
     type: "string",
-    help: `server port (default ${DEFAULT_PORT}; Go-style: -port)`,
-    arg: "PORT",
+    aliases: ["ip"],
+    value: "HOST",
+    doc: "server address (Go-style: -ip)",
   },
-  tls: { type: "boolean", help: `connect with TLS (default port ${DEFAULT_TLS_PORT})` },
-  ca: {
+  {
+    name: "port",
     type: "string",
-    help: "trust the private CA in this PEM file (implies --tls)",
-    arg: "FILE",
+    value: "PORT",
+    doc: `server port (default ${DEFAULT_PORT}; Go-style: -port)`,
   },
-  name: {
+  {
+    name: "tls",
+    type: "boolean",
+    negatable: true,
+    doc: `connect with TLS (default port ${DEFAULT_TLS_PORT})`,
+  },
+  {
+    name: "ca",
     type: "string",
-    help: "rename to NAME (or log in, if registered) right after connecting",
-    arg: "NAME",
+    value: "FILE",
+    doc: "trust the private CA in this PEM file (implies --tls)",
   },
-  send: {
+  {
+    name: "name",
     type: "string",
-    help: "send one public message and exit (status 0 = accepted)",
-    arg: "TEXT",
+    value: "NAME",
+    doc: "rename to NAME (or log in, if registered) right after connecting",
   },
-  to: { type: "string", help: "with --send: send a private message to NAME instead", arg: "NAME" },
-  json: { type: "boolean", help: "print each incoming frame as one JSON object per line" },
-  menu: { type: "boolean", help: "show the numbered menu even when stdin is not a terminal" },
-  color: { type: "boolean", help: "--no-color: no colours (also NO_COLOR=1)" },
-  reconnect: { type: "boolean", help: "--no-reconnect: exit when the connection drops" },
-  help: { type: "boolean", short: "h", help: "show this help" },
-  version: { type: "boolean", short: "V", help: "show the version" },
-} as const;
+  {
+    name: "send",
+    type: "string",
+    value: "TEXT",
+    doc: "send one public message and exit (status 0 = accepted)",
+  },
+  {
+    name: "to",
+    type: "string",
+    value: "NAME",
+    doc: "with --send: send a private message to NAME instead",
+  },
+  {
+    name: "json",
+    type: "boolean",
+    negatable: true,
+    doc: "print each incoming frame as one JSON object per line",
+  },
+  {
+    name: "menu",
+    type: "boolean",
+    negatable: true,
+    doc: "show the numbered menu even when stdin is not a terminal",
+  },
+  {
+    name: "color",
+    type: "boolean",
+    negatable: true,
+    doc: "--no-color: no colours (also NO_COLOR=1)",
+  },
+  {
+    name: "reconnect",
+    type: "boolean",
+    negatable: true,
+    doc: "--no-reconnect: exit when the connection drops",
+  },
+  { name: "help", type: "boolean", negatable: true, short: "h", doc: "show this help" },
+  { name: "version", type: "boolean", negatable: true, short: "V", doc: "show the version" },
+];
 
-/** Go's flag package accepts `-flag` for every flag; these aliases come from the Go client. */
-const GO_ALIASES: Record<string, string> = { ip: "host" };
+/** Flags that are on unless turned off, so help shows their `--no-` form. */
+const ON_BY_DEFAULT = new Set(["color", "reconnect"]);
 
 /** The `--help` text. */
 export function usage(): string {
@@ -153,10 +198,10 @@ export function usage(): string {
     "",
     "flags:",
   ];
-  for (const [flag, spec] of Object.entries(OPTIONS)) {
-    const shown = flag === "color" || flag === "reconnect" ? `no-${flag}` : flag;
-    const left = `  --${shown}${"arg" in spec ? ` ${spec.arg}` : ""}`;
-    lines.push(`${left.padEnd(22)} ${spec.help}`);
+  for (const spec of FLAGS) {
+    const shown = ON_BY_DEFAULT.has(spec.name) ? `no-${spec.name}` : spec.name;
+    const left = `  --${shown}${spec.value ? ` ${spec.value}` : ""}`;
+    lines.push(`${left.padEnd(22)} ${spec.doc}`);
   }
   lines.push(
     "",
@@ -167,8 +212,18 @@ export function usage(): string {
   return lines.join("\n");
 }
 
-/** Rewrites Go-style `-ip x`, `-port=1` and `-name x` to `--host x`, `--port=1`, `--name x`. */
+/**
+ * Rewrites Go-style `-ip x`, `-port=1` and `-name x` to `--host x`, `--port=1`, `--name x`, word
+ * by word (a value is not told from a flag). {@linkcode parseConfig} does not need it: the shared
+ * parser reads both styles.
+ */
 export function normaliseGoFlags(args: readonly string[]): string[] {
+  const canonical = new Map<string, string>();
+  for (const spec of FLAGS) {
+    canonical.set(spec.name, spec.name);
+    for (const alias of spec.aliases ?? []) canonical.set(alias, spec.name);
+    if (spec.negatable) canonical.set(`no-${spec.name}`, `no-${spec.name}`);
+  }
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -176,34 +231,11 @@ export function normaliseGoFlags(args: readonly string[]): string[] {
       out.push(...args.slice(i));
       break;
     }
-    const m = /^-([a-z][a-z-]+)(=.*)?$/.exec(arg);
-    if (m) {
-      const flag = GO_ALIASES[m[1]] ?? m[1];
-      const known = flag in OPTIONS || (flag.startsWith("no-") && flag.slice(3) in OPTIONS);
-      out.push(known ? `--${flag}${m[2] ?? ""}` : arg);
-    } else {
-      const long = /^--([a-z][a-z-]*)(=.*)?$/.exec(arg);
-      out.push(long && GO_ALIASES[long[1]] ? `--${GO_ALIASES[long[1]]}${long[2] ?? ""}` : arg);
-    }
+    const m = /^--?([a-z][a-z-]+)(=.*)?$/.exec(arg);
+    const flag = m && canonical.get(m[1]);
+    out.push(flag ? `--${flag}${m[2] ?? ""}` : arg);
   }
   return out;
-}
-
-/**
- * One line for a flag parsing error; node:util's own messages run to three lines, and its advice
- * for a value starting with a dash (`--send=-XYZ`) names a placeholder.
- */
-function describeParseError(e: Error, args: string[]): string {
-  const first = e.message.split("\n")[0].replace(/\.$/, "");
-  const ambiguous = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument is ambiguous/.exec(first);
-  if (ambiguous) {
-    const flag = ambiguous[1];
-    const at = args.indexOf(flag);
-    const value = at >= 0 && at + 1 < args.length ? args[at + 1] : "-TEXT";
-    const what = flag === "--send" ? "send text" : "give a value";
-    return `flag ${flag} needs a value; to ${what} starting with "-", use ${flag}=${value}`;
-  }
-  return `${first}; try --help`;
 }
 
 /**
@@ -219,25 +251,30 @@ export function parseConfig(
   env: ClientEnv,
   tty: TtyState = { stdin: false, stdout: false },
 ): ClientConfig {
-  let values;
-  let normalised: string[] = [];
+  let flags: FlagValues;
   try {
-    const options = Object.fromEntries(
-      Object.entries(OPTIONS).map((
-        [k, v],
-      ) => [k, { type: v.type, ...("short" in v ? { short: v.short } : {}) }]),
-    ) as { [K in keyof typeof OPTIONS]: { type: (typeof OPTIONS)[K]["type"]; short?: string } };
-    normalised = normaliseGoFlags(args);
-    ({ values } = parseArgs({
-      args: normalised,
-      options,
-      allowNegative: true,
-      allowPositionals: false,
-      strict: true,
-    }));
+    flags = parseFlags([...args], FLAGS);
   } catch (e) {
-    throw new ConfigError(describeParseError(e as Error, normalised));
+    if (!(e instanceof UsageError)) throw e;
+    // "Unknown option" is the wording the client has always used for an unknown flag.
+    const message = e.message.replace(/^unknown flag (\S+)$/, "Unknown option '$1'");
+    throw new ConfigError(`${message}; try --help`);
   }
+  const values = {
+    host: flags.host as string | undefined,
+    port: flags.port as string | undefined,
+    tls: flags.tls as boolean | undefined,
+    ca: flags.ca as string | undefined,
+    name: flags.name as string | undefined,
+    send: flags.send as string | undefined,
+    to: flags.to as string | undefined,
+    json: flags.json as boolean | undefined,
+    menu: flags.menu as boolean | undefined,
+    color: flags.color as boolean | undefined,
+    reconnect: flags.reconnect as boolean | undefined,
+    help: flags.help as boolean | undefined,
+    version: flags.version as boolean | undefined,
+  };
 
   const host = values.host ?? DEFAULT_HOST;
   if (host.trim() === "") throw new ConfigError("--host must not be empty");
