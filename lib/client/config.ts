@@ -213,32 +213,6 @@ export function usage(): string {
 }
 
 /**
- * Rewrites Go-style `-ip x`, `-port=1` and `-name x` to `--host x`, `--port=1`, `--name x`, word
- * by word (a value is not told from a flag). {@linkcode parseConfig} does not need it: the shared
- * parser reads both styles.
- */
-export function normaliseGoFlags(args: readonly string[]): string[] {
-  const canonical = new Map<string, string>();
-  for (const spec of FLAGS) {
-    canonical.set(spec.name, spec.name);
-    for (const alias of spec.aliases ?? []) canonical.set(alias, spec.name);
-    if (spec.negatable) canonical.set(`no-${spec.name}`, `no-${spec.name}`);
-  }
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--") {
-      out.push(...args.slice(i));
-      break;
-    }
-    const m = /^--?([a-z][a-z-]+)(=.*)?$/.exec(arg);
-    const flag = m && canonical.get(m[1]);
-    out.push(flag ? `--${flag}${m[2] ?? ""}` : arg);
-  }
-  return out;
-}
-
-/**
  * Parses the client's flags; throws {@linkcode ConfigError} with a one-line message on a bad flag.
  *
  * @example
