@@ -9,22 +9,11 @@ import assert from "node:assert/strict";
 import { makeTestCerts, type TestCerts } from "./helpers/certs.ts";
 import { ClientProcess, runClient } from "./helpers/client.ts";
 import { connectText } from "./helpers/lines.ts";
-import { startServer, type TestServer } from "./helpers/server.ts";
+import { startServer, type TestServer, tlsPort } from "./helpers/server.ts";
 import { describeHandshakeError } from "../lib/client/tls.ts";
 
 function tlsArgs(certs: TestCerts, tlsPort = 0): string[] {
   return ["--tls-cert", certs.certFile, "--tls-key", certs.keyFile, "--tls-port", String(tlsPort)];
-}
-
-/** Waits for the server's `listening (TLS) on HOST:PORT` line and returns the port. */
-async function tlsPort(server: TestServer): Promise<number> {
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline) {
-    const m = server.stderr().match(/listening \(TLS\) on \S+:(\d+)/);
-    if (m) return Number(m[1]);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`no TLS listening line:\n${server.stderr()}`);
 }
 
 /** One line on stderr, no stack trace. */

@@ -9,20 +9,9 @@
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { makeTestCerts, type TestCerts } from "./helpers/certs.ts";
 import { LineClient } from "./helpers/lines.ts";
-import { runServerToExit, startServer, type TestServer } from "./helpers/server.ts";
+import { runServerToExit, startServer, type TestServer, tlsPort } from "./helpers/server.ts";
 
 const encoder = new TextEncoder();
-
-/** Waits for the server's `listening (TLS) on HOST:PORT` line and returns the port. */
-async function tlsPort(server: TestServer): Promise<number> {
-  const deadline = Date.now() + 5000;
-  while (Date.now() < deadline) {
-    const m = server.stderr().match(/listening \(TLS\) on \S+:(\d+)/);
-    if (m) return Number(m[1]);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`no TLS listening line:\n${server.stderr()}`);
-}
 
 /** Reads `\n`-terminated lines from any connection, with a timeout per line. */
 class Lines {

@@ -125,3 +125,14 @@ export async function runServerToExit(
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
+
+/** Waits for the server's `listening (TLS) on HOST:PORT` line and returns the port. */
+export async function tlsPort(server: TestServer): Promise<number> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const m = server.stderr().match(/listening \(TLS\) on \S+:(\d+)/);
+    if (m) return Number(m[1]);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no TLS listening line:\n${server.stderr()}`);
+}
