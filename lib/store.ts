@@ -117,6 +117,8 @@ export class Store implements BanStore {
   readonly #insertMessage: StatementSync;
   readonly #insertInbox: StatementSync;
   readonly #selectAccount: StatementSync;
+  /** Statements prepared once per SQL text, not once per call. */
+  readonly #statements = new Map<string, StatementSync>();
   #inTransaction = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #waiters: ((error?: Error) => void)[] = [];
@@ -170,7 +172,7 @@ export class Store implements BanStore {
    */
   reserveIds(count: number): number {
     this.#commit(); // the reservation must be durable on its own, before any id is used
-    const row = this.#db.prepare(
+    const row = this.#sql(
       "UPDATE meta SET value = value + ? WHERE key = 'next_id' RETURNING value - ? AS first",
     ).get(count, count) as { first: number };
     return Number(row.first);
@@ -210,7 +212,7 @@ export class Store implements BanStore {
   /** Up to `limit` public messages before `beforeId` (newest if absent), oldest first. */
   recentPublic(limit: number, beforeId = Number.MAX_SAFE_INTEGER): StoredMessage[] {
     if (limit <= 0) return [];
-    const rows = this.#db.prepare(
+    const rows = this.#sql(
       `SELECT id AS msgId, ts, sender AS "from", sender_addr AS fromAddr, text
        FROM messages WHERE id < ? ORDER BY id DESC LIMIT ?`,
     ).all(beforeId, limit) as unknown as StoredMessage[];
@@ -219,7 +221,7 @@ export class Store implements BanStore {
 
   /** The messages waiting for `recipientKey`, oldest first. */
   inbox(recipientKey: string): InboxMessage[] {
-    return (this.#db.prepare(
+    return (this.#sql(
       `SELECT id AS msgId, ts, sender AS "from", recipient AS "to", text
        FROM inbox WHERE recipient_key = ? ORDER BY id`,
     ).all(recipientKey) as unknown as InboxMessage[]).map((r) => ({ ...r }));
@@ -227,7 +229,7 @@ export class Store implements BanStore {
 
   /** How many messages wait for `recipientKey`. */
   inboxSize(recipientKey: string): number {
-    const row = this.#db.prepare("SELECT count(*) AS n FROM inbox WHERE recipient_key = ?")
+    const row = this.#sql("SELECT count(*) AS n FROM inbox WHERE recipient_key = ?")
       .get(recipientKey) as { n: number };
     return Number(row.n);
   }
@@ -236,7 +238,7 @@ export class Store implements BanStore {
   removeFromInbox(recipientKey: string, msgIds: number[]): void {
     if (msgIds.length === 0) return;
     this.#begin();
-    const del = this.#db.prepare("DELETE FROM inbox WHERE recipient_key = ? AND id = ?");
+    const del = this.#sql("DELETE FROM inbox WHERE recipient_key = ? AND id = ?");
     for (const id of msgIds) del.run(recipientKey, id);
   }
 
@@ -249,7 +251,7 @@ export class Store implements BanStore {
   /** Creates or replaces an account (in the current group commit). */
   putAccount(a: Account): void {
     this.#begin();
-    this.#db.prepare(
+    this.#sql(
       `INSERT INTO accounts (name_key, name, salt, hash, created) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (name_key) DO UPDATE SET salt = excluded.salt, hash = excluded.hash`,
     ).run(a.key, a.name, a.salt, a.hash, Date.now());
@@ -257,7 +259,7 @@ export class Store implements BanStore {
 
   /** Every ban, expired ones included (the ban list drops those). */
   bans(): Ban[] {
-    return (this.#db.prepare("SELECT target, kind, until, reason FROM bans")
+    return (this.#sql("SELECT target, kind, until, reason FROM bans")
       .all() as unknown as Ban[])
       .map((b) => ({ ...b, until: b.until === null ? null : Number(b.until) }));
   }
@@ -265,7 +267,7 @@ export class Store implements BanStore {
   /** Adds or replaces a ban (in the current group commit). */
   putBan(ban: Ban): void {
     this.#begin();
-    this.#db.prepare(
+    this.#sql(
       `INSERT INTO bans (target, kind, until, reason) VALUES (?, ?, ?, ?)
        ON CONFLICT (target) DO UPDATE SET kind = excluded.kind, until = excluded.until,
          reason = excluded.reason`,
@@ -275,13 +277,22 @@ export class Store implements BanStore {
   /** Removes a ban (in the current group commit). */
   removeBan(target: string): void {
     this.#begin();
-    this.#db.prepare("DELETE FROM bans WHERE target = ?").run(target);
+    this.#sql("DELETE FROM bans WHERE target = ?").run(target);
   }
 
   /** Commits anything pending and closes the file. */
   close(): void {
     this.#commit();
     this.#db.close();
+  }
+
+  #sql(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
   }
 
   #begin(): void {
