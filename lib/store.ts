@@ -204,11 +204,6 @@ export class Store implements BanStore {
     return this.#inTransaction;
   }
 
-  /** Commits what is pending now (for shutdown). */
-  flush(): void {
-    this.#commit();
-  }
-
   /** Up to `limit` public messages before `beforeId` (newest if absent), oldest first. */
   recentPublic(limit: number, beforeId = Number.MAX_SAFE_INTEGER): StoredMessage[] {
     if (limit <= 0) return [];
