@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { makeTestCerts, type TestCerts } from "./helpers/certs.ts";
 import { ClientProcess, runClient } from "./helpers/client.ts";
 import { connectText } from "./helpers/lines.ts";
-import { startServer, type TestServer, tlsPort } from "./helpers/server.ts";
+import { startServer, tlsPort } from "./helpers/server.ts";
 import { describeHandshakeError } from "../lib/client/tls.ts";
 
 function tlsArgs(certs: TestCerts, tlsPort = 0): string[] {

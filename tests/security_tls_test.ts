@@ -9,7 +9,7 @@
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { makeTestCerts, type TestCerts } from "./helpers/certs.ts";
 import { LineClient } from "./helpers/lines.ts";
-import { runServerToExit, startServer, type TestServer, tlsPort } from "./helpers/server.ts";
+import { runServerToExit, startServer, tlsPort } from "./helpers/server.ts";
 
 const encoder = new TextEncoder();
 
