@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ChatServer, StartupError } from "./lib/chat_server.ts";
+import { ChatServer, type RunningServer, StartupError } from "./lib/chat_server.ts";
 import { UsageError } from "./lib/cli.ts";
 import { formatAddr } from "./lib/connection.ts";
 import { Logger } from "./lib/log.ts";
@@ -13,6 +13,7 @@ import { parseServerArgs } from "./lib/server_config.ts";
 import { type OpenServices, openServices } from "./lib/services.ts";
 import { StoreError } from "./lib/store.ts";
 import { VERSION } from "./lib/version.ts";
+import { WorkerServer } from "./lib/workers.ts";
 
 /** Runs the server with `args`; resolves to the process exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -35,7 +36,7 @@ export async function main(args: string[]): Promise<number> {
   const { config } = command;
   const log = new Logger(config.logLevel);
   let services: OpenServices;
-  let server: ChatServer;
+  let server: RunningServer;
   try {
     services = openServices(config, log);
   } catch (e) {
@@ -44,7 +45,9 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   try {
-    server = ChatServer.listen(config, log, services);
+    server = config.workers > 1
+      ? await WorkerServer.start(config, log, services, config.workers)
+      : ChatServer.listen(config, log, services);
   } catch (e) {
     services.store.close();
     if (!(e instanceof StartupError)) throw e;
@@ -55,7 +58,7 @@ export async function main(args: string[]): Promise<number> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
   // Always printed, whatever the log level: scripts and tests wait for this line.
   console.error(`${new Date().toISOString()} INFO listening on ${formatAddr(server.addr)}`);
-  if (server.listener && server.tlsAddr) {
+  if (config.plain && server.tlsAddr) {
     console.error(
       `${new Date().toISOString()} INFO listening (TLS) on ${formatAddr(server.tlsAddr)}`,
     );

@@ -63,6 +63,7 @@ export function fastimSpec(flags: string[] = [], denoFlags: string[] = []): Serv
     cmd: Deno.execPath(),
     args: [
       "run",
+      "--unstable-net",
       "--allow-net",
       "--allow-read",
       "--allow-write",

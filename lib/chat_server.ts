@@ -6,11 +6,10 @@
  * @module
  */
 
-import type { ChatCore } from "./chat_core.ts";
-import type { Dispatcher } from "./dispatch.ts";
+import type { ChatPort, Gate } from "./chat_port.ts";
 import { Connection, notice, type ServerContext } from "./connection.ts";
 import type { Logger } from "./log.ts";
-import { ConnectionLimiter } from "./rate_limit.ts";
+import type { Admission } from "./rate_limit.ts";
 import type { ServerConfig } from "./server_config.ts";
 
 /** A bad setting or environment found at start, with one line for the user. */
@@ -25,10 +24,31 @@ const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 const encoder = new TextEncoder();
 
-/** The chat itself, built before the server listens (see lib/services.ts). */
+/** The chat and its gate, built before the server listens (see lib/services.ts, lib/edge.ts). */
 export interface Services {
-  core: ChatCore;
-  dispatcher: Dispatcher;
+  port: ChatPort;
+  gate: Gate;
+}
+
+/** A server that is listening, in one thread ({@link ChatServer}) or several (lib/workers.ts). */
+export interface RunningServer {
+  /** The plain TCP address listened on, or the TLS one with `--no-plain` (ports are real). */
+  readonly addr: Deno.NetAddr;
+  /** The TLS address listened on, if TLS is on. */
+  readonly tlsAddr: Deno.NetAddr | undefined;
+  /** Resolves when the server has shut down and every connection is closed. */
+  readonly finished: Promise<void>;
+  /** Stops accepting, tells every client, flushes (bounded by the grace period), closes all. */
+  shutdown(): Promise<void>;
+}
+
+/** How to listen, beyond the configuration. */
+export interface ListenOptions {
+  /**
+   * Share the ports with other listeners (`SO_REUSEPORT`; one per `--workers` thread). The ports
+   * must then be fixed: the hub picks them before the edges listen.
+   */
+  reusePort?: boolean;
 }
 
 /**
@@ -41,14 +61,13 @@ export interface Services {
  * await server.finished;
  * ```
  */
-export class ChatServer implements ServerContext {
-  readonly core: ChatCore;
-  readonly dispatcher: Dispatcher;
+export class ChatServer implements ServerContext, RunningServer {
+  readonly port: ChatPort;
   readonly connections = new Set<Connection>();
   /** Resolves when the server has shut down and every connection is closed. */
   readonly finished: Promise<void>;
-  readonly #limiter: ConnectionLimiter;
-  /** The limiter key each connection was admitted under, to release it when it closes. */
+  readonly #gate: Gate;
+  /** The gate key each connection was admitted under, to release it when it closes. */
   readonly #keys = new Map<Connection, string>();
   readonly #running = new Set<Promise<void>>();
   /** TLS sockets still in their handshake, closed at once on shutdown. */
@@ -65,9 +84,8 @@ export class ChatServer implements ServerContext {
     readonly log: Logger,
     services: Services,
   ) {
-    this.core = services.core;
-    this.dispatcher = services.dispatcher;
-    this.#limiter = new ConnectionLimiter(config.conns);
+    this.port = services.port;
+    this.#gate = services.gate;
     const timeouts = [config.idleTimeoutMs, config.flood.lineTimeoutMs].filter((t) => t > 0);
     // One timer for every connection, precise enough at a quarter of the shortest timeout; it
     // also forgets addresses whose connection-rate bucket has refilled.
@@ -80,12 +98,18 @@ export class ChatServer implements ServerContext {
   }
 
   /** Starts listening; throws {@link StartupError} when it cannot. */
-  static listen(config: ServerConfig, log: Logger, services: Services): ChatServer {
+  static listen(
+    config: ServerConfig,
+    log: Logger,
+    services: Services,
+    options: ListenOptions = {},
+  ): ChatServer {
     const { host, port, tls } = config;
+    const reusePort = options.reusePort ?? false;
     let listener: Deno.TcpListener | undefined;
     if (config.plain) {
       try {
-        listener = Deno.listen({ hostname: host, port, transport: "tcp" });
+        listener = Deno.listen({ hostname: host, port, transport: "tcp", reusePort });
       } catch (e) {
         throw new StartupError(describeListenError(e, host, port, "--port"));
       }
@@ -95,7 +119,7 @@ export class ChatServer implements ServerContext {
       try {
         const cert = readPem(tls.certFile, "--tls-cert", "certificate");
         const key = readPem(tls.keyFile, "--tls-key", "private key");
-        tlsListener = listenTls(host, tls.port, cert, key, tls.certFile, tls.keyFile);
+        tlsListener = listenTls(host, tls.port, cert, key, tls, reusePort);
       } catch (e) {
         listener?.close();
         throw e;
@@ -122,7 +146,7 @@ export class ChatServer implements ServerContext {
     this.connections.delete(connection);
     const key = this.#keys.get(connection);
     this.#keys.delete(connection);
-    if (key !== undefined) this.#limiter.release(key);
+    if (key !== undefined) this.#gate.release(key);
   }
 
   /** Stops accepting, tells every client, flushes (bounded by the grace period), closes all. */
@@ -166,15 +190,26 @@ export class ChatServer implements ServerContext {
     }
   }
 
-  /** Serves `conn` if the connection limits allow it, or tells it why not and closes it. */
+  /** Serves `conn` if the gate (bans, connection limits) lets it in, or tells it why not. */
   #admit(conn: Deno.Conn, tls: boolean): void {
     if (this.#shuttingDown) return closeQuietly(conn);
     const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
-    if (this.dispatcher.bans.find("ip", ip.toLowerCase())) {
-      this.#refusedSinceSweep++;
-      return this.#refuse(conn, "you are banned from this server", tls);
-    }
-    const admission = this.#limiter.admit(ip, Date.now());
+    const admission = this.#gate.admit(ip, Date.now());
+    if (!(admission instanceof Promise)) return this.#admitted(conn, tls, ip, admission);
+    // The gate is in the hub's thread: wait for it without holding up the accept loop.
+    this.#track(admission.then((a) => {
+      if (this.#shuttingDown) {
+        if (a.ok) this.#gate.release(a.key);
+        return closeQuietly(conn);
+      }
+      this.#admitted(conn, tls, ip, a);
+    }, (error) => {
+      closeQuietly(conn);
+      throw error;
+    }));
+  }
+
+  #admitted(conn: Deno.Conn, tls: boolean, ip: string, admission: Admission): void {
     if (!admission.ok) {
       this.#refusedSinceSweep++;
       this.log.debug("refused", { ip, reason: admission.reason });
@@ -184,7 +219,7 @@ export class ChatServer implements ServerContext {
     this.#track(
       this.#handshake(conn as Deno.TlsConn).then((ok) => {
         if (ok) this.#serve(conn, admission.key, true);
-        else this.#limiter.release(admission.key);
+        else this.#gate.release(admission.key);
       }),
     );
   }
@@ -264,12 +299,12 @@ export class ChatServer implements ServerContext {
         void c.close("idle_timeout", idle);
       }
     }
-    this.#limiter.prune(now);
+    this.#gate.prune(now);
     if (this.#refusedSinceSweep > 0) {
       // One line per sweep, not one per refused socket, so a connection flood cannot flood the log.
       this.log.warn("connections refused", {
         count: this.#refusedSinceSweep,
-        open: this.#limiter.open,
+        open: this.connections.size,
       });
       this.#refusedSinceSweep = 0;
     }
@@ -310,11 +345,11 @@ function listenTls(
   port: number,
   cert: string,
   key: string,
-  certFile: string,
-  keyFile: string,
+  { certFile, keyFile }: { certFile: string; keyFile: string },
+  reusePort: boolean,
 ): Deno.TlsListener {
   try {
-    return Deno.listenTls({ hostname: host, port, transport: "tcp", cert, key });
+    return Deno.listenTls({ hostname: host, port, transport: "tcp", cert, key, reusePort });
   } catch (e) {
     const message = firstLine(e);
     if (/KeyMismatch|not be consistent/i.test(message)) {
@@ -337,7 +372,8 @@ function listenTls(
   }
 }
 
-function describeListenError(e: unknown, host: string, port: number, flag: string): string {
+/** One line on why listening on `host:port` failed, naming the flag that chose the port. */
+export function describeListenError(e: unknown, host: string, port: number, flag: string): string {
   const where = `${host}:${port}`;
   if (e instanceof Deno.errors.AddrInUse) {
     return `port ${port} on ${host} is already in use: stop the other server or choose another ${flag}`;

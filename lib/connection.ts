@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { ChatCore } from "./chat_core.ts";
-import { type Dispatcher, type Session, writesToStore } from "./dispatch.ts";
+import type { ChatPort } from "./chat_port.ts";
+import type { Session } from "./dispatch.ts";
 import type { ChatEvent, KickCode, NoticeEvent } from "./events.ts";
 import {
   encodeWelcome,
@@ -53,8 +53,8 @@ export type CloseReason =
 
 /** What a connection needs from its server. */
 export interface ServerContext {
-  core: ChatCore;
-  dispatcher: Dispatcher;
+  /** The chat, in this thread or over the bus to a hub. */
+  port: ChatPort;
   config: ServerConfig;
   log: Logger;
   /** True once shutdown began: leaving users are not announced. */
@@ -126,7 +126,7 @@ export class Connection implements Peer, Session {
       }
       this.#closeSocket();
     });
-    this.user = ctx.core.join(this, this.addr);
+    this.user = ctx.port.join(this, this.addr, this.ip);
   }
 
   /** Queues an event; called by the core. */
@@ -159,6 +159,7 @@ export class Connection implements Peer, Session {
   async run(): Promise<void> {
     let buffer = new Uint8Array(FIRST_READ_BYTES);
     try {
+      await this.ctx.port.joined(this);
       while (!this.#closing) {
         const n = await this.conn.read(buffer);
         if (n === null) break;
@@ -224,9 +225,8 @@ export class Connection implements Peer, Session {
 
   async #drainAndClose(reason: CloseReason, last?: NoticeEvent): Promise<void> {
     this.#reason = reason;
-    this.ctx.core.leave(this.user, this.ctx.shuttingDown);
     // Replies still waiting for the group commit go out before the last word and the close.
-    await new Promise<void>((r) => this.ctx.dispatcher.store.afterCommit(() => r()));
+    await this.ctx.port.leave(this, this.ctx.shuttingDown);
     if (last) this.#outbox.push(this.#codec.encodeEvent(last));
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
@@ -246,33 +246,23 @@ export class Connection implements Peer, Session {
     const request = this.#codec.parse(line);
     const verdict = this.guard.check(request.type, Date.now());
     if (verdict.action !== "allow") return void this.#limited(request, verdict);
-    const reply = this.ctx.dispatcher.execute(this, request);
-    if (reply instanceof Promise) return reply.then((r) => this.#answer(request, r));
-    this.#answer(request, reply);
+    const pending = this.ctx.port.execute(this, request, (reply) => this.#answer(request, reply));
+    return pending ?? undefined;
   }
 
   /**
-   * Sends the reply to `request`. While a group commit is open, the reply waits for it: nothing
-   * is acknowledged before what it wrote is durable, and replies keep their order.
+   * Sends the final reply to `request` (the port calls this after the group commit, in request
+   * order) and does what a successful request entails for the connection.
    */
   #answer(request: Request, reply: Reply): void {
-    const { store, log } = this.ctx.dispatcher;
-    const send = (error?: Error) => {
-      const failed = error !== undefined && reply.ok && writesToStore(request);
-      const final: Reply = failed
-        ? { ok: false, code: "store_failed", message: "the server could not save this; try again" }
-        : reply;
-      // An account that never reached the disk is no login.
-      if (failed && request.type === "register") this.user.account = undefined;
-      const bytes = this.#codec.encodeReply(request, final);
-      if (bytes) this.#outbox.push(bytes);
-      // After the reply, so "logged in" comes before what waited.
-      if (final.ok && request.type === "login") void this.#deliverInbox();
-    };
-    if (store.pending) store.afterCommit(send);
-    else send();
+    const bytes = this.#codec.encodeReply(request, reply);
+    if (bytes) this.#outbox.push(bytes);
     if (!reply.ok) return;
-    if (request.type === "rename") log.info("rename", { addr: this.addr, name: reply.name });
+    // After the reply, so "logged in" comes before what waited.
+    if (request.type === "login") void this.#deliverInbox();
+    if (request.type === "rename") {
+      this.ctx.log.info("rename", { addr: this.addr, name: reply.name });
+    }
     if (request.type === "quit") void this.close("quit");
   }
 
@@ -280,7 +270,8 @@ export class Connection implements Peer, Session {
   #limited(request: Request, verdict: Exclude<Verdict, { action: "allow" }>): void {
     const { message } = verdict;
     const retryAfterMs = verdict.action === "reject" ? Math.ceil(verdict.waitMs) : undefined;
-    this.#answer(request, { ok: false, code: "rate_limited", message, retryAfterMs });
+    const reply: Reply = { ok: false, code: "rate_limited", message, retryAfterMs };
+    this.ctx.port.respond(this, request, reply, (r) => this.#answer(request, r));
     if (verdict.action === "disconnect") {
       this.ctx.log.warn("flood", { addr: this.addr, message });
       void this.close("rate_limited");
@@ -304,17 +295,8 @@ export class Connection implements Peer, Session {
     }
     this.#codec = jsonCodec;
     this.#held = [];
-    const { core, config, dispatcher } = this.ctx;
-    let named: Reply | undefined;
-    if (hello.name !== undefined && hello.password !== undefined) {
-      named = await dispatcher.execute(this, {
-        type: "login",
-        name: hello.name,
-        password: hello.password,
-      });
-    } else if (hello.name !== undefined) {
-      named = await dispatcher.execute(this, { type: "rename", name: hello.name });
-    }
+    const { config, port } = this.ctx;
+    const { named, online, history } = await port.hello(this, hello);
     const held = this.#held;
     this.#held = undefined;
     if (this.#closing) return;
@@ -329,11 +311,11 @@ export class Connection implements Peer, Session {
         msgRate: config.flood.msgRate,
         msgBurst: config.flood.msgBurst,
       },
-      online: core.who().map((u) => ({ name: u.name, addr: u.addr })),
+      online,
       ...(this.user.account ? { account: this.user.name } : {}),
       ...(named && !named.ok ? { nameError: { code: named.code, message: named.message } } : {}),
     }));
-    for (const event of dispatcher.joinHistory()) this.deliver(event);
+    for (const event of history) this.deliver(event);
     for (const event of held) this.deliver(event);
     if (this.user.account) void this.#deliverInbox();
     this.ctx.log.info("hello", {
@@ -351,9 +333,10 @@ export class Connection implements Peer, Session {
   async #deliverInbox(): Promise<void> {
     const key = this.user.account;
     if (!key) return;
-    const { dispatcher, config } = this.ctx;
+    const { port, config } = this.ctx;
     const delivered: number[] = [];
-    for (const event of dispatcher.inbox(key)) {
+    const waiting = port.inbox(key);
+    for (const event of Array.isArray(waiting) ? waiting : await waiting) {
       if (this.#outbox.queued > config.maxQueueBytes / 2) await this.#outbox.drained();
       if (this.#closing || this.user.account !== key) break;
       this.deliver(event);
@@ -362,7 +345,7 @@ export class Connection implements Peer, Session {
     if (this.acks) return;
     // Written, not merely queued: a connection lost before that gets them again next login.
     await this.#outbox.drained();
-    if (!this.#closing) dispatcher.store.removeFromInbox(key, delivered);
+    if (!this.#closing) port.delivered(key, delivered);
   }
 
   #closeSocket(): void {
@@ -376,7 +359,7 @@ export class Connection implements Peer, Session {
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.ctx.core.leave(this.user, this.ctx.shuttingDown);
+    void this.ctx.port.leave(this, this.ctx.shuttingDown);
     this.#closeSocket();
     this.ctx.log.info("disconnect", {
       addr: this.addr,

@@ -52,6 +52,14 @@ export function writesToStore(request: Request): boolean {
   return WRITES.has(request.type);
 }
 
+/** The requests that check a password, the only ones {@link Dispatcher.execute} answers later. */
+const PASSWORD_CHECKS = new Set<Request["type"]>(["register", "login", "passwd"]);
+
+/** Whether `request` checks a password (and its connection should read on only once answered). */
+export function checksPassword(request: Request): boolean {
+  return PASSWORD_CHECKS.has(request.type);
+}
+
 /** What the dispatcher works with. */
 export interface DispatcherOptions {
   core: ChatCore;

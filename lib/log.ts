@@ -23,9 +23,18 @@ const encoder = new TextEncoder();
  */
 export class Logger {
   readonly #min: number;
+  /** Fields added to every line (which `--workers` thread wrote it). */
+  #context = "";
 
-  constructor(level: LogLevel, readonly sink: (line: string) => void = writeStderr) {
+  constructor(readonly level: LogLevel, readonly sink: (line: string) => void = writeStderr) {
     this.#min = LOG_LEVELS.indexOf(level);
+  }
+
+  /** A logger that adds `fields` to every line it writes. */
+  with(fields: Record<string, unknown>): Logger {
+    const child = new Logger(this.level, this.sink);
+    child.#context = this.#context + formatFields(fields);
+    return child;
   }
 
   debug(event: string, fields?: Record<string, unknown>): void {
@@ -48,10 +57,15 @@ export class Logger {
 
   #log(level: number, event: string, fields?: Record<string, unknown>): void {
     if (level < this.#min) return;
-    let line = `${new Date().toISOString()} ${LOG_LEVELS[level].toUpperCase()} ${event}`;
-    for (const [k, v] of Object.entries(fields ?? {})) line += ` ${k}=${formatValue(v)}`;
-    this.sink(line);
+    const line = `${new Date().toISOString()} ${LOG_LEVELS[level].toUpperCase()} ${event}`;
+    this.sink(line + (fields ? formatFields(fields) : "") + this.#context);
   }
+}
+
+function formatFields(fields: Record<string, unknown>): string {
+  let text = "";
+  for (const [k, v] of Object.entries(fields)) text += ` ${k}=${formatValue(v)}`;
+  return text;
 }
 
 /** C0 and C1 controls, DEL, and the bidi embedding, override and isolate controls. */

@@ -260,8 +260,8 @@ export type Admission = { ok: true; key: string } | {
   reason: RefusalReason;
   message: string;
 };
-/** Which connection limit refused a connection. */
-export type RefusalReason = "server_full" | "too_many_conns" | "conn_rate";
+/** Which connection limit (or an IP ban) refused a connection. */
+export type RefusalReason = "server_full" | "too_many_conns" | "conn_rate" | "banned";
 
 interface AddressEntry {
   open: number;

@@ -39,6 +39,8 @@ export interface ServerConfig {
   conns: ConnectionLimits;
   /** Per-connection flood control. */
   flood: FloodLimits;
+  /** Threads serving sockets around one chat core; 1 = all in the main thread. */
+  workers: number;
 }
 
 /** Where the TLS listener gets its certificate chain and key, and its port. */
@@ -62,6 +64,7 @@ export const SERVER_DEFAULTS: ServerConfig = {
   historyOnJoin: 50,
   admins: [],
   plain: true,
+  workers: 1,
   conns: { maxConns: 10_000, maxConnsPerIp: 20, connsPerMinute: 60 },
   flood: {
     msgRate: 10,
@@ -240,6 +243,14 @@ export const SERVER_FLAGS: FlagSpec[] = [
     doc: "comma-separated registered names that may kick|NAME and ban|NAME-or-IP once logged in",
   },
   {
+    name: "workers",
+    type: "string",
+    value: "N",
+    default: "1",
+    doc: "threads that accept and write sockets around one chat core in the main thread " +
+      "(SO_REUSEPORT; see docs/SCALING.md); 1 = everything in one thread",
+  },
+  {
     name: "log-level",
     type: "string",
     value: "LEVEL",
@@ -296,6 +307,7 @@ export function parseServerArgs(args: string[]): ServerCommand {
     if (typeof v.admin === "string") {
       config.admins = v.admin.split(",").map((n) => n.trim()).filter((n) => n !== "");
     }
+    if (typeof v.workers === "string") config.workers = parseIntFlag(v.workers, "workers", 1, 64);
     if (typeof v.history === "string") {
       config.historyOnJoin = parseIntFlag(v.history, "history", 0, 500);
     }

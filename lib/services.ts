@@ -7,7 +7,9 @@
 
 import { ChatCore } from "./chat_core.ts";
 import { Dispatcher } from "./dispatch.ts";
+import { type Gate, LocalGate, LocalPort } from "./chat_port.ts";
 import type { Logger } from "./log.ts";
+import type { ConnectionLimits } from "./rate_limit.ts";
 import { Store } from "./store.ts";
 import { Bans } from "./bans.ts";
 import { nameKey } from "./names.ts";
@@ -22,16 +24,20 @@ export interface ServicesConfig {
   admins: string[];
   /** Each connection's outbound queue, which bounds a reply's size. */
   maxQueueBytes: number;
+  /** Connection limits, checked at accept by the gate. */
+  conns: ConnectionLimits;
 }
 
 /** The most private messages kept for one offline user; more are refused with `inbox_full`. */
 export const MAX_INBOX_MESSAGES = 100;
 
-/** The chat core, the dispatcher and the store behind them. */
+/** The chat core, the dispatcher and the store behind them, and the port and gate onto them. */
 export interface OpenServices {
   core: ChatCore;
   dispatcher: Dispatcher;
   store: Store;
+  port: LocalPort;
+  gate: Gate;
 }
 
 /**
@@ -67,5 +73,7 @@ export function openServices(config: ServicesConfig, log: Logger): OpenServices 
     admins,
     bans,
   });
-  return { core, dispatcher, store };
+  const port = new LocalPort(core, dispatcher);
+  const gate = new LocalGate(bans, config.conns);
+  return { core, dispatcher, store, port, gate };
 }

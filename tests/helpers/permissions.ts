@@ -8,7 +8,8 @@
 import denoJson from "../../deno.json" with { type: "json" };
 
 /**
- * Returns the `--allow-*` / `--deny-*` flags of the `deno compile` command that builds `entry`.
+ * Returns the `--allow-*` / `--deny-*` / `--unstable-*` flags of the `deno compile` command that
+ * builds `entry`.
  *
  * @example
  * ```ts
@@ -19,5 +20,5 @@ export function permissionFlags(entry: "server" | "client"): string[] {
   const commands = denoJson.tasks.compile.split("&&").map((c) => c.trim().split(/\s+/));
   const command = commands.find((words) => words.includes(`${entry}.ts`));
   if (!command) throw new Error(`deno.json compile task does not build ${entry}.ts`);
-  return command.filter((w) => /^--(allow|deny)-/.test(w));
+  return command.filter((w) => /^--(allow|deny|unstable)-/.test(w));
 }

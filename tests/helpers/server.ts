@@ -27,6 +27,15 @@ export interface TestServer {
 }
 
 /**
+ * `FASTIM_TEST_WORKERS=N deno task test` runs every server test with `--workers N` unless the test
+ * chooses its own: the whole suite against the hub and its edges.
+ */
+function workerArgs(args: string[]): string[] {
+  const n = Deno.env.get("FASTIM_TEST_WORKERS");
+  return n && !args.includes("--workers") && !args.includes("--help") ? ["--workers", n] : [];
+}
+
+/**
  * Runs `deno run <server flags> server.ts ...args` and returns once it is accepting. Unless
  * `args` has `--db`, the server keeps its store in memory.
  */
@@ -44,6 +53,7 @@ export async function startServer(
     String(opts.port ?? 0),
     // Tests keep nothing on disk unless they choose a database file.
     ...(args.includes("--db") ? [] : ["--db", ":memory:"]),
+    ...workerArgs(args),
     ...args,
   ];
   const proc = new Deno.Command(Deno.execPath(), {
