@@ -66,6 +66,10 @@ export async function main(args: string[]): Promise<number> {
   await server.finished;
   services.store.close();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
+  if (server.failure) {
+    console.error(`server: stopped: ${server.failure} E_EDGE`);
+    return 70;
+  }
   log.info("stopped");
   return 0;
 }

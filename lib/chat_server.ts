@@ -40,6 +40,8 @@ export interface RunningServer {
   readonly finished: Promise<void>;
   /** Stops accepting, tells every client, flushes (bounded by the grace period), closes all. */
   shutdown(): Promise<void>;
+  /** Set when the server stopped because a part of it failed, not because it was told to. */
+  readonly failure?: string;
 }
 
 /** How to listen, beyond the configuration. */

@@ -35,6 +35,8 @@ interface Edge {
  */
 export class WorkerServer implements RunningServer {
   readonly finished: Promise<void>;
+  /** Why the server stopped by itself: an edge failed. */
+  failure?: string;
   #shuttingDown = false;
   readonly #prune: ReturnType<typeof setInterval>;
 
@@ -98,7 +100,10 @@ export class WorkerServer implements RunningServer {
         hub.detach(link);
         listening(`edge ${index} failed: ${e.message}`);
         stopped();
-        void server?.shutdown();
+        if (server) {
+          server.failure ??= `edge ${index} failed: ${e.message}`;
+          void server.shutdown();
+        }
       };
       const start: HubControl = { t: "start", index, config: edgeConfig };
       worker.postMessage(start);

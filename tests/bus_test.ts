@@ -59,13 +59,13 @@ function setup(edges = 2, conns = { maxConns: 0, maxConnsPerIp: 0, connsPerMinut
   const hub = new Hub(services.port, services.gate, new Logger("silent"));
   const posted = { toHub: 0, toEdges: 0 };
   const ports = Array.from({ length: edges }, (_, index) => {
-    let port!: EdgePort;
+    const edge: { port?: EdgePort } = {};
     const link = hub.attach(index, (items: HubMessage[]) => {
       posted.toEdges++;
       const copy = structuredClone(items);
-      setTimeout(() => port.receive(copy), 0);
+      setTimeout(() => edge.port!.receive(copy), 0);
     });
-    port = new EdgePort((items: EdgeMessage[]) => {
+    const port = edge.port = new EdgePort((items: EdgeMessage[]) => {
       posted.toHub++;
       const copy = structuredClone(items);
       setTimeout(() => hub.receive(link, copy), 0);
