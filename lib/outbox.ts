@@ -280,34 +280,50 @@ export class Outbox {
       return;
     }
     this.#writing = true;
-    this.#write(batch, 0);
+    this.#batch = batch;
+    this.#offset = 0;
+    this.#write();
   }
 
-  /** Writes `batch` from `offset` on; plain callbacks, no async frame per write. */
-  #write(batch: Uint8Array, offset: number): void {
+  /** The batch being written, and how much of it is written. */
+  #batch: Uint8Array | undefined;
+  #offset = 0;
+
+  /** Writes the rest of `#batch`; the callbacks are made once per outbox, not per write. */
+  #write(): void {
     inFlight++;
+    const batch = this.#batch!;
+    const offset = this.#offset;
     this.writer.write(offset === 0 ? batch : batch.subarray(offset)).then(
-      (n) => {
-        writeDone();
-        if (this.#closed) return;
-        if (offset + n < batch.length) return this.#write(batch, offset + n);
-        this.#bytes -= batch.length;
-        this.#writing = false;
-        if (this.#from >= 0 || this.#chunks.length > 0) {
-          // Frames queued while writing go out as one batch, sharing it with the other outboxes
-          // whose writes completed in this turn.
-          this.#scheduled = true;
-          schedule(this);
-        } else {
-          this.#wakeDrainWaiters();
-        }
-      },
-      (error) => {
-        writeDone();
-        this.#fail("write_error", error);
-      },
+      this.#written,
+      this.#writeFailed,
     );
   }
+
+  readonly #written = (n: number): void => {
+    writeDone();
+    if (this.#closed) return;
+    const batch = this.#batch!;
+    this.#offset += n;
+    if (this.#offset < batch.length) return this.#write();
+    this.#batch = undefined;
+    this.#bytes -= batch.length;
+    this.#writing = false;
+    if (this.#from >= 0 || this.#chunks.length > 0) {
+      // Frames queued while writing go out as one batch, sharing it with the other outboxes
+      // whose writes completed in this turn.
+      this.#scheduled = true;
+      schedule(this);
+    } else {
+      this.#wakeDrainWaiters();
+    }
+  };
+
+  readonly #writeFailed = (error: unknown): void => {
+    writeDone();
+    this.#batch = undefined;
+    this.#fail("write_error", error);
+  };
 
   /**
    * Queues `bytes` (nothing else pending of the outbox's own) as part of a run of the shared log:
