@@ -45,6 +45,8 @@ export interface BenchOptions {
   startups: number;
   /** Extra flags for FastIM's server (e.g. `--workers 2`). */
   fastimArgs: string[];
+  /** Extra flags for `deno run` of FastIM's server (e.g. `--v8-flags=--max-semi-space-size=8`). */
+  denoFlags: string[];
   /** Directory for a CPU profile of FastIM (`--cpu-prof`), or "" for none. */
   profileDir: string;
   /** File to write the results as JSON, or "". */
@@ -71,6 +73,7 @@ const HELP = `deno task bench [flags]
   --runs N             runs per figure, table shows medians (default 1)
   --startups N         server starts timed for the startup figure (default 5)
   --fastim-args STR    extra flags for FastIM's server, space separated
+  --deno-flags=STR     extra flags for \`deno run\` of FastIM's server, space separated
   --profile DIR        write a CPU profile of FastIM's server under DIR
   --out FILE           also write the results as JSON to FILE
 `;
@@ -103,6 +106,7 @@ export function parseOptions(args: string[]): BenchOptions {
       runs: { type: "string" },
       startups: { type: "string" },
       "fastim-args": { type: "string" },
+      "deno-flags": { type: "string" },
       profile: { type: "string" },
       out: { type: "string" },
     },
@@ -141,6 +145,7 @@ export function parseOptions(args: string[]): BenchOptions {
     runs: Number(values.runs ?? 1),
     startups: Number(values.startups ?? (q ? 2 : 5)),
     fastimArgs: (values["fastim-args"] ?? "").split(" ").filter(Boolean),
+    denoFlags: (values["deno-flags"] ?? "").split(" ").filter(Boolean),
     profileDir: values.profile ?? "",
     out: values.out ?? "",
   };

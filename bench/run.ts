@@ -48,7 +48,10 @@ async function targets(opts: BenchOptions): Promise<Target[]> {
   const out: Target[] = [];
   if (opts.servers.includes("fastim")) {
     const prof = opts.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.profileDir}`] : [];
-    const spec = fastimSpec([...benchFlags(await fastimHelp()), ...opts.fastimArgs], prof);
+    const spec = fastimSpec([...benchFlags(await fastimHelp()), ...opts.fastimArgs], [
+      ...opts.denoFlags,
+      ...prof,
+    ]);
     for (const dialect of opts.dialects) out.push({ spec, dialect });
   }
   if (opts.servers.includes("go")) {

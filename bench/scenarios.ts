@@ -173,17 +173,33 @@ export function idleScenario(opts: BenchOptions, t: Target): Promise<Row> {
   return withServer(t.spec, async (s) => {
     const before = await rssBytes(s.pid);
     let settled: Promise<number> = Promise.resolve(0);
+    // The high-water mark: the figure after the hold depends on whether V8's memory reducer
+    // has run yet (about 8 s after the last full GC of the storm), the peak does not.
+    let peak = before;
+    let sampling = true;
+    const sampler = (async () => {
+      for (let i = 0; sampling && i < 3600; i++) {
+        peak = Math.max(peak, await rssBytes(s.pid));
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
     // 8,000 connections per worker keeps each well under the 20,000 open-file limit.
     const procs = Math.max(opts.procs, Math.ceil(opts.idle / 8000));
-    const r = await holdIdle(
-      "127.0.0.1",
-      s.port,
-      opts.idle,
-      procs,
-      opts.holdMs,
-      opts.quick ? 5000 : 120_000,
-      () => settled = rssBytes(s.pid),
-    );
+    let r;
+    try {
+      r = await holdIdle(
+        "127.0.0.1",
+        s.port,
+        opts.idle,
+        procs,
+        opts.holdMs,
+        opts.quick ? 5000 : 120_000,
+        () => settled = rssBytes(s.pid),
+      );
+    } finally {
+      sampling = false;
+      await sampler;
+    }
     const after = await rssBytes(s.pid);
     const atSettle = await settled;
     const notes = [`settled in ${round(r.settleMs / 1000, 1)} s`];
@@ -200,6 +216,7 @@ export function idleScenario(opts: BenchOptions, t: Target): Promise<Row> {
         "RSS held MB": round(after / 2 ** 20, 1),
         "KB/conn": r.held ? round((after - before) / r.held / 1024, 2) : 0,
         "KB/conn settled": r.held ? round((atSettle - before) / r.held / 1024, 2) : 0,
+        "RSS peak MB": round(Math.max(peak, after) / 2 ** 20, 1),
       },
       notes,
     };

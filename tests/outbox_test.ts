@@ -1,5 +1,5 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { Outbox, type Writer } from "../lib/outbox.ts";
+import { FrameLog, Outbox, type Writer } from "../lib/outbox.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -282,4 +282,55 @@ Deno.test("a write that never completes cannot stall other outboxes' flushes", a
   strictEqual(writer.text, "still flows\n");
   ok(performance.now() - t0 < 1000);
   for (const box of hung) box.close();
+});
+
+Deno.test("Outboxes sharing the frame log keep every outbox's own order", async () => {
+  // Broadcasts, replies of one outbox's own and private frames interleave while some writes are
+  // held, so runs of the shared log start, extend, turn into lists and end in every order.
+  const writers = Array.from({ length: 6 }, () => new FakeWriter());
+  const boxes = writers.map((w) => new Outbox(w, 1 << 20, () => {}));
+  const expected: string[][] = boxes.map(() => []);
+  const send = (i: number, frame: Uint8Array, text: string) => {
+    ok(boxes[i].push(frame));
+    expected[i].push(text);
+  };
+  for (let round = 0; round < 200; round++) {
+    if (round % 50 === 10) void writers[round % 6].hold();
+    if (round % 50 === 30) writers[(round - 20) % 6].release();
+    const text = `all ${round}\n`;
+    const frame = bytes(text);
+    for (let i = 0; i < boxes.length; i++) send(i, frame, text);
+    if (round % 3 === 0) send(round % 6, bytes(`own ${round}\n`), `own ${round}\n`);
+    if (round % 7 === 0) {
+      // The same frame twice to one outbox, and a frame for two outboxes only.
+      send(2, frame, text);
+      const two = `pair ${round}\n`;
+      const pair = bytes(two);
+      send(4, pair, two);
+      send(1, pair, two);
+    }
+    if (round % 5 === 0) await Promise.resolve();
+    if (round % 13 === 0) await new Promise((r) => setTimeout(r, 0));
+  }
+  for (const w of writers) w.release();
+  await Promise.all(boxes.map((b) => b.drained()));
+  for (let i = 0; i < boxes.length; i++) strictEqual(writers[i].text, expected[i].join(""));
+});
+
+Deno.test("FrameLog drops the segments no run needs", () => {
+  const log = new FrameLog();
+  const frame = bytes("x\n");
+  // A run that stays open keeps everything after its start.
+  const first = log.append(frame);
+  log.hold(first);
+  for (let i = 0; i < 5000; i++) {
+    const seq = log.append(frame);
+    log.hold(seq);
+    log.release(seq);
+  }
+  strictEqual(log.retained, 5001);
+  log.release(first);
+  ok(log.retained <= 1024, `${log.retained} frames kept after every run ended`);
+  ok(log.retained >= 1, "the last frame stays");
+  strictEqual(log.last, frame);
 });
