@@ -30,7 +30,7 @@ import { VERSION } from "./version.ts";
  * Reads start small so that thousands of idle connections cost little memory, and grow for
  * connections that fill them (busy senders), up to this size.
  */
-const FIRST_READ_BYTES = 1024;
+const FIRST_READ_BYTES = 256;
 const MAX_READ_BYTES = 64 * 1024;
 /** Events held back while a hello is answered (a password check takes ~100 ms). */
 const MAX_HELD_EVENTS = 10_000;
