@@ -71,7 +71,9 @@ export class ChatServer implements ServerContext, RunningServer {
   readonly #gate: Gate;
   /** The gate key each connection was admitted under, to release it when it closes. */
   readonly #keys = new Map<Connection, string>();
-  readonly #running = new Set<Promise<void>>();
+  /** Connections and handshakes still running; `finished` waits for none to be left. */
+  #running = 0;
+  #allDone: (() => void) | undefined;
   /** TLS sockets still in their handshake, closed at once on shutdown. */
   readonly #handshaking = new Set<Deno.Conn>();
   #shuttingDown = false;
@@ -96,7 +98,9 @@ export class ChatServer implements ServerContext, RunningServer {
     const loops = [];
     if (listener) loops.push(this.#acceptLoop(listener, false));
     if (tlsListener) loops.push(this.#acceptLoop(tlsListener, true));
-    this.finished = Promise.all(loops).then(() => Promise.all(this.#running)).then(() => {});
+    this.finished = Promise.all(loops).then(() => {
+      if (this.#running > 0) return new Promise<void>((resolve) => this.#allDone = resolve);
+    });
   }
 
   /** Starts listening; throws {@link StartupError} when it cannot. */
@@ -276,12 +280,24 @@ export class ChatServer implements ServerContext, RunningServer {
     this.#track(connection.run());
   }
 
+  /**
+   * Counts `task` as running until it settles. An internal error ends one connection with a log
+   * line, never the process. The handlers are made once per server, not once per connection: idle
+   * connections are counted by the ten thousand.
+   */
   #track(task: Promise<void>): void {
-    // An internal error ends one connection with a log line, never the process.
-    const done = task.catch((error) => this.log.error("connection failed E_CONN", { error }));
-    this.#running.add(done);
-    done.finally(() => this.#running.delete(done));
+    this.#running++;
+    task.then(this.#settled, this.#failed);
   }
+
+  readonly #settled = (): void => {
+    if (--this.#running === 0) this.#allDone?.();
+  };
+
+  readonly #failed = (error: unknown): void => {
+    this.log.error("connection failed E_CONN", { error });
+    this.#settled();
+  };
 
   #sweepAll(): void {
     const now = Date.now();
