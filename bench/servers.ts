@@ -7,6 +7,8 @@
  * @module
  */
 
+import { permissionFlags } from "../tests/helpers/permissions.ts";
+
 const ROOT = new URL("../", import.meta.url);
 const LISTENING = /listening on 127\.0\.0\.1:(\d+)/;
 
@@ -63,10 +65,8 @@ export function fastimSpec(flags: string[] = [], denoFlags: string[] = []): Serv
     cmd: Deno.execPath(),
     args: [
       "run",
-      "--unstable-net",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
+      // What the compiled server runs with (deno.json's compile task).
+      ...permissionFlags("server"),
       ...denoFlags,
       new URL("server.ts", ROOT).pathname,
       "--host",
@@ -194,9 +194,7 @@ export async function fastimHelp(): Promise<string> {
     child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
-        "--allow-net",
-        "--allow-read",
-        "--allow-write",
+        ...permissionFlags("server"),
         new URL("server.ts", ROOT).pathname,
         "--help",
       ],
