@@ -165,20 +165,16 @@ export class EdgePort implements ChatPort {
           for (const uid of item.uids) this.#sessions.get(uid)?.user.peer.deliver(item.event);
           break;
         case "reply": {
-          const s = this.#sessions.get(item.uid);
+          const s = this.#update(item);
           if (!s) break;
-          this.#update(s, item.name, item.account);
-          if (item.inbox) this.#prefetched.set(item.inbox.key, item.inbox.events);
           const owed = s.owed.find((o) => o.remote && o.reply === undefined);
           if (owed) owed.reply = item.reply;
           this.#settle(s);
           break;
         }
         case "welcomed": {
-          const s = this.#sessions.get(item.uid);
+          const s = this.#update(item);
           if (!s) break;
-          this.#update(s, item.name, item.account);
-          if (item.inbox) this.#prefetched.set(item.inbox.key, item.inbox.events);
           s.welcome?.(item.welcomed);
           s.welcome = undefined;
           break;
@@ -207,9 +203,17 @@ export class EdgePort implements ChatPort {
     }
   }
 
-  #update(s: EdgeSession, name: string, account: string | undefined): void {
-    s.user.name = name;
-    s.user.account = account;
+  /**
+   * Brings the connection's copy of its user up to date from a reply or welcome, and keeps the
+   * inbox that came with a login for the {@link inbox} call that follows.
+   */
+  #update(item: Extract<HubMessage, { t: "reply" | "welcomed" }>): EdgeSession | undefined {
+    const s = this.#sessions.get(item.uid);
+    if (!s) return undefined;
+    s.user.name = item.name;
+    s.user.account = item.account;
+    if (item.inbox) this.#prefetched.set(item.inbox.key, item.inbox.events);
+    return s;
   }
 
   /** Answers the owed replies that are known, in order, up to the first still awaited. */
