@@ -109,6 +109,20 @@ const SEGMENT_BITS = 10;
 const SEGMENT = 1 << SEGMENT_BITS;
 
 /**
+ * The most bytes of frames the shared log keeps by default. Past it, the runs starting in the
+ * oldest segment are copied into lists of their holders' own, so that one outbox whose run stays
+ * open (a reader that stopped, while nothing more is sent to it) cannot make the log keep
+ * everything sent to everyone else after it.
+ */
+export const MAX_RETAINED_BYTES = 16 * 1024 * 1024;
+
+/** Whatever holds a run of a {@link FrameLog}: an {@link Outbox}. */
+export interface RunHolder {
+  /** Copies the run into a list of the holder's own and releases it. */
+  detachRun(): void;
+}
+
+/**
  * The frames pushed to outboxes, in the order they were first pushed, each once: frame number
  * `seq` is the `seq`-th frame appended. An outbox whose pending frames are a contiguous run of
  * the log keeps only where the run starts and ends. In a broadcast the first outbox appends the
@@ -116,14 +130,17 @@ const SEGMENT = 1 << SEGMENT_BITS;
  * not continue an outbox's run (a reply of its own after others appended) turns that run into a
  * list of the outbox's own, as every outbox had before.
  *
- * The log is kept in segments of {@link SEGMENT} frames; each counts the runs starting in it,
- * and leading segments no run starts in are dropped. The last segment, which holds the last
- * frame, always stays.
+ * The log is kept in segments of {@link SEGMENT} frames; each knows the runs starting in it, and
+ * leading segments no run starts in are dropped. The last segment, which holds the last frame,
+ * always stays. {@link trim} bounds what the log keeps by bytes.
  */
 export class FrameLog {
   #segments: Uint8Array[][] = [[]];
-  /** Runs starting in each segment. */
-  #runs: number[] = [0];
+  /** The holders of the runs starting in each segment. */
+  #holders: Set<RunHolder>[] = [new Set()];
+  /** Bytes of the frames in each segment. */
+  #sizes: number[] = [0];
+  #retainedBytes = 0;
   /** The segment number of `#segments[0]`. */
   #first = 0;
   /** The number the next appended frame gets. */
@@ -131,15 +148,20 @@ export class FrameLog {
   /** The last frame appended (kept while any outbox may still extend a run with it). */
   last: Uint8Array | undefined;
 
+  constructor(readonly maxRetainedBytes = MAX_RETAINED_BYTES) {}
+
   /** Appends `frame`; returns its number. */
   append(frame: Uint8Array): number {
     let tail = this.#segments[this.#segments.length - 1];
     if (tail.length === SEGMENT) {
       tail = [];
       this.#segments.push(tail);
-      this.#runs.push(0);
+      this.#holders.push(new Set());
+      this.#sizes.push(0);
     }
     tail.push(frame);
+    this.#sizes[this.#sizes.length - 1] += frame.length;
+    this.#retainedBytes += frame.length;
     this.last = frame;
     return this.end++;
   }
@@ -149,18 +171,41 @@ export class FrameLog {
     return this.#segments[(seq >> SEGMENT_BITS) - this.#first][seq & (SEGMENT - 1)];
   }
 
-  /** Notes a run starting at `seq`: the frames from there on stay. */
-  hold(seq: number): void {
-    this.#runs[(seq >> SEGMENT_BITS) - this.#first]++;
+  /** Notes that `holder` has a run starting at `seq`: the frames from there on stay. */
+  hold(seq: number, holder: RunHolder): void {
+    this.#holders[(seq >> SEGMENT_BITS) - this.#first].add(holder);
   }
 
-  /** Notes that the run starting at `seq` ended; drops leading segments no run needs. */
-  release(seq: number): void {
-    const runs = this.#runs;
-    if (--runs[(seq >> SEGMENT_BITS) - this.#first] > 0 || runs.length === 1) return;
-    while (runs.length > 1 && runs[0] === 0) {
-      runs.shift();
+  /** Notes that `holder`'s run starting at `seq` ended; drops leading segments no run needs. */
+  release(seq: number, holder: RunHolder): void {
+    const holders = this.#holders[(seq >> SEGMENT_BITS) - this.#first];
+    holders.delete(holder);
+    if (holders.size === 0) this.#dropUnheld();
+  }
+
+  /**
+   * Keeps the log within {@link maxRetainedBytes}: the holders of runs in the oldest segments
+   * get their runs as lists of their own. Called once the caller's own state is consistent (not
+   * from inside {@link append}, whose caller may itself hold a run there).
+   */
+  trim(): void {
+    while (this.#retainedBytes > this.maxRetainedBytes && this.#segments.length > 1) {
+      for (const holder of [...this.#holders[0]]) holder.detachRun();
+      this.#dropUnheld();
+    }
+  }
+
+  /** Bytes of the frames kept. */
+  get retainedBytes(): number {
+    return this.#retainedBytes;
+  }
+
+  #dropUnheld(): void {
+    while (this.#segments.length > 1 && this.#holders[0].size === 0) {
+      this.#retainedBytes -= this.#sizes[0];
       this.#segments.shift();
+      this.#holders.shift();
+      this.#sizes.shift();
       this.#first++;
     }
   }
@@ -205,7 +250,7 @@ const frameLog = new FrameLog();
  * await out.drained();
  * ```
  */
-export class Outbox {
+export class Outbox implements RunHolder {
   /** Pending frames of the outbox's own; empty while they are a run of the shared log. */
   #chunks: Uint8Array[] = [];
   /** Pending frames as a run of the shared log, `#from` to `#to` exclusive; -1: none. */
@@ -242,7 +287,10 @@ export class Outbox {
       return false;
     }
     if (this.#chunks.length > 0) this.#chunks.push(bytes);
-    else this.#pushToRun(bytes);
+    else {
+      this.#pushToRun(bytes);
+      frameLog.trim();
+    }
     this.#bytes += bytes.length;
     if (!this.#scheduled && !this.#writing) {
       this.#scheduled = true;
@@ -336,7 +384,7 @@ export class Outbox {
     if (this.#from < 0) {
       this.#from = log.last === bytes ? end - 1 : log.append(bytes);
       this.#to = this.#from + 1;
-      log.hold(this.#from);
+      log.hold(this.#from, this);
     } else if (this.#to === end - 1 && log.last === bytes) {
       this.#to = end;
     } else if (this.#to === end) {
@@ -350,9 +398,17 @@ export class Outbox {
     }
   }
 
+  /** Turns the pending run into a list of the outbox's own; called by the frame log's trim. */
+  detachRun(): void {
+    if (this.#from < 0) return;
+    const chunks = frameLog.slice(this.#from, this.#to);
+    this.#endRun();
+    this.#chunks = chunks;
+  }
+
   #endRun(): void {
     if (this.#from < 0) return;
-    frameLog.release(this.#from);
+    frameLog.release(this.#from, this);
     this.#from = -1;
     this.#to = -1;
   }

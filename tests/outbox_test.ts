@@ -320,17 +320,69 @@ Deno.test("Outboxes sharing the frame log keep every outbox's own order", async 
 Deno.test("FrameLog drops the segments no run needs", () => {
   const log = new FrameLog();
   const frame = bytes("x\n");
+  const holder = { detachRun() {} };
+  const other = { detachRun() {} };
   // A run that stays open keeps everything after its start.
   const first = log.append(frame);
-  log.hold(first);
+  log.hold(first, holder);
   for (let i = 0; i < 5000; i++) {
     const seq = log.append(frame);
-    log.hold(seq);
-    log.release(seq);
+    log.hold(seq, other);
+    log.release(seq, other);
   }
   strictEqual(log.retained, 5001);
-  log.release(first);
+  log.release(first, holder);
   ok(log.retained <= 1024, `${log.retained} frames kept after every run ended`);
   ok(log.retained >= 1, "the last frame stays");
   strictEqual(log.last, frame);
+});
+
+Deno.test("FrameLog keeps at most its byte bound: an open run is handed back as a list", () => {
+  const log = new FrameLog(64 * 1024);
+  const frame = bytes("y".repeat(99) + "\n");
+  let detached = 0;
+  const stuck = {
+    seq: -1,
+    detachRun() {
+      detached++;
+      log.release(this.seq, this);
+    },
+  };
+  stuck.seq = log.append(frame);
+  log.hold(stuck.seq, stuck);
+  // Everyone else's frames keep coming; the stuck run never ends by itself.
+  for (let i = 0; i < 10_000; i++) {
+    log.append(bytes(`private ${i}\n`));
+    log.trim();
+  }
+  strictEqual(detached, 1, "the stuck run was handed back once");
+  ok(log.retainedBytes <= 64 * 1024 + 1024 * 20, `${log.retainedBytes} bytes kept`);
+});
+
+Deno.test("an outbox whose run is handed back still writes every frame, in order", async () => {
+  // A reader that stopped: its write never completes, so its pending frames stay a run while a
+  // private conversation between two others fills the shared log far past its bound.
+  const stuckWriter = new FakeWriter();
+  const stuck = new Outbox(stuckWriter, 1 << 20, () => {});
+  const hold = stuckWriter.hold();
+  ok(stuck.push(bytes("first\n")));
+  await new Promise((r) => setTimeout(r, 0));
+  const pending = ["second\n", "third\n"];
+  for (const text of pending) ok(stuck.push(bytes(text)));
+  const a = new FakeWriter();
+  const talker = new Outbox(a, 1 << 20, () => {});
+  // 200,000 frames of 200 bytes: 40 MB through the log, past its 16 MiB bound.
+  let sent = 0;
+  for (let i = 0; i < 200_000; i++) {
+    const frame = bytes(`private ${String(i).padStart(6, "0")} ${"z".repeat(184)}\n`);
+    talker.push(frame);
+    sent += frame.length;
+    if (i % 1000 === 0) await new Promise((r) => setTimeout(r, 0));
+  }
+  await talker.drained();
+  strictEqual(a.writes.join("").length, sent);
+  stuckWriter.release();
+  void hold;
+  await stuck.drained();
+  strictEqual(stuckWriter.text, "first\nsecond\nthird\n");
 });
