@@ -237,7 +237,7 @@ export class Connection implements Peer, Session {
     this.#closeSocket();
   }
 
-  #handleLine(line: string): Promise<void> | undefined {
+  #handleLine(line: string): Promise<void> | void {
     if (this.#firstLine) {
       this.#firstLine = false;
       const hello = parseHello(line);
@@ -246,8 +246,7 @@ export class Connection implements Peer, Session {
     const request = this.#codec.parse(line);
     const verdict = this.guard.check(request.type, Date.now());
     if (verdict.action !== "allow") return void this.#limited(request, verdict);
-    const pending = this.ctx.port.execute(this, request, (reply) => this.#answer(request, reply));
-    return pending ?? undefined;
+    return this.ctx.port.execute(this, request, (reply) => this.#answer(request, reply));
   }
 
   /**

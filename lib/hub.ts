@@ -13,6 +13,7 @@ import type { Gate, LocalPort } from "./chat_port.ts";
 import type { Session } from "./dispatch.ts";
 import type { ChatEvent, KickCode } from "./events.ts";
 import type { Logger } from "./log.ts";
+import type { Admission } from "./rate_limit.ts";
 import type { Peer, User } from "./user.ts";
 
 /** One edge thread as the hub sees it. */
@@ -193,8 +194,12 @@ export class Hub {
   #recover(link: EdgeLink, item: EdgeMessage): void {
     if (item.t === "inbox") link.out.push({ t: "inbox", seq: item.seq, events: [] });
     else if (item.t === "admit") {
-      const admission = { ok: false, reason: "server_full", message: "server error, try again" };
-      link.out.push({ t: "admitted", seq: item.seq, admission } as HubMessage);
+      const admission: Admission = {
+        ok: false,
+        reason: "server_full",
+        message: "server error, try again",
+      };
+      link.out.push({ t: "admitted", seq: item.seq, admission });
     } else if ("uid" in item) this.#fault(link, item.uid);
   }
 
