@@ -5,15 +5,15 @@
  * @module
  */
 
-import { ChatServer, type RunningServer, StartupError } from "./lib/chat_server.ts";
-import { UsageError } from "./lib/cli.ts";
-import { formatAddr } from "./lib/connection.ts";
-import { Logger } from "./lib/log.ts";
-import { parseServerArgs } from "./lib/server_config.ts";
-import { type OpenServices, openServices } from "./lib/services.ts";
-import { StoreError } from "./lib/store.ts";
-import { VERSION } from "./lib/version.ts";
-import { WorkerServer } from "./lib/workers.ts";
+import { ChatServer, type RunningServer, StartupError } from "./lib/server/listener.ts";
+import { UsageError } from "./lib/shared/cli.ts";
+import { formatAddr } from "./lib/server/connection.ts";
+import { Logger } from "./lib/shared/log.ts";
+import { parseServerArgs } from "./lib/server/config.ts";
+import { type OpenServices, openServices } from "./lib/server/services.ts";
+import { StoreError } from "./lib/store/sqlite.ts";
+import { VERSION } from "./lib/shared/version.ts";
+import { WorkerServer } from "./lib/server/workers/worker_server.ts";
 
 /** Runs the server with `args`; resolves to the process exit code. */
 export async function main(args: string[]): Promise<number> {

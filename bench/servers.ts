@@ -9,7 +9,7 @@
 
 import { permissionFlags } from "../tests/helpers/permissions.ts";
 
-const ROOT = new URL("../", import.meta.url);
+const ROOT = new URL("..", import.meta.url);
 const LISTENING = /listening on 127\.0\.0\.1:(\d+)/;
 
 /** A running server under test. */

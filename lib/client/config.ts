@@ -14,7 +14,7 @@
  * @module
  */
 
-import { type FlagSpec, type FlagValues, parseFlags, UsageError } from "../cli.ts";
+import { type FlagSpec, type FlagValues, parseFlags, UsageError } from "../shared/cli.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 /** The client's version, from deno.json. */

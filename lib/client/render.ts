@@ -14,7 +14,7 @@
  * @module
  */
 
-import { sanitizeText } from "../sanitize.ts";
+import { sanitizeText } from "../shared/sanitize.ts";
 
 /** A decoded frame from the server: a JSON object with a string `type`; the rest is unchecked. */
 export type Frame = { type: string } & Record<string, unknown>;

@@ -11,14 +11,14 @@
  * @module
  */
 
-import { ChatCore } from "../../lib/chat_core.ts";
-import type { ChatEvent, ErrorCode } from "../../lib/events.ts";
-import { jsonCodec, parseHello, parseJsonLine } from "../../lib/json_codec.ts";
-import { LineSplitter, LineTooLongError } from "../../lib/line_splitter.ts";
-import { nameKey } from "../../lib/names.ts";
-import type { Reply, Request } from "../../lib/requests.ts";
-import { parseTextLine, textCodec } from "../../lib/text_codec.ts";
-import type { Peer, User } from "../../lib/user.ts";
+import { ChatCore } from "../../lib/core/chat.ts";
+import type { ChatEvent, ErrorCode } from "../../lib/protocol/events.ts";
+import { jsonCodec, parseHello, parseJsonLine } from "../../lib/protocol/json_codec.ts";
+import { LineSplitter, LineTooLongError } from "../../lib/protocol/line_splitter.ts";
+import { nameKey } from "../../lib/shared/names.ts";
+import type { Reply, Request } from "../../lib/protocol/requests.ts";
+import { parseTextLine, textCodec } from "../../lib/protocol/text_codec.ts";
+import type { Peer, User } from "../../lib/core/user.ts";
 
 /**
  * The mulberry32 PRNG: tiny, fast, and good enough to drive a fuzzer reproducibly.

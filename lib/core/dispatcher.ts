@@ -1,0 +1,327 @@
+/**
+ * Carries out parsed requests against the chat core and the store. Dialect-independent: both
+ * codecs' requests land here. Most requests are synchronous; those that hash a password return a
+ * promise (the transport stops reading that connection until it settles, keeping order).
+ *
+ * @module
+ */
+
+import {
+  checkPassword,
+  HashBusyError,
+  hashPassword,
+  LoginLimiter,
+  verifyPassword,
+} from "./accounts.ts";
+import { addressKey, ipOf } from "../shared/address.ts";
+import type { ChatCore } from "./chat.ts";
+import { fail, type PrivateEvent, type PublicEvent } from "../protocol/events.ts";
+import type { Logger } from "../shared/log.ts";
+import { nameKey, validateName } from "../shared/names.ts";
+import type { Reply, Request } from "../protocol/requests.ts";
+import { sanitizeText } from "../shared/sanitize.ts";
+import type { ChatStorage, StoredMessage } from "./storage.ts";
+import { type Bans, banTarget } from "./bans.ts";
+import { parseDuration } from "../shared/units.ts";
+import type { User } from "./user.ts";
+
+/** One connection as the dispatcher sees it. */
+export interface Session {
+  user: User;
+  /** The client's IP address, for login throttling. */
+  ip: string;
+  /** Whether the client acknowledges offline messages (JSON) or takes delivery as written (text). */
+  acks: boolean;
+  /** True once the connection is closing; async requests check it after they wake. */
+  readonly closing: boolean;
+}
+
+/** The requests whose success depends on the group commit that follows them. */
+const WRITES = new Set<Request["type"]>([
+  "say",
+  "msg",
+  "register",
+  "passwd",
+  "ack",
+  "ban",
+  "unban",
+]);
+
+/** Whether a failed commit turns `request`'s success into a `store_failed` error. */
+export function writesToStore(request: Request): boolean {
+  return WRITES.has(request.type);
+}
+
+/** The requests that check a password, the only ones {@link Dispatcher.execute} answers later. */
+const PASSWORD_CHECKS = new Set<Request["type"]>(["register", "login", "passwd"]);
+
+/** Whether `request` checks a password (and its connection should read on only once answered). */
+export function checksPassword(request: Request): boolean {
+  return PASSWORD_CHECKS.has(request.type);
+}
+
+/** What the dispatcher works with. */
+export interface DispatcherOptions {
+  core: ChatCore;
+  store: ChatStorage;
+  log: Logger;
+  /** Public messages sent to a JSON client when it joins. */
+  historyOnJoin: number;
+  /** The most bytes of history one reply carries, so it fits in the asker's queue. */
+  replyBudgetBytes: number;
+  /** Name keys of the registered accounts that may kick and ban. */
+  admins: ReadonlySet<string>;
+  bans: Bans;
+  limiter?: LoginLimiter;
+}
+
+/**
+ * Executes requests for sessions.
+ *
+ * @example
+ * ```ts
+ * const dispatcher = new Dispatcher({ core, store, log, historyOnJoin: 50, admins, bans });
+ * const reply = await dispatcher.execute(session, { type: "who" });
+ * ```
+ */
+export class Dispatcher {
+  readonly core: ChatCore;
+  readonly store: ChatStorage;
+  readonly log: Logger;
+  readonly historyOnJoin: number;
+  readonly replyBudgetBytes: number;
+  readonly admins: ReadonlySet<string>;
+  readonly bans: Bans;
+  readonly limiter: LoginLimiter;
+
+  constructor(options: DispatcherOptions) {
+    this.core = options.core;
+    this.store = options.store;
+    this.log = options.log;
+    this.historyOnJoin = options.historyOnJoin;
+    this.replyBudgetBytes = options.replyBudgetBytes;
+    this.admins = options.admins;
+    this.bans = options.bans;
+    this.limiter = options.limiter ?? new LoginLimiter();
+  }
+
+  /** Executes `request` for `session`. */
+  execute(session: Session, request: Request): Reply | Promise<Reply> {
+    const { core, store } = this;
+    const user = session.user;
+    switch (request.type) {
+      case "say":
+        return core.say(user, request.text);
+      case "msg": {
+        const sent = core.whisper(user, request.to, request.text);
+        if (!sent.ok) return sent;
+        return sent.stored ? { ...sent, to: sanitizeText(request.to).trim() } : sent;
+      }
+      case "rename":
+        if (this.bans.find("name", nameKey(sanitizeText(request.name).trim()))) {
+          return fail("name_banned", "this name is banned from this server");
+        }
+        return core.rename(user, request.name);
+      case "who":
+        return { ok: true, users: core.who().map((u) => ({ name: u.name, addr: u.addr })) };
+      case "history":
+        return {
+          ok: true,
+          messages: this.#budgeted(store.recentPublic(request.limit ?? 50, request.before)),
+        };
+      case "register":
+        return this.#register(session, request.password);
+      case "login":
+        return this.#login(session, request.name, request.password);
+      case "passwd":
+        return this.#passwd(session, request.old, request.new);
+      case "ack":
+        if (user.account) store.removeFromInbox(user.account, request.msgIds);
+        return { ok: true };
+      case "kick":
+        return this.#kick(session, request.name, request.reason);
+      case "ban":
+        return this.#ban(session, request.target, request.duration, request.reason);
+      case "unban": {
+        if (!this.#isAdmin(session)) return notAdmin();
+        const { target } = banTarget(sanitizeText(request.target));
+        if (!this.bans.remove(target)) return fail("bad_request", `${target} is not banned`);
+        this.log.warn("unban", { by: user.name, target });
+        return { ok: true, name: target };
+      }
+      case "ping":
+      case "quit":
+        return { ok: true };
+      case "invalid":
+        return { ok: false, code: request.code, message: request.message };
+    }
+  }
+
+  /** The public messages a joining JSON client is sent, oldest first, marked as history. */
+  joinHistory(): PublicEvent[] {
+    return this.#budgeted(this.store.recentPublic(this.historyOnJoin)).map((m) => ({
+      kind: "public",
+      ...m,
+      history: true,
+      wire: [],
+    }));
+  }
+
+  /** The private messages waiting for the account `key`, oldest first, marked offline. */
+  inbox(key: string): PrivateEvent[] {
+    return this.store.inbox(key).map((m) => ({
+      kind: "private",
+      ...m,
+      fromAddr: "",
+      offline: true,
+      wire: [],
+    }));
+  }
+
+  /** The newest of `messages` that fit in {@link replyBudgetBytes}, oldest first. */
+  #budgeted(messages: StoredMessage[]): StoredMessage[] {
+    let total = 0;
+    let first = messages.length;
+    while (first > 0) {
+      // At most 3 bytes per UTF-16 unit, plus the frame around the text.
+      const size = messages[first - 1].text.length * 3 + 160;
+      if (total + size > this.replyBudgetBytes) break;
+      total += size;
+      first--;
+    }
+    return messages.slice(first);
+  }
+
+  #isAdmin(session: Session): boolean {
+    return session.user.account !== undefined && this.admins.has(session.user.account);
+  }
+
+  #kick(session: Session, name: string, reason = ""): Reply {
+    if (!this.#isAdmin(session)) return notAdmin();
+    const target = this.core.find(sanitizeText(name).trim());
+    if (!target) return fail("not_online", "the receiver is not online");
+    const why = sanitizeText(reason).trim();
+    this.log.warn("kick", { by: session.user.name, name: target.name, reason: why });
+    target.peer.kick("kicked", `you were kicked by ${session.user.name}${why ? `: ${why}` : ""}`);
+    return { ok: true, name: target.name };
+  }
+
+  #ban(session: Session, rawTarget: string, duration = "", reason = ""): Reply {
+    if (!this.#isAdmin(session)) return notAdmin();
+    const { kind, target } = banTarget(sanitizeText(rawTarget));
+    if (target === "") return fail("bad_request", "ban needs a name or an IP address");
+    let until: number | null = null;
+    if (duration.trim() !== "" && duration.trim() !== "0") {
+      try {
+        until = this.bans.clock() + parseDuration(duration.trim(), "ban duration");
+      } catch (e) {
+        return fail("bad_request", (e as Error).message.replace("--ban duration", "the duration"));
+      }
+    }
+    const why = sanitizeText(reason).trim();
+    this.bans.add({ kind, target, until, reason: why });
+    this.log.warn("ban", { by: session.user.name, kind, target, until: until ?? "forever" });
+    const text = "you are banned from this server";
+    for (const u of this.core.who()) {
+      const hit = kind === "ip" ? ipOf(u.addr) === target : nameKey(u.name) === target;
+      if (hit && u !== session.user) u.peer.kick("banned", text);
+    }
+    return { ok: true, name: target };
+  }
+
+  /** Refuses a password check while the address has failed too often. */
+  #throttled(session: Session): Reply | undefined {
+    const wait = this.limiter.waitMs(addressKey(session.ip));
+    if (wait <= 0) return undefined;
+    const message = `too many failed logins: try again in ${Math.ceil(wait / 1000)} s`;
+    return { ...fail("rate_limited", message), retryAfterMs: wait };
+  }
+
+  async #register(session: Session, password: string): Promise<Reply> {
+    const claim = this.core.claimable(session.user);
+    if (!claim.ok) return claim;
+    const weak = checkPassword(password);
+    if (weak) return weak;
+    let salt: Uint8Array, hash: Uint8Array;
+    try {
+      ({ salt, hash } = await hashPassword(password));
+    } catch (e) {
+      if (e instanceof HashBusyError) return busy();
+      throw e;
+    }
+    // The world may have moved while hashing: check again.
+    const still = this.core.claimable(session.user);
+    if (!still.ok) return still;
+    if (session.closing) return fail("not_logged_in", "the connection closed");
+    this.store.putAccount({ key: still.key, name: session.user.name, salt, hash });
+    session.user.account = still.key;
+    this.log.info("register", { name: session.user.name, ip: session.ip });
+    return { ok: true, name: session.user.name };
+  }
+
+  async #login(session: Session, name: string, password: string): Promise<Reply> {
+    if (this.bans.find("name", nameKey(sanitizeText(name).trim()))) {
+      return fail("name_banned", "this name is banned from this server");
+    }
+    const throttled = this.#throttled(session);
+    if (throttled) return throttled;
+    const valid = validateName(sanitizeText(name));
+    const account = valid.ok ? this.store.account(nameKey(valid.name)) : undefined;
+    // Hash even for an unknown name, so timing does not tell which names exist.
+    let matches: boolean;
+    try {
+      matches = account
+        ? await verifyPassword(password, account.salt, account.hash)
+        : (await hashPassword(password), false);
+    } catch (e) {
+      if (e instanceof HashBusyError) return busy();
+      throw e;
+    }
+    if (!account || !matches) {
+      this.limiter.failed(addressKey(session.ip));
+      this.log.warn("login failed", { ip: session.ip, name: sanitizeText(name).slice(0, 40) });
+      return fail("login_failed", "wrong name or password");
+    }
+    // Failures are not forgiven by a success: they age out, so logging in to an account of
+    // one's own between guesses does not reset the count.
+    if (session.closing) return fail("login_failed", "the connection closed");
+    const signed = this.core.signIn(session.user, account.key, account.name);
+    this.log.info("login", { name: account.name, ip: session.ip });
+    return signed;
+  }
+
+  async #passwd(session: Session, old: string, next: string): Promise<Reply> {
+    const key = session.user.account;
+    if (!key) return fail("not_logged_in", "log in first");
+    const weak = checkPassword(next);
+    if (weak) return weak;
+    const throttled = this.#throttled(session);
+    if (throttled) return throttled;
+    const account = this.store.account(key);
+    let salt: Uint8Array, hash: Uint8Array;
+    try {
+      if (!account || !(await verifyPassword(old, account.salt, account.hash))) {
+        this.limiter.failed(addressKey(session.ip));
+        return fail("login_failed", "wrong password");
+      }
+      ({ salt, hash } = await hashPassword(next));
+    } catch (e) {
+      if (e instanceof HashBusyError) return busy();
+      throw e;
+    }
+    this.store.putAccount({ ...account, salt, hash });
+    this.log.info("password changed", { name: account.name });
+    return { ok: true };
+  }
+}
+
+function busy(): Reply {
+  return {
+    ...fail("busy", "the server is busy checking passwords; try again in a moment"),
+    retryAfterMs: 1000,
+  };
+}
+
+function notAdmin(): Reply {
+  return fail("not_admin", "only operators (--admin, logged in) may do that");
+}

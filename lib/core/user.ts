@@ -1,0 +1,44 @@
+/**
+ * A user of the chat: one connection's identity inside the core, and the {@link Peer} interface
+ * through which the core hands it events without knowing anything about sockets.
+ *
+ * @module
+ */
+
+import type { ChatEvent, KickCode } from "../protocol/events.ts";
+
+/**
+ * Whatever receives a user's events. A transport implements it; `deliver` must not block or
+ * throw: it queues the event (or drops the connection if its queue is full).
+ */
+export interface Peer {
+  deliver(event: ChatEvent): void;
+  /** Ends the connection with a notice (for example, its name was taken over by its owner). */
+  kick(code: KickCode, text: string): void;
+}
+
+/**
+ * One online user.
+ *
+ * @example
+ * ```ts
+ * const u = new User(1, "127.0.0.1:5000", { deliver() {}, kick() {} });
+ * u.name; // "127.0.0.1:5000"
+ * ```
+ */
+export class User {
+  /** The current display name; a new user is named after its address. */
+  name: string;
+  /** The name key of the account this user is logged in as, if any. */
+  account?: string;
+
+  constructor(
+    /** Unique for the life of the process. */
+    readonly id: number,
+    /** `IP:PORT` as the server sees it. */
+    readonly addr: string,
+    readonly peer: Peer,
+  ) {
+    this.name = addr;
+  }
+}

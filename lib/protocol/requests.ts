@@ -1,0 +1,66 @@
+/**
+ * What a user can ask of the server, independent of dialect, and the codec interface that turns
+ * lines into requests and events or replies into bytes.
+ *
+ * @module
+ */
+
+import type { ChatEvent, ErrorCode, Result, StoredMessage } from "./events.ts";
+
+/** A client's correlation id, echoed in the reply (JSON dialect only). */
+export type RequestId = string | number;
+
+/** A parsed request. `invalid` carries a parse error to reply with. */
+export type Request =
+  | { type: "say"; id?: RequestId; text: string }
+  | { type: "msg"; id?: RequestId; to: string; text: string }
+  | { type: "who"; id?: RequestId }
+  | { type: "rename"; id?: RequestId; name: string }
+  | { type: "ping"; id?: RequestId }
+  | { type: "quit"; id?: RequestId }
+  | { type: "history"; id?: RequestId; limit?: number; before?: number }
+  | { type: "register"; id?: RequestId; password: string }
+  | { type: "login"; id?: RequestId; name: string; password: string }
+  | { type: "passwd"; id?: RequestId; old: string; new: string }
+  | { type: "ack"; id?: RequestId; msgIds: number[] }
+  | { type: "kick"; id?: RequestId; name: string; reason?: string }
+  | { type: "ban"; id?: RequestId; target: string; duration?: string; reason?: string }
+  | { type: "unban"; id?: RequestId; target: string }
+  | { type: "invalid"; id?: RequestId; code: ErrorCode; message: string };
+
+/** The most history messages one request returns. */
+export const MAX_HISTORY_PAGE = 500;
+
+/** One online user as listed by `who`. */
+export interface UserInfo {
+  name: string;
+  addr: string;
+}
+
+/** The data a successful request returns; which fields are set depends on the request. */
+export interface ReplyData {
+  msgId?: number;
+  ts?: number;
+  users?: UserInfo[];
+  name?: string;
+  /** For `msg`: the receiver, and whether the message was stored because they are offline. */
+  to?: string;
+  stored?: boolean;
+  /** For `history`: public messages, oldest first. */
+  messages?: StoredMessage[];
+}
+
+/** The outcome of a request. */
+export type Reply = Result<ReplyData>;
+
+/** A dialect: parses lines into requests and renders events and replies into bytes. */
+export interface Codec {
+  /** Which {@link ChatEvent.wire} slot this codec caches its encoding in. */
+  readonly slot: 0 | 1;
+  /** Parses one line (already framed, never empty). */
+  parse(line: string): Request;
+  /** Encodes an event, at most once per event and dialect. */
+  encodeEvent(event: ChatEvent): Uint8Array;
+  /** Encodes the reply to `request`, or `null` when the dialect sends none. */
+  encodeReply(request: Request, reply: Reply): Uint8Array | null;
+}

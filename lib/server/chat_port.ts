@@ -1,0 +1,185 @@
+/**
+ * The seam between a transport and the chat: what a {@link Connection} asks of the chat and what
+ * the accept loop asks before serving a socket. {@link LocalPort} and {@link LocalGate} answer in
+ * the same thread (one process, the default); `lib/edge.ts` answers over the bus to a hub in
+ * another thread (`--workers N`, see docs/SCALING.md). Both keep the same promises: replies in
+ * request order, each after the group commit that made it durable.
+ *
+ * @module
+ */
+
+import type { Bans } from "../core/bans.ts";
+import type { ChatCore } from "../core/chat.ts";
+import { type Dispatcher, type Session, writesToStore } from "../core/dispatcher.ts";
+import type { PrivateEvent, PublicEvent } from "../protocol/events.ts";
+import type { Hello } from "../protocol/json_codec.ts";
+import { type Admission, ConnectionLimiter, type ConnectionLimits } from "./rate_limit.ts";
+import type { Reply, Request, UserInfo } from "../protocol/requests.ts";
+import type { Peer, User } from "../core/user.ts";
+
+/** What a hello gets back: how its name or login went, who is online, and recent history. */
+export interface Welcomed {
+  named?: Reply;
+  online: UserInfo[];
+  history: PublicEvent[];
+}
+
+/** The chat as one connection sees it. */
+export interface ChatPort {
+  /** Adds a user for `peer`, named after `addr`, announced to everyone. */
+  join(peer: Peer, addr: string, ip: string): User;
+  /**
+   * Resolves once the join is done and its announcement queued for the newcomer (a promise only
+   * across threads): the connection reads its first line after that, as in one thread.
+   */
+  joined(session: Session): Promise<void> | undefined;
+  /**
+   * Carries out `request` and calls `answer` with its final reply: after the group commit that
+   * made it durable (a failed commit turns success into `store_failed`), in request order.
+   * Returns a promise when the connection should read no further lines until it settles: the
+   * request checks a password (replies keep their order), or too many replies are owed.
+   */
+  execute(session: Session, request: Request, answer: (reply: Reply) => void): Promise<void> | void;
+  /** Answers `request` with a reply the transport decided (a rate limit), in order. */
+  respond(session: Session, request: Request, reply: Reply, answer: (reply: Reply) => void): void;
+  /** Carries out a JSON hello's rename or login and says what the welcome needs. */
+  hello(session: Session, hello: Hello): Promise<Welcomed>;
+  /**
+   * The private messages waiting for the account `key`, oldest first: at once when they are at
+   * hand (right after a login), so they leave in the same write as the login's answer.
+   */
+  inbox(key: string): PrivateEvent[] | Promise<PrivateEvent[]>;
+  /** Forgets waiting private messages that were delivered. */
+  delivered(key: string, msgIds: number[]): void;
+  /**
+   * Removes the user, announced to everyone left unless `silent`. Resolves once every reply to
+   * it has been answered. Idempotent.
+   */
+  leave(session: Session, silent: boolean): Promise<void>;
+}
+
+/** Who may connect: bans and connection limits, checked at accept. */
+export interface Gate {
+  /** Admits a connection from `ip` (counting it as open until released) or says why not. */
+  admit(ip: string, now: number): Admission | Promise<Admission>;
+  /** Releases a connection admitted under `key`. */
+  release(key: string): void;
+  /** Forgets what no open connection needs any more; called about once a second. */
+  prune(now: number): void;
+}
+
+const STORE_FAILED: Reply = {
+  ok: false,
+  code: "store_failed",
+  message: "the server could not save this; try again",
+};
+
+/**
+ * The chat in this thread: the core, the dispatcher and its store.
+ *
+ * @example
+ * ```ts
+ * const { core, dispatcher } = openServices(config, log);
+ * const port = new LocalPort(core, dispatcher);
+ * ```
+ */
+export class LocalPort implements ChatPort {
+  constructor(readonly core: ChatCore, readonly dispatcher: Dispatcher) {}
+
+  join(peer: Peer, addr: string): User {
+    return this.core.join(peer, addr);
+  }
+
+  joined(): undefined {
+    return undefined;
+  }
+
+  execute(
+    session: Session,
+    request: Request,
+    answer: (reply: Reply) => void,
+  ): Promise<void> | void {
+    const reply = this.dispatcher.execute(session, request);
+    if (reply instanceof Promise) {
+      return reply.then((r) => this.respond(session, request, r, answer));
+    }
+    this.respond(session, request, reply, answer);
+  }
+
+  respond(session: Session, request: Request, reply: Reply, answer: (reply: Reply) => void): void {
+    const store = this.dispatcher.store;
+    const send = (error?: Error) => {
+      const failed = error !== undefined && reply.ok && writesToStore(request);
+      // An account that never reached the disk is no login.
+      if (failed && request.type === "register") session.user.account = undefined;
+      answer(failed ? STORE_FAILED : reply);
+    };
+    if (store.pending) store.afterCommit(send);
+    else send();
+  }
+
+  async hello(session: Session, hello: Hello): Promise<Welcomed> {
+    const { dispatcher, core } = this;
+    let named: Reply | undefined;
+    if (hello.name !== undefined && hello.password !== undefined) {
+      named = await dispatcher.execute(session, {
+        type: "login",
+        name: hello.name,
+        password: hello.password,
+      });
+    } else if (hello.name !== undefined) {
+      named = await dispatcher.execute(session, { type: "rename", name: hello.name });
+    }
+    return {
+      named,
+      online: core.who().map((u) => ({ name: u.name, addr: u.addr })),
+      history: dispatcher.joinHistory(),
+    };
+  }
+
+  inbox(key: string): PrivateEvent[] {
+    return this.dispatcher.inbox(key);
+  }
+
+  delivered(key: string, msgIds: number[]): void {
+    this.dispatcher.store.removeFromInbox(key, msgIds);
+  }
+
+  leave(session: Session, silent: boolean): Promise<void> {
+    this.core.leave(session.user, silent);
+    // Replies still waiting for the group commit are answered first.
+    return new Promise((resolve) => this.dispatcher.store.afterCommit(() => resolve()));
+  }
+}
+
+/**
+ * Bans and connection limits in this thread.
+ *
+ * @example
+ * ```ts
+ * const gate = new LocalGate(dispatcher.bans, config.conns);
+ * const a = gate.admit("203.0.113.7", Date.now());
+ * ```
+ */
+export class LocalGate implements Gate {
+  readonly #limiter: ConnectionLimiter;
+
+  constructor(readonly bans: Bans, limits: ConnectionLimits) {
+    this.#limiter = new ConnectionLimiter(limits);
+  }
+
+  admit(ip: string, now: number): Admission {
+    if (this.bans.find("ip", ip.toLowerCase())) {
+      return { ok: false, reason: "banned", message: "you are banned from this server" };
+    }
+    return this.#limiter.admit(ip, now);
+  }
+
+  release(key: string): void {
+    this.#limiter.release(key);
+  }
+
+  prune(now: number): void {
+    this.#limiter.prune(now);
+  }
+}

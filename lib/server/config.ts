@@ -1,0 +1,399 @@
+/**
+ * The server's settings: every limit is a named default with its flag and doc line here, and the
+ * command line is parsed once into a typed {@link ServerConfig}. Nothing else reads `Deno.args`.
+ *
+ * @module
+ */
+
+import {
+  type FlagSpec,
+  type FlagValues,
+  formatHelp,
+  parseFlags,
+  UsageError,
+} from "../shared/cli.ts";
+import { LOG_LEVELS, type LogLevel } from "../shared/log.ts";
+import type { ConnectionLimits, FloodLimits } from "./rate_limit.ts";
+import { parseDuration, parseIntFlag, parseSize } from "../shared/units.ts";
+
+/** Everything the server is configured with. */
+export interface ServerConfig {
+  /** Interface to listen on. */
+  host: string;
+  /** TCP port; 0 picks a free one. */
+  port: number;
+  /** Close a connection after this long without input; 0 = never. */
+  idleTimeoutMs: number;
+  /** Longest line accepted, in bytes without the terminator. */
+  maxLineBytes: number;
+  /** Most bytes queued for one connection before it is dropped as a slow reader. */
+  maxQueueBytes: number;
+  /** How long shutdown waits for queued messages to be written. */
+  shutdownGraceMs: number;
+  logLevel: LogLevel;
+  /** SQLite file for history, accounts and the offline inbox; `:memory:` keeps nothing. */
+  dbPath: string;
+  /** Public messages sent to a joining JSON client. */
+  historyOnJoin: number;
+  /** Registered names that may kick and ban once logged in. */
+  admins: string[];
+  /** Whether to serve plain TCP on `port` (false with `--no-plain`). */
+  plain: boolean;
+  /** TLS, when `--tls-cert` and `--tls-key` are given. */
+  tls?: TlsSettings;
+  /** Connection limits checked at accept. */
+  conns: ConnectionLimits;
+  /** Per-connection flood control. */
+  flood: FloodLimits;
+  /** Threads serving sockets around one chat core; 1 = all in the main thread. */
+  workers: number;
+}
+
+/** Where the TLS listener gets its certificate chain and key, and its port. */
+export interface TlsSettings {
+  certFile: string;
+  keyFile: string;
+  /** TCP port for TLS; 0 picks a free one. */
+  port: number;
+}
+
+/** The defaults, one place. */
+export const SERVER_DEFAULTS: ServerConfig = {
+  host: "0.0.0.0",
+  port: 8888,
+  idleTimeoutMs: 60_000,
+  maxLineBytes: 8 * 1024,
+  maxQueueBytes: 1024 * 1024,
+  shutdownGraceMs: 2_000,
+  logLevel: "info",
+  dbPath: "fastim.db",
+  historyOnJoin: 50,
+  admins: [],
+  plain: true,
+  workers: 1,
+  conns: { maxConns: 10_000, maxConnsPerIp: 20, connsPerMinute: 60 },
+  flood: {
+    msgRate: 10,
+    msgBurst: 20,
+    byteRate: 16 * 1024,
+    byteBurst: 64 * 1024,
+    renamesPerMinute: 20,
+    whoPerMinute: 30,
+    strikes: 20,
+    lineTimeoutMs: 10_000,
+  },
+};
+
+/** The TLS port when `--tls-port` is not given. */
+export const DEFAULT_TLS_PORT = 8889;
+
+/** The server's flags, with their help. */
+export const SERVER_FLAGS: FlagSpec[] = [
+  {
+    name: "host",
+    type: "string",
+    aliases: ["ip"],
+    value: "ADDR",
+    default: "0.0.0.0",
+    doc: "interface to listen on",
+  },
+  {
+    name: "port",
+    type: "string",
+    value: "PORT",
+    default: "8888",
+    doc: "TCP port (0 picks a free one)",
+  },
+  {
+    name: "idle-timeout",
+    type: "string",
+    value: "DUR",
+    default: "60s",
+    doc: "close connections idle this long; 0 = never",
+  },
+  {
+    name: "max-line",
+    type: "string",
+    value: "SIZE",
+    default: "8KiB",
+    doc: "longest line a client may send",
+  },
+  {
+    name: "max-queue",
+    type: "string",
+    value: "SIZE",
+    default: "1MiB",
+    doc: "outbound queue per connection; a reader that falls this far behind is dropped",
+  },
+  {
+    name: "tls-cert",
+    type: "string",
+    value: "FILE",
+    doc: "serve TLS with this PEM certificate chain (needs --tls-key)",
+  },
+  {
+    name: "tls-key",
+    type: "string",
+    value: "FILE",
+    doc: "the PEM private key of --tls-cert",
+  },
+  {
+    name: "tls-port",
+    type: "string",
+    value: "PORT",
+    default: String(DEFAULT_TLS_PORT),
+    doc: "TCP port for TLS (0 picks a free one)",
+  },
+  {
+    name: "no-plain",
+    type: "boolean",
+    doc: "serve TLS only, no plain TCP on --port",
+  },
+  {
+    name: "max-conns",
+    type: "string",
+    value: "N",
+    default: "10000",
+    doc: "open connections in all; more are refused with a line saying so (0 = no limit)",
+  },
+  {
+    name: "max-conns-per-ip",
+    type: "string",
+    value: "N",
+    default: "20",
+    doc: "open connections from one address (IPv6: one /64) (0 = no limit)",
+  },
+  {
+    name: "conn-rate",
+    type: "string",
+    value: "N",
+    default: "60",
+    doc: "new connections per minute from one address (0 = no limit)",
+  },
+  {
+    name: "msg-rate",
+    type: "string",
+    value: "N",
+    default: "10",
+    doc: "requests (lines) per second per connection; more get an error (0 = no limit)",
+  },
+  {
+    name: "msg-burst",
+    type: "string",
+    value: "N",
+    default: "20",
+    doc: "requests a connection may send at once above --msg-rate",
+  },
+  {
+    name: "byte-rate",
+    type: "string",
+    value: "SIZE",
+    default: "16KiB",
+    doc: "bytes per second per connection (0 = no limit)",
+  },
+  {
+    name: "byte-burst",
+    type: "string",
+    value: "SIZE",
+    default: "64KiB",
+    doc: "bytes a connection may send at once above --byte-rate (at least --max-line)",
+  },
+  {
+    name: "rename-rate",
+    type: "string",
+    value: "N",
+    default: "20",
+    doc: "renames per minute per connection, all at once at most (0 = no limit)",
+  },
+  {
+    name: "who-rate",
+    type: "string",
+    value: "N",
+    default: "30",
+    doc: "who requests per minute per connection, all at once at most (0 = no limit)",
+  },
+  {
+    name: "flood-strikes",
+    type: "string",
+    value: "N",
+    default: "20",
+    doc: "requests refused for a rate limit before the connection is closed; " +
+      "one is forgiven per second (0 = never close)",
+  },
+  {
+    name: "line-timeout",
+    type: "string",
+    value: "DUR",
+    default: "10s",
+    doc: "close a connection whose line stays incomplete this long, or that sent bytes " +
+      "but no line this long after connecting; 0 = never",
+  },
+  {
+    name: "db",
+    type: "string",
+    value: "PATH",
+    default: "fastim.db",
+    doc: "SQLite file for history, accounts and offline messages; :memory: keeps nothing",
+  },
+  {
+    name: "history",
+    type: "string",
+    value: "N",
+    default: "50",
+    doc: "public messages a JSON client is sent when it joins (0 = none)",
+  },
+  {
+    name: "admin",
+    type: "string",
+    value: "NAMES",
+    doc: "comma-separated registered names that may kick|NAME and ban|NAME-or-IP once logged in",
+  },
+  {
+    name: "workers",
+    type: "string",
+    value: "N",
+    default: "1",
+    doc: "threads that accept and write sockets around one chat core in the main thread " +
+      "(SO_REUSEPORT; see docs/SCALING.md); 1 = everything in one thread",
+  },
+  {
+    name: "log-level",
+    type: "string",
+    value: "LEVEL",
+    default: "info",
+    doc: `one of ${LOG_LEVELS.join(", ")}`,
+  },
+  { name: "help", type: "boolean", short: "h", doc: "show this help" },
+  { name: "version", type: "boolean", doc: "print the version" },
+];
+
+/** What the command line asks for. */
+export type ServerCommand =
+  | { kind: "help"; text: string }
+  | { kind: "version" }
+  | { kind: "serve"; config: ServerConfig };
+
+/**
+ * Parses the server's command line; throws {@link UsageError} with one line on a bad flag.
+ *
+ * @example
+ * ```ts
+ * parseServerArgs(["-port", "9000"]); // { kind: "serve", config: { port: 9000, ... } }
+ * ```
+ */
+export function parseServerArgs(args: string[]): ServerCommand {
+  const v = parseFlags(args, SERVER_FLAGS);
+  if (v.help) return { kind: "help", text: formatHelp("Usage: server [flags]", SERVER_FLAGS) };
+  if (v.version) return { kind: "version" };
+  const config: ServerConfig = {
+    ...SERVER_DEFAULTS,
+    conns: { ...SERVER_DEFAULTS.conns },
+    flood: { ...SERVER_DEFAULTS.flood },
+  };
+  try {
+    if (typeof v.host === "string") {
+      if (v.host.trim() === "") throw new RangeError("--host needs an address, e.g. 0.0.0.0");
+      config.host = v.host;
+    }
+    if (typeof v.port === "string") config.port = parseIntFlag(v.port, "port", 0, 65535);
+    if (typeof v["idle-timeout"] === "string") {
+      config.idleTimeoutMs = parseDuration(v["idle-timeout"], "idle-timeout");
+    }
+    if (typeof v["max-line"] === "string") {
+      config.maxLineBytes = parseSize(v["max-line"], "max-line", 64);
+    }
+    if (typeof v["max-queue"] === "string") {
+      config.maxQueueBytes = parseSize(v["max-queue"], "max-queue", 1024);
+    }
+    parseLimitFlags(v, config);
+    if (typeof v.db === "string") {
+      if (v.db === "") throw new RangeError("--db needs a file path, or :memory:");
+      config.dbPath = v.db;
+    }
+    if (typeof v.admin === "string") {
+      config.admins = v.admin.split(",").map((n) => n.trim()).filter((n) => n !== "");
+    }
+    if (typeof v.workers === "string") config.workers = parseIntFlag(v.workers, "workers", 1, 64);
+    if (typeof v.history === "string") {
+      config.historyOnJoin = parseIntFlag(v.history, "history", 0, 500);
+    }
+    if (typeof v["log-level"] === "string") {
+      const level = v["log-level"] as LogLevel;
+      if (!LOG_LEVELS.includes(level)) {
+        throw new RangeError(`--log-level expects one of ${LOG_LEVELS.join(", ")}; got "${level}"`);
+      }
+      config.logLevel = level;
+    }
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (config.maxQueueBytes < config.maxLineBytes + 64) {
+    throw new UsageError("--max-queue must be larger than --max-line");
+  }
+  if (config.flood.byteRate > 0 && config.flood.byteBurst < config.maxLineBytes) {
+    throw new UsageError("--byte-burst must be at least --max-line, or no line could be sent");
+  }
+  parseTlsFlags(v, config);
+  return { kind: "serve", config };
+}
+
+/** The connection and flood limits; throws RangeError with one line. */
+function parseLimitFlags(v: FlagValues, config: ServerConfig): void {
+  const int = (flag: string, min: number, max: number, set: (n: number) => void) => {
+    const value = v[flag];
+    if (typeof value === "string") set(parseIntFlag(value, flag, min, max));
+  };
+  const size = (flag: string, set: (n: number) => void) => {
+    const value = v[flag];
+    if (typeof value === "string") set(value === "0" ? 0 : parseSize(value, flag));
+  };
+  const { conns, flood } = config;
+  int("max-conns", 0, 1_000_000, (n) => conns.maxConns = n);
+  int("max-conns-per-ip", 0, 1_000_000, (n) => conns.maxConnsPerIp = n);
+  int("conn-rate", 0, 1_000_000, (n) => conns.connsPerMinute = n);
+  int("msg-rate", 0, 1_000_000, (n) => flood.msgRate = n);
+  int("msg-burst", 1, 1_000_000, (n) => flood.msgBurst = n);
+  size("byte-rate", (n) => flood.byteRate = n);
+  size("byte-burst", (n) => flood.byteBurst = n);
+  int("rename-rate", 0, 1_000_000, (n) => flood.renamesPerMinute = n);
+  int("who-rate", 0, 1_000_000, (n) => flood.whoPerMinute = n);
+  int("flood-strikes", 0, 1_000_000, (n) => flood.strikes = n);
+  if (typeof v["line-timeout"] === "string") {
+    flood.lineTimeoutMs = parseDuration(v["line-timeout"], "line-timeout");
+  }
+  if (flood.byteBurst === 0) throw new RangeError("--byte-burst must be at least 1");
+}
+
+/** `--tls-cert`, `--tls-key`, `--tls-port`, `--no-plain`; throws UsageError with one line. */
+function parseTlsFlags(v: FlagValues, config: ServerConfig): void {
+  const cert = v["tls-cert"];
+  const key = v["tls-key"];
+  if (typeof cert === "string" || typeof key === "string") {
+    if (typeof cert !== "string" || cert === "") {
+      throw new UsageError("--tls-key needs --tls-cert FILE too");
+    }
+    if (typeof key !== "string" || key === "") {
+      throw new UsageError("--tls-cert needs --tls-key FILE too");
+    }
+    let port = DEFAULT_TLS_PORT;
+    if (typeof v["tls-port"] === "string") {
+      try {
+        port = parseIntFlag(v["tls-port"], "tls-port", 0, 65535);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+    }
+    config.tls = { certFile: cert, keyFile: key, port };
+  } else if (v["tls-port"] !== undefined) {
+    throw new UsageError("--tls-port needs --tls-cert FILE and --tls-key FILE");
+  }
+  if (v["no-plain"]) {
+    if (!config.tls) {
+      throw new UsageError("--no-plain needs --tls-cert and --tls-key, or nothing would listen");
+    }
+    config.plain = false;
+  }
+  if (config.plain && config.tls && config.tls.port !== 0 && config.tls.port === config.port) {
+    throw new UsageError("--tls-port must differ from --port (or use --no-plain)");
+  }
+}

@@ -1,0 +1,375 @@
+/**
+ * The TCP transport for one client: reads bytes, frames them into lines with a limit, picks the
+ * dialect from the first line, hands requests to the core, and queues what the core and the
+ * codec produce in the connection's {@link Outbox}.
+ *
+ * @module
+ */
+
+import type { ChatPort } from "./chat_port.ts";
+import type { Session } from "../core/dispatcher.ts";
+import type { ChatEvent, KickCode, NoticeEvent } from "../protocol/events.ts";
+import {
+  encodeWelcome,
+  type Hello,
+  jsonCodec,
+  parseHello,
+  PROTOCOL_VERSION,
+} from "../protocol/json_codec.ts";
+import { LineSplitter, LineTooLongError } from "../protocol/line_splitter.ts";
+import type { Logger } from "../shared/log.ts";
+import { Outbox } from "./outbox.ts";
+import { FloodGuard, type Verdict } from "./rate_limit.ts";
+import type { Codec, Reply, Request } from "../protocol/requests.ts";
+import type { ServerConfig } from "./config.ts";
+import { textCodec } from "../protocol/text_codec.ts";
+import type { Peer, User } from "../core/user.ts";
+import { VERSION } from "../shared/version.ts";
+
+/**
+ * Reads start small so that thousands of idle connections cost little memory, and grow for
+ * connections that fill them (busy senders), up to this size.
+ */
+const FIRST_READ_BYTES = 256;
+const MAX_READ_BYTES = 64 * 1024;
+/** Events held back while a hello is answered (a password check takes ~100 ms). */
+const MAX_HELD_EVENTS = 10_000;
+
+/** Why a connection ended, for the log. */
+export type CloseReason =
+  | "eof"
+  | "quit"
+  | "idle_timeout"
+  | "line_too_long"
+  | "slow_reader"
+  | "write_error"
+  | "read_error"
+  | "shutdown"
+  | KickCode
+  | "line_timeout"
+  | "tls_on_plain"
+  | "rate_limited"
+  | "version_unsupported";
+
+/** What a connection needs from its server. */
+export interface ServerContext {
+  /** The chat, in this thread or over the bus to a hub. */
+  port: ChatPort;
+  config: ServerConfig;
+  log: Logger;
+  /** True once shutdown began: leaving users are not announced. */
+  readonly shuttingDown: boolean;
+  /** Called once when the connection has ended. */
+  onClosed(connection: Connection): void;
+}
+
+/**
+ * Builds a notice event (shared by every connection it is sent to, so encoded once).
+ *
+ * @example
+ * ```ts
+ * const bye = notice("shutdown", "server is shutting down");
+ * ```
+ */
+export function notice(code: NoticeEvent["code"], text: string): NoticeEvent {
+  return { kind: "notice", code, text, wire: [] };
+}
+
+/** Formats a socket address the way the Go original does: `IP:PORT`, `[IPv6]:PORT`. */
+export function formatAddr(addr: Deno.Addr): string {
+  const a = addr as Deno.NetAddr;
+  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+}
+
+/**
+ * One client connection, adapting a socket to the chat core.
+ *
+ * @example
+ * ```ts
+ * const c = new Connection(await listener.accept(), ctx);
+ * await c.run();
+ * ```
+ */
+export class Connection implements Peer, Session {
+  readonly addr: string;
+  readonly ip: string;
+  readonly user: User;
+  /** When the last bytes arrived (ms since epoch); read by the server's idle sweep. */
+  lastInputAt = Date.now();
+  #codec: Codec = textCodec;
+  readonly #outbox: Outbox;
+  readonly #splitter: LineSplitter;
+  #firstLine = true;
+  /** Events that arrived while a hello was being answered; undefined otherwise. */
+  #held: ChatEvent[] | undefined;
+  #closing = false;
+  /** Settles once {@link close} has drained and closed the socket. */
+  #closed: Promise<void> | undefined;
+  #finished = false;
+  #reason: CloseReason = "eof";
+  readonly #maxRead: number;
+  /** Flood control: asked before each request; the server's sweep asks it about stalled lines. */
+  readonly guard: FloodGuard;
+
+  constructor(readonly conn: Deno.Conn, readonly ctx: ServerContext) {
+    this.guard = new FloodGuard(ctx.config.flood, Date.now());
+    this.addr = formatAddr(conn.remoteAddr);
+    this.ip = (conn.remoteAddr as Deno.NetAddr).hostname;
+    this.#splitter = new LineSplitter(ctx.config.maxLineBytes);
+    this.#maxRead = Math.min(MAX_READ_BYTES, ctx.config.maxQueueBytes / 8);
+    this.#outbox = new Outbox(conn, ctx.config.maxQueueBytes, (why, error) => {
+      this.#reason = why === "overflow" ? "slow_reader" : "write_error";
+      if (why === "overflow") {
+        ctx.log.warn("slow reader dropped", { addr: this.addr, queue: ctx.config.maxQueueBytes });
+      } else {
+        ctx.log.debug("write failed", { addr: this.addr, error });
+      }
+      this.#closeSocket();
+    });
+    this.user = ctx.port.join(this, this.addr, this.ip);
+  }
+
+  /** Queues an event; called by the core. */
+  deliver(event: ChatEvent): void {
+    if (this.#held) {
+      // Answering a hello: events wait so the welcome comes first, as the protocol promises.
+      if (this.#held.length < MAX_HELD_EVENTS) this.#held.push(event);
+      else this.#outbox.onFailure("overflow");
+      return;
+    }
+    this.#outbox.push(this.#codec.encodeEvent(event));
+  }
+
+  /** Ends the connection with a notice; called by the core. */
+  kick(code: KickCode, text: string): void {
+    void this.close(code, notice(code, text));
+  }
+
+  /** True once the connection is closing. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** JSON clients acknowledge offline messages; text clients cannot. */
+  get acks(): boolean {
+    return this.#codec === jsonCodec;
+  }
+
+  /** Reads and handles lines until the client leaves or the connection is closed. */
+  async run(): Promise<void> {
+    let buffer = new Uint8Array(FIRST_READ_BYTES);
+    try {
+      await this.ctx.port.joined(this);
+      while (!this.#closing) {
+        const n = await this.conn.read(buffer);
+        if (n === null) break;
+        if (this.#firstLine && looksLikeTlsHandshake(buffer, n)) {
+          // A TLS client on the plain port: its handshake is not chat, so never broadcast it.
+          this.ctx.log.info("tls on plain port", { addr: this.addr });
+          this.#reason = "tls_on_plain";
+          break;
+        }
+        const lines = this.#splitter.push(buffer.subarray(0, n));
+        const now = Date.now();
+        // Only complete lines count as activity: blank lines and trickled bytes do not.
+        if (lines.length > 0) this.lastInputAt = now;
+        const flood = this.guard.onRead(n, this.#splitter.pending, lines.length, now);
+        if (flood.action !== "allow") this.#limited({ type: "quit" }, flood);
+        for (const line of lines) {
+          if (this.#closing) break;
+          const pending = this.#handleLine(line);
+          // Password hashing is async: stop reading until it is done, so replies keep order.
+          if (pending) await pending;
+        }
+        // The lines before an over-long one were handled; now refuse it.
+        if (this.#splitter.overflowed) throw new LineTooLongError(this.ctx.config.maxLineBytes);
+        // Grow for busy senders, but keep one read's broadcast well inside a recipient's queue.
+        if (n === buffer.length && buffer.length * 4 <= this.#maxRead) {
+          buffer = new Uint8Array(buffer.length * 4);
+        }
+      }
+      if (!this.#closing) {
+        await this.close(this.#reason === "tls_on_plain" ? "tls_on_plain" : "eof");
+      }
+    } catch (error) {
+      if (error instanceof LineTooLongError) {
+        const limit = this.ctx.config.maxLineBytes;
+        this.ctx.log.warn("line too long", { addr: this.addr, limit });
+        await this.close(
+          "line_too_long",
+          notice(
+            "line_too_long",
+            `line too long: the limit is ${limit} bytes; closing the connection`,
+          ),
+        );
+      } else if (!this.#closing) {
+        this.#reason = "read_error";
+        this.ctx.log.debug("read failed", { addr: this.addr, error });
+      }
+    } finally {
+      await this.#closed;
+      this.#finish();
+    }
+  }
+
+  /**
+   * Ends the connection: stops reading, leaves the chat, queues `last` if given, waits (at most
+   * the shutdown grace) for the queue to drain, then closes the socket.
+   */
+  close(reason: CloseReason, last?: NoticeEvent): Promise<void> {
+    if (this.#closing) return this.#closed ?? Promise.resolve();
+    this.#closing = true;
+    this.#closed = this.#drainAndClose(reason, last);
+    return this.#closed;
+  }
+
+  async #drainAndClose(reason: CloseReason, last?: NoticeEvent): Promise<void> {
+    this.#reason = reason;
+    // Replies still waiting for the group commit go out before the last word and the close.
+    await this.ctx.port.leave(this, this.ctx.shuttingDown);
+    if (last) this.#outbox.push(this.#codec.encodeEvent(last));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#outbox.drained(),
+      new Promise((r) => timer = setTimeout(r, this.ctx.config.shutdownGraceMs)),
+    ]);
+    clearTimeout(timer);
+    this.#closeSocket();
+  }
+
+  #handleLine(line: string): Promise<void> | void {
+    if (this.#firstLine) {
+      this.#firstLine = false;
+      const hello = parseHello(line);
+      if (hello) return this.#hello(hello);
+    }
+    const request = this.#codec.parse(line);
+    const verdict = this.guard.check(request.type, Date.now());
+    if (verdict.action !== "allow") return void this.#limited(request, verdict);
+    return this.ctx.port.execute(this, request, (reply) => this.#answer(request, reply));
+  }
+
+  /**
+   * Sends the final reply to `request` (the port calls this after the group commit, in request
+   * order) and does what a successful request entails for the connection.
+   */
+  #answer(request: Request, reply: Reply): void {
+    const bytes = this.#codec.encodeReply(request, reply);
+    if (bytes) this.#outbox.push(bytes);
+    if (!reply.ok) return;
+    // After the reply, so "logged in" comes before what waited.
+    if (request.type === "login") void this.#deliverInbox();
+    if (request.type === "rename") {
+      this.ctx.log.info("rename", { addr: this.addr, name: reply.name });
+    }
+    if (request.type === "quit") void this.close("quit");
+  }
+
+  /** Refuses `request` for a rate limit (see rate_limit.ts); repeated abuse closes the connection. */
+  #limited(request: Request, verdict: Exclude<Verdict, { action: "allow" }>): void {
+    const { message } = verdict;
+    const retryAfterMs = verdict.action === "reject" ? Math.ceil(verdict.waitMs) : undefined;
+    const reply: Reply = { ok: false, code: "rate_limited", message, retryAfterMs };
+    this.ctx.port.respond(this, request, reply, (r) => this.#answer(request, r));
+    if (verdict.action === "disconnect") {
+      this.ctx.log.warn("flood", { addr: this.addr, message });
+      void this.close("rate_limited");
+    }
+  }
+
+  async #hello(hello: Hello): Promise<void> {
+    const v = hello.version;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+      const message = `this server speaks protocol version ${PROTOCOL_VERSION}; got ${
+        JSON.stringify(v)
+      }`;
+      this.#outbox.push(
+        jsonCodec.encodeReply(
+          { type: "invalid", id: hello.id, code: "version_unsupported", message },
+          { ok: false, code: "version_unsupported", message },
+        )!,
+      );
+      void this.close("version_unsupported");
+      return;
+    }
+    this.#codec = jsonCodec;
+    this.#held = [];
+    const { config, port } = this.ctx;
+    const { named, online, history } = await port.hello(this, hello);
+    const held = this.#held;
+    this.#held = undefined;
+    if (this.#closing) return;
+    this.#outbox.push(encodeWelcome({
+      version: Math.min(v, PROTOCOL_VERSION),
+      server: `fastim ${VERSION}`,
+      name: this.user.name,
+      addr: this.addr,
+      limits: {
+        maxLine: config.maxLineBytes,
+        idleTimeoutMs: config.idleTimeoutMs,
+        msgRate: config.flood.msgRate,
+        msgBurst: config.flood.msgBurst,
+      },
+      online,
+      ...(this.user.account ? { account: this.user.name } : {}),
+      ...(named && !named.ok ? { nameError: { code: named.code, message: named.message } } : {}),
+    }));
+    for (const event of history) this.deliver(event);
+    for (const event of held) this.deliver(event);
+    if (this.user.account) void this.#deliverInbox();
+    this.ctx.log.info("hello", {
+      addr: this.addr,
+      name: this.user.name,
+      client: hello.client ?? "",
+    });
+  }
+
+  /**
+   * Delivers the private messages that waited for this connection's account, a part of the
+   * queue at a time so a full inbox never overflows it. Text clients cannot acknowledge, so for
+   * them a message queued is a message delivered; JSON clients `ack`.
+   */
+  async #deliverInbox(): Promise<void> {
+    const key = this.user.account;
+    if (!key) return;
+    const { port, config } = this.ctx;
+    const delivered: number[] = [];
+    const waiting = port.inbox(key);
+    for (const event of Array.isArray(waiting) ? waiting : await waiting) {
+      if (this.#outbox.queued > config.maxQueueBytes / 2) await this.#outbox.drained();
+      if (this.#closing || this.user.account !== key) break;
+      this.deliver(event);
+      delivered.push(event.msgId);
+    }
+    if (this.acks) return;
+    // Written, not merely queued: a connection lost before that gets them again next login.
+    await this.#outbox.drained();
+    if (!this.#closing) port.delivered(key, delivered);
+  }
+
+  #closeSocket(): void {
+    this.#closing = true;
+    this.#outbox.close();
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    void this.ctx.port.leave(this, this.ctx.shuttingDown);
+    this.#closeSocket();
+    this.ctx.log.info("disconnect", {
+      addr: this.addr,
+      name: this.user.name,
+      reason: this.#reason,
+    });
+    this.ctx.onClosed(this);
+  }
+}
+
+/** A TLS record header for a handshake (content type 22, protocol version 3.x). */
+function looksLikeTlsHandshake(bytes: Uint8Array, n: number): boolean {
+  return n >= 3 && bytes[0] === 0x16 && bytes[1] === 0x03 && bytes[2] <= 0x04;
+}

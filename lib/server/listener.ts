@@ -1,0 +1,410 @@
+/**
+ * The server: listens on plain TCP and/or TLS, admits connections under the connection limits,
+ * turns them into {@link Connection}s on one chat core, sweeps idle and stalled connections with
+ * one timer for all, and shuts down gracefully.
+ *
+ * @module
+ */
+
+import type { ChatPort, Gate } from "./chat_port.ts";
+import { Connection, notice, type ServerContext } from "./connection.ts";
+import type { Logger } from "../shared/log.ts";
+import type { Admission } from "./rate_limit.ts";
+import type { ServerConfig } from "./config.ts";
+
+/** A bad setting or environment found at start, with one line for the user. */
+export class StartupError extends Error {
+  override name = "StartupError";
+}
+
+/** At most this many refused sockets are being told why at once; more are closed unanswered. */
+const MAX_REFUSALS_IN_FLIGHT = 64;
+/** A TLS handshake must finish this soon, or the socket is closed (it holds a connection slot). */
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+const encoder = new TextEncoder();
+
+/** The chat and its gate, built before the server listens (see lib/services.ts, lib/edge.ts). */
+export interface Services {
+  port: ChatPort;
+  gate: Gate;
+}
+
+/** A server that is listening, in one thread ({@link ChatServer}) or several (lib/workers.ts). */
+export interface RunningServer {
+  /** The plain TCP address listened on, or the TLS one with `--no-plain` (ports are real). */
+  readonly addr: Deno.NetAddr;
+  /** The TLS address listened on, if TLS is on. */
+  readonly tlsAddr: Deno.NetAddr | undefined;
+  /** Resolves when the server has shut down and every connection is closed. */
+  readonly finished: Promise<void>;
+  /** Stops accepting, tells every client, flushes (bounded by the grace period), closes all. */
+  shutdown(): Promise<void>;
+  /** Set when the server stopped because a part of it failed, not because it was told to. */
+  readonly failure?: string;
+}
+
+/** How to listen, beyond the configuration. */
+export interface ListenOptions {
+  /**
+   * Share the ports with other listeners (`SO_REUSEPORT`; one per `--workers` thread). The ports
+   * must then be fixed: the hub picks them before the edges listen.
+   */
+  reusePort?: boolean;
+}
+
+/**
+ * A listening chat server.
+ *
+ * @example
+ * ```ts
+ * const server = ChatServer.listen(config, log, openServices(config, log));
+ * Deno.addSignalListener("SIGTERM", () => server.shutdown());
+ * await server.finished;
+ * ```
+ */
+export class ChatServer implements ServerContext, RunningServer {
+  readonly port: ChatPort;
+  readonly connections = new Set<Connection>();
+  /** Resolves when the server has shut down and every connection is closed. */
+  readonly finished: Promise<void>;
+  readonly #gate: Gate;
+  /** The gate key each connection was admitted under, to release it when it closes. */
+  readonly #keys = new Map<Connection, string>();
+  /** Connections and handshakes still running; `finished` waits for none to be left. */
+  #running = 0;
+  #allDone: (() => void) | undefined;
+  /** TLS sockets still in their handshake, closed at once on shutdown. */
+  readonly #handshaking = new Set<Deno.Conn>();
+  #shuttingDown = false;
+  #sweep: ReturnType<typeof setInterval> | undefined;
+  #refusing = 0;
+  #refusedSinceSweep = 0;
+
+  private constructor(
+    readonly listener: Deno.TcpListener | undefined,
+    readonly tlsListener: Deno.TlsListener | undefined,
+    readonly config: ServerConfig,
+    readonly log: Logger,
+    services: Services,
+  ) {
+    this.port = services.port;
+    this.#gate = services.gate;
+    const timeouts = [config.idleTimeoutMs, config.flood.lineTimeoutMs].filter((t) => t > 0);
+    // One timer for every connection, precise enough at a quarter of the shortest timeout; it
+    // also forgets addresses whose connection-rate bucket has refilled.
+    const every = Math.min(1000, Math.max(10, Math.min(...timeouts) / 4));
+    this.#sweep = setInterval(() => this.#sweepAll(), every);
+    const loops = [];
+    if (listener) loops.push(this.#acceptLoop(listener, false));
+    if (tlsListener) loops.push(this.#acceptLoop(tlsListener, true));
+    this.finished = Promise.all(loops).then(() => {
+      if (this.#running > 0) return new Promise<void>((resolve) => this.#allDone = resolve);
+    });
+  }
+
+  /** Starts listening; throws {@link StartupError} when it cannot. */
+  static listen(
+    config: ServerConfig,
+    log: Logger,
+    services: Services,
+    options: ListenOptions = {},
+  ): ChatServer {
+    const { host, port, tls } = config;
+    const reusePort = options.reusePort ?? false;
+    let listener: Deno.TcpListener | undefined;
+    if (config.plain) {
+      try {
+        listener = Deno.listen({ hostname: host, port, transport: "tcp", reusePort });
+      } catch (e) {
+        throw new StartupError(describeListenError(e, host, port, "--port"));
+      }
+    }
+    let tlsListener: Deno.TlsListener | undefined;
+    if (tls) {
+      try {
+        const cert = readPem(tls.certFile, "--tls-cert", "certificate");
+        const key = readPem(tls.keyFile, "--tls-key", "private key");
+        tlsListener = listenTls(host, tls.port, cert, key, tls, reusePort);
+      } catch (e) {
+        listener?.close();
+        throw e;
+      }
+    }
+    return new ChatServer(listener, tlsListener, config, log, services);
+  }
+
+  /** The plain TCP address listened on, or the TLS one with `--no-plain` (ports are real). */
+  get addr(): Deno.NetAddr {
+    return (this.listener ?? this.tlsListener)!.addr;
+  }
+
+  /** The TLS address listened on, if TLS is on. */
+  get tlsAddr(): Deno.NetAddr | undefined {
+    return this.tlsListener?.addr;
+  }
+
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  onClosed(connection: Connection): void {
+    this.connections.delete(connection);
+    const key = this.#keys.get(connection);
+    this.#keys.delete(connection);
+    if (key !== undefined) this.#gate.release(key);
+  }
+
+  /** Stops accepting, tells every client, flushes (bounded by the grace period), closes all. */
+  async shutdown(): Promise<void> {
+    if (this.#shuttingDown) return;
+    this.#shuttingDown = true;
+    this.log.info("shutting down", { connections: this.connections.size });
+    clearInterval(this.#sweep);
+    for (const l of [this.listener, this.tlsListener]) {
+      try {
+        l?.close();
+      } catch { /* already closed */ }
+    }
+    for (const conn of this.#handshaking) closeQuietly(conn);
+    const bye = notice("shutdown", "server is shutting down");
+    await Promise.all([...this.connections].map((c) => c.close("shutdown", bye)));
+    await this.finished;
+  }
+
+  async #acceptLoop(
+    listener: Deno.Listener<Deno.Conn, Deno.NetAddr>,
+    tls: boolean,
+  ): Promise<void> {
+    while (!this.#shuttingDown) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (this.#shuttingDown || error instanceof Deno.errors.BadResource) break;
+        // Out of file descriptors and the like: log, back off, keep serving who is connected.
+        this.log.error("accept failed", { error });
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      try {
+        this.#admit(conn, tls);
+      } catch (error) {
+        this.log.error("admission failed E_ADMIT", { error });
+        closeQuietly(conn);
+      }
+    }
+  }
+
+  /** Serves `conn` if the gate (bans, connection limits) lets it in, or tells it why not. */
+  #admit(conn: Deno.Conn, tls: boolean): void {
+    if (this.#shuttingDown) return closeQuietly(conn);
+    const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
+    const admission = this.#gate.admit(ip, Date.now());
+    if (!(admission instanceof Promise)) return this.#admitted(conn, tls, ip, admission);
+    // The gate is in the hub's thread: wait for it without holding up the accept loop.
+    this.#track(admission.then((a) => {
+      if (this.#shuttingDown) {
+        if (a.ok) this.#gate.release(a.key);
+        return closeQuietly(conn);
+      }
+      this.#admitted(conn, tls, ip, a);
+    }, (error) => {
+      closeQuietly(conn);
+      throw error;
+    }));
+  }
+
+  #admitted(conn: Deno.Conn, tls: boolean, ip: string, admission: Admission): void {
+    if (!admission.ok) {
+      this.#refusedSinceSweep++;
+      this.log.debug("refused", { ip, reason: admission.reason });
+      return this.#refuse(conn, admission.message, tls);
+    }
+    if (!tls) return this.#serve(conn, admission.key, false);
+    this.#track(
+      this.#handshake(conn as Deno.TlsConn).then((ok) => {
+        if (ok) this.#serve(conn, admission.key, true);
+        else this.#gate.release(admission.key);
+      }),
+    );
+  }
+
+  /**
+   * Writes the one refusal line and closes, without waiting in the accept loop. A fresh socket's
+   * send buffer always takes one short line, so the write does not linger; past a few dozen at
+   * once (a connection flood) sockets are closed unanswered so they cannot pile up.
+   */
+  #refuse(conn: Deno.Conn, message: string, tls: boolean): void {
+    if (this.#refusing >= MAX_REFUSALS_IN_FLIGHT || tls) {
+      // A TLS client cannot read a plain line, and the handshake would cost more than it is worth.
+      return closeQuietly(conn);
+    }
+    this.#refusing++;
+    conn.write(encoder.encode(message + "\n")).catch(() => {}).finally(() => {
+      this.#refusing--;
+      closeQuietly(conn);
+    });
+  }
+
+  /** Completes a TLS handshake before the user joins, so a failed one never announces anyone. */
+  async #handshake(conn: Deno.TlsConn): Promise<boolean> {
+    const limit = this.config.flood.lineTimeoutMs || DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    this.#handshaking.add(conn);
+    try {
+      const outcome = await Promise.race([
+        conn.handshake().then(() => "ok" as const),
+        new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), limit)),
+      ]);
+      if (outcome === "ok" && !this.#shuttingDown) return true;
+      this.log.debug("tls handshake timed out", { addr: conn.remoteAddr.hostname });
+    } catch (error) {
+      this.log.debug("tls handshake failed", { addr: conn.remoteAddr.hostname, error });
+    } finally {
+      clearTimeout(timer);
+      this.#handshaking.delete(conn);
+    }
+    closeQuietly(conn);
+    return false;
+  }
+
+  #serve(conn: Deno.Conn, key: string, tls: boolean): void {
+    try {
+      (conn as Deno.TcpConn).setNoDelay?.(true);
+    } catch { /* the peer may already be gone */ }
+    const connection = new Connection(conn, this);
+    this.connections.add(connection);
+    this.#keys.set(connection, key);
+    this.log.info("connect", { addr: connection.addr, tls });
+    this.#track(connection.run());
+  }
+
+  /**
+   * Counts `task` as running until it settles. An internal error ends one connection with a log
+   * line, never the process. The handlers are made once per server, not once per connection: idle
+   * connections are counted by the ten thousand.
+   */
+  #track(task: Promise<void>): void {
+    this.#running++;
+    task.then(this.#settled, this.#failed);
+  }
+
+  readonly #settled = (): void => {
+    if (--this.#running === 0) this.#allDone?.();
+  };
+
+  readonly #failed = (error: unknown): void => {
+    this.log.error("connection failed E_CONN", { error });
+    this.#settled();
+  };
+
+  #sweepAll(): void {
+    const now = Date.now();
+    const idleSince = now - this.config.idleTimeoutMs;
+    const idle = notice("idle_timeout", "You are timeout due to inactivity for long time");
+    const lineSecs = this.config.flood.lineTimeoutMs / 1000;
+    for (const c of this.connections) {
+      const stall = c.guard.stalled(now);
+      if (stall) {
+        this.log.info(stall.replace("_", " "), { addr: c.addr });
+        void c.close(
+          "line_timeout",
+          notice("idle_timeout", `no complete line within ${lineSecs} s; closing the connection`),
+        );
+      } else if (this.config.idleTimeoutMs > 0 && c.lastInputAt < idleSince) {
+        this.log.info("idle timeout", { addr: c.addr, name: c.user.name });
+        void c.close("idle_timeout", idle);
+      }
+    }
+    this.#gate.prune(now);
+    if (this.#refusedSinceSweep > 0) {
+      // One line per sweep, not one per refused socket, so a connection flood cannot flood the log.
+      this.log.warn("connections refused", {
+        count: this.#refusedSinceSweep,
+        open: this.connections.size,
+      });
+      this.#refusedSinceSweep = 0;
+    }
+  }
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch { /* already closed */ }
+}
+
+/** Reads a PEM file named by `flag`; throws {@link StartupError} with one line. */
+function readPem(path: string, flag: string, what: string): string {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound
+      ? "no such file"
+      : e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable
+      ? "permission denied"
+      : e instanceof Deno.errors.IsADirectory
+      ? "it is a directory"
+      : firstLine(e);
+    throw new StartupError(`cannot read the TLS ${what} ${flag} ${path}: ${why}`);
+  }
+  if (!text.includes("-----BEGIN ")) {
+    throw new StartupError(
+      `${flag} ${path} is not a PEM file: expected a -----BEGIN ...----- block`,
+    );
+  }
+  return text;
+}
+
+function listenTls(
+  host: string,
+  port: number,
+  cert: string,
+  key: string,
+  { certFile, keyFile }: { certFile: string; keyFile: string },
+  reusePort: boolean,
+): Deno.TlsListener {
+  try {
+    return Deno.listenTls({ hostname: host, port, transport: "tcp", cert, key, reusePort });
+  } catch (e) {
+    const message = firstLine(e);
+    if (/KeyMismatch|not be consistent/i.test(message)) {
+      throw new StartupError(
+        `--tls-key ${keyFile} is not the private key of --tls-cert ${certFile}: use the key the certificate was issued for`,
+      );
+    }
+    if (/certificate/i.test(message)) {
+      throw new StartupError(`--tls-cert ${certFile} holds no usable certificate: ${message}`);
+    }
+    if (/key/i.test(message)) {
+      throw new StartupError(`--tls-key ${keyFile} holds no usable private key: ${message}`);
+    }
+    if (e instanceof Deno.errors.InvalidData) {
+      throw new StartupError(
+        `cannot use --tls-cert ${certFile} / --tls-key ${keyFile}: ${message}`,
+      );
+    }
+    throw new StartupError(describeListenError(e, host, port, "--tls-port"));
+  }
+}
+
+/** One line on why listening on `host:port` failed, naming the flag that chose the port. */
+export function describeListenError(e: unknown, host: string, port: number, flag: string): string {
+  const where = `${host}:${port}`;
+  if (e instanceof Deno.errors.AddrInUse) {
+    return `port ${port} on ${host} is already in use: stop the other server or choose another ${flag}`;
+  }
+  if (e instanceof Deno.errors.AddrNotAvailable) {
+    return `cannot listen on ${where}: ${host} is not an address of this machine`;
+  }
+  if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) {
+    return `not allowed to listen on ${where}: ${firstLine(e)}`;
+  }
+  return `cannot listen on ${where}: ${firstLine(e)}`;
+}
+
+function firstLine(e: unknown): string {
+  return (e as Error)?.message?.split("\n")[0] ?? String(e);
+}

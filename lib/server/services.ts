@@ -1,0 +1,79 @@
+/**
+ * Builds the chat from the configuration: opens the store, and wires the core's persistence hooks
+ * and the dispatcher to it. The one place where core and store meet.
+ *
+ * @module
+ */
+
+import { ChatCore } from "../core/chat.ts";
+import { Dispatcher } from "../core/dispatcher.ts";
+import { type Gate, LocalGate, LocalPort } from "./chat_port.ts";
+import type { Logger } from "../shared/log.ts";
+import type { ConnectionLimits } from "./rate_limit.ts";
+import { Store } from "../store/sqlite.ts";
+import { Bans } from "../core/bans.ts";
+import { nameKey } from "../shared/names.ts";
+
+/** What the services need from the configuration. */
+export interface ServicesConfig {
+  /** SQLite file, or `:memory:` to keep nothing. */
+  dbPath: string;
+  /** Public messages sent to a joining JSON client. */
+  historyOnJoin: number;
+  /** Registered names that may kick and ban once logged in. */
+  admins: string[];
+  /** Each connection's outbound queue, which bounds a reply's size. */
+  maxQueueBytes: number;
+  /** Connection limits, checked at accept by the gate. */
+  conns: ConnectionLimits;
+}
+
+/** The most private messages kept for one offline user; more are refused with `inbox_full`. */
+export const MAX_INBOX_MESSAGES = 100;
+
+/** The chat core, the dispatcher and the store behind them, and the port and gate onto them. */
+export interface OpenServices {
+  core: ChatCore;
+  dispatcher: Dispatcher;
+  store: Store;
+  port: LocalPort;
+  gate: Gate;
+}
+
+/**
+ * Opens the store (throwing `StoreError` with one line when it cannot) and builds the chat on it.
+ *
+ * @example
+ * ```ts
+ * const { core, dispatcher, store } = openServices(config, log);
+ * ```
+ */
+export function openServices(config: ServicesConfig, log: Logger): OpenServices {
+  const store = Store.open(config.dbPath);
+  store.onCommitError = (error) => log.error("store commit failed", { error });
+  const core = new ChatCore({
+    reserveIds: (n) => store.reserveIds(n),
+    registeredName: (key) => store.account(key)?.name,
+    onPublic: (e) => store.appendPublic(e),
+    onOffline: (e, key) => {
+      if (store.inboxSize(key) >= MAX_INBOX_MESSAGES) return false;
+      store.appendInbox(e, key);
+      return true;
+    },
+  });
+  const admins = new Set(config.admins.map((name) => nameKey(name)));
+  const bans = new Bans(store);
+  const dispatcher = new Dispatcher({
+    core,
+    store,
+    log,
+    historyOnJoin: config.historyOnJoin,
+    // A reply must fit well inside the asker's queue, or asking would get them dropped.
+    replyBudgetBytes: Math.floor(config.maxQueueBytes / 4),
+    admins,
+    bans,
+  });
+  const port = new LocalPort(core, dispatcher);
+  const gate = new LocalGate(bans, config.conns);
+  return { core, dispatcher, store, port, gate };
+}

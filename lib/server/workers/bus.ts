@@ -1,0 +1,104 @@
+/**
+ * The bus between the hub (the chat core, in the main thread) and its edges (the threads that own
+ * sockets) with `--workers N`: the typed messages, and a batcher that sends everything one thread
+ * produced in one turn as one `postMessage`. Structured clone keeps an event that goes to several
+ * users one object on the other side, so an edge still encodes it once per dialect. The same
+ * messages, as NDJSON over a socket, are how several machines will share one hub
+ * (docs/SCALING.md).
+ *
+ * @module
+ */
+
+import type { Welcomed } from "../chat_port.ts";
+import type { ChatEvent, KickCode, PrivateEvent } from "../../protocol/events.ts";
+import type { Hello } from "../../protocol/json_codec.ts";
+import type { Admission } from "../rate_limit.ts";
+import type { Reply, Request } from "../../protocol/requests.ts";
+import type { ServerConfig } from "../config.ts";
+
+/**
+ * Edge to hub. `uid` numbers a connection within its edge; `seq` matches an answer to its
+ * question.
+ */
+export type EdgeMessage =
+  | { t: "admit"; seq: number; ip: string }
+  | { t: "release"; key: string }
+  | { t: "join"; uid: number; addr: string; ip: string }
+  | { t: "req"; uid: number; request: Request }
+  | { t: "hello"; uid: number; hello: Hello }
+  | { t: "inbox"; seq: number; key: string }
+  | { t: "delivered"; key: string; msgIds: number[] }
+  | { t: "leave"; uid: number; silent: boolean };
+
+/**
+ * Hub to edge. A reply carries the user's name and account after the request, which is how the
+ * edge's copy of the user learns of renames and logins.
+ */
+export type HubMessage =
+  | { t: "admitted"; seq: number; admission: Admission }
+  | { t: "joined"; uid: number }
+  | { t: "events"; event: ChatEvent; uids: number[] }
+  | { t: "reply"; uid: number; reply: Reply; name: string; account?: string; inbox?: Inbox }
+  | {
+    t: "welcomed";
+    uid: number;
+    welcomed: Welcomed;
+    name: string;
+    account?: string;
+    inbox?: Inbox;
+  }
+  | { t: "inbox"; seq: number; events: PrivateEvent[] }
+  | { t: "kick"; uid: number; code: KickCode; text: string }
+  | { t: "left"; uid: number };
+
+/**
+ * The private messages waiting for an account, sent along with the reply that logged it in, so
+ * they follow that reply at once as they do in one thread.
+ */
+export interface Inbox {
+  key: string;
+  events: PrivateEvent[];
+}
+
+/** The hub's orders to an edge thread, sent on their own, not batched. */
+export type HubControl =
+  | { t: "start"; index: number; config: ServerConfig }
+  | { t: "shutdown" };
+
+/** An edge thread's state changes, sent on their own, not batched. */
+export type EdgeControl =
+  | { t: "listening" }
+  | { t: "failed"; message: string }
+  | { t: "finished" };
+
+/**
+ * Collects items and posts them as one array at the end of the current microtask run.
+ *
+ * @example
+ * ```ts
+ * const out = new Batcher<EdgeMessage>((items) => worker.postMessage(items));
+ * out.push({ t: "release", key: "127.0.0.1" });
+ * ```
+ */
+export class Batcher<T> {
+  #items: T[] = [];
+
+  constructor(readonly post: (items: T[]) => void) {}
+
+  /** Queues `item`; the first item of a batch schedules its posting. */
+  push(item: T): void {
+    if (this.#items.length === 0) queueMicrotask(this.#flush);
+    this.#items.push(item);
+  }
+
+  /** The item queued last in the batch not yet posted, to add to it. */
+  get last(): T | undefined {
+    return this.#items[this.#items.length - 1];
+  }
+
+  #flush = (): void => {
+    const items = this.#items;
+    this.#items = [];
+    this.post(items);
+  };
+}

@@ -1,0 +1,7 @@
+/**
+ * Implementations of the core's `ChatStorage`: SQLite, embedded in one file.
+ *
+ * @imports store, core, protocol, shared
+ * @module
+ */
+export {};

@@ -1,0 +1,307 @@
+/**
+ * The embedded store: public history, accounts and the offline inbox in one SQLite file through
+ * Deno's built-in `node:sqlite`, so FastIM needs no set-up and no extra dependency.
+ *
+ * Writes are group-committed: everything appended during one turn of the event loop goes into
+ * one transaction, committed on the next macrotask, and whoever must only answer once the data is
+ * durable (a sender's acknowledgement) waits with {@link Store.afterCommit}.
+ *
+ * @module
+ */
+
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { Ban } from "../core/bans.ts";
+import type { Account, ChatStorage, InboxMessage, StoredMessage } from "../core/storage.ts";
+
+export type { Account, InboxMessage, StoredMessage };
+
+/** A problem with the database file found at start; the message is one line for the user. */
+export class StoreError extends Error {
+  override name = "StoreError";
+}
+
+/**
+ * Forward migrations, one per schema version: entry `i` takes a database from version `i` to
+ * `i + 1`. Never edit a released entry; append a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: public history and the message-id high-water mark.
+  `CREATE TABLE messages (
+     id INTEGER PRIMARY KEY, ts INTEGER NOT NULL,
+     sender TEXT NOT NULL, sender_addr TEXT NOT NULL, text TEXT NOT NULL);
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
+  // 2: accounts and the offline inbox.
+  `CREATE TABLE accounts (
+     name_key TEXT PRIMARY KEY, name TEXT NOT NULL,
+     salt BLOB NOT NULL, hash BLOB NOT NULL, created INTEGER NOT NULL);
+   CREATE TABLE inbox (
+     id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, sender TEXT NOT NULL,
+     recipient_key TEXT NOT NULL, recipient TEXT NOT NULL, text TEXT NOT NULL);
+   CREATE INDEX inbox_by_recipient ON inbox (recipient_key, id);`,
+  // 3: operator bans.
+  `CREATE TABLE bans (
+     target TEXT PRIMARY KEY, kind TEXT NOT NULL, until INTEGER, reason TEXT NOT NULL);`,
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings `db` from its `user_version` up to `target`, each step in its own transaction.
+ *
+ * @example
+ * ```ts
+ * migrate(new DatabaseSync(":memory:"));
+ * ```
+ */
+export function migrate(db: DatabaseSync, target = SCHEMA_VERSION): void {
+  const version = userVersion(db);
+  if (version > SCHEMA_VERSION) {
+    throw new StoreError(
+      `database schema version ${version} is newer than this FastIM understands (${SCHEMA_VERSION}): upgrade FastIM`,
+    );
+  }
+  for (let v = version; v < target; v++) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(MIGRATIONS[v]);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+      db.exec("COMMIT");
+    } catch (e) {
+      db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+}
+
+/** The schema version recorded in the file. */
+export function userVersion(db: DatabaseSync): number {
+  return Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
+}
+
+/**
+ * FastIM's database.
+ *
+ * @example
+ * ```ts
+ * const store = Store.open("fastim.db");
+ * store.appendPublic({ msgId: 1, ts: Date.now(), from: "alice", fromAddr: "1.2.3.4:5", text: "hi" });
+ * store.afterCommit((err) => console.log(err ?? "durable"));
+ * ```
+ */
+export class Store implements ChatStorage {
+  readonly #db: DatabaseSync;
+  readonly #insertMessage: StatementSync;
+  readonly #insertInbox: StatementSync;
+  readonly #selectAccount: StatementSync;
+  /** Statements prepared once per SQL text, not once per call. */
+  readonly #statements = new Map<string, StatementSync>();
+  #inTransaction = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #waiters: ((error?: Error) => void)[] = [];
+  /** Called when a group commit fails, for the log. */
+  onCommitError: (error: Error) => void = () => {};
+
+  private constructor(db: DatabaseSync, readonly path: string) {
+    this.#db = db;
+    this.#insertMessage = db.prepare(
+      "INSERT INTO messages (id, ts, sender, sender_addr, text) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.#insertInbox = db.prepare(
+      "INSERT INTO inbox (id, ts, sender, recipient_key, recipient, text) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    this.#selectAccount = db.prepare(
+      "SELECT name_key AS key, name, salt, hash FROM accounts WHERE name_key = ?",
+    );
+  }
+
+  /**
+   * Opens (creating if needed) and migrates the database at `path` (`:memory:` for none), and
+   * proves it writable; throws {@link StoreError} with a clear line when it cannot.
+   */
+  static open(path: string): Store {
+    let db: DatabaseSync | undefined;
+    try {
+      db = new DatabaseSync(path);
+      db.exec("PRAGMA busy_timeout = 5000");
+      if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL");
+      // FULL: a committed (so acknowledged) message survives a crash of the machine, not only of
+      // the process. Group commit keeps this to one sync per event-loop turn.
+      db.exec("PRAGMA synchronous = FULL");
+      migrate(db);
+      // Prove we can write now rather than fail on the first message.
+      db.exec("BEGIN IMMEDIATE");
+      db.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('next_id', 1)");
+      db.exec("COMMIT");
+      return new Store(db, path);
+    } catch (e) {
+      try {
+        db?.close();
+      } catch { /* nothing more to do */ }
+      if (e instanceof StoreError) throw e;
+      throw new StoreError(describeOpenError(path, e));
+    }
+  }
+
+  /**
+   * Reserves `count` message ids and returns the first. The reservation is committed at once, so
+   * ids are never reused after a restart, even for events that are not stored.
+   */
+  reserveIds(count: number): number {
+    this.#commit(); // the reservation must be durable on its own, before any id is used
+    const row = this.#sql(
+      "UPDATE meta SET value = value + ? WHERE key = 'next_id' RETURNING value - ? AS first",
+    ).get(count, count) as { first: number };
+    return Number(row.first);
+  }
+
+  /** Queues a public message for the current group commit. */
+  appendPublic(m: StoredMessage): void {
+    this.#begin();
+    this.#insertMessage.run(m.msgId, m.ts, m.from, m.fromAddr, m.text);
+  }
+
+  /** Queues a private message for an offline registered user. */
+  appendInbox(m: InboxMessage, recipientKey: string): void {
+    this.#begin();
+    this.#insertInbox.run(m.msgId, m.ts, m.from, recipientKey, m.to, m.text);
+  }
+
+  /**
+   * Calls `callback` once everything queued so far is committed (with the error if the commit
+   * failed); at once when nothing is pending.
+   */
+  afterCommit(callback: (error?: Error) => void): void {
+    if (!this.#inTransaction) callback();
+    else this.#waiters.push(callback);
+  }
+
+  /** Whether writes are waiting for the group commit. */
+  get pending(): boolean {
+    return this.#inTransaction;
+  }
+
+  /** Up to `limit` public messages before `beforeId` (newest if absent), oldest first. */
+  recentPublic(limit: number, beforeId = Number.MAX_SAFE_INTEGER): StoredMessage[] {
+    if (limit <= 0) return [];
+    const rows = this.#sql(
+      `SELECT id AS msgId, ts, sender AS "from", sender_addr AS fromAddr, text
+       FROM messages WHERE id < ? ORDER BY id DESC LIMIT ?`,
+    ).all(beforeId, limit) as unknown as StoredMessage[];
+    return rows.reverse().map((r) => ({ ...r }));
+  }
+
+  /** The messages waiting for `recipientKey`, oldest first. */
+  inbox(recipientKey: string): InboxMessage[] {
+    return (this.#sql(
+      `SELECT id AS msgId, ts, sender AS "from", recipient AS "to", text
+       FROM inbox WHERE recipient_key = ? ORDER BY id`,
+    ).all(recipientKey) as unknown as InboxMessage[]).map((r) => ({ ...r }));
+  }
+
+  /** How many messages wait for `recipientKey`. */
+  inboxSize(recipientKey: string): number {
+    const row = this.#sql("SELECT count(*) AS n FROM inbox WHERE recipient_key = ?")
+      .get(recipientKey) as { n: number };
+    return Number(row.n);
+  }
+
+  /** Removes delivered inbox messages; only the recipient's own ids are touched. */
+  removeFromInbox(recipientKey: string, msgIds: number[]): void {
+    if (msgIds.length === 0) return;
+    this.#begin();
+    const del = this.#sql("DELETE FROM inbox WHERE recipient_key = ? AND id = ?");
+    for (const id of msgIds) del.run(recipientKey, id);
+  }
+
+  /** The account registered under a name key. */
+  account(key: string): Account | undefined {
+    const row = this.#selectAccount.get(key) as Account | undefined;
+    return row && { key: row.key, name: row.name, salt: row.salt, hash: row.hash };
+  }
+
+  /** Creates or replaces an account (in the current group commit). */
+  putAccount(a: Account): void {
+    this.#begin();
+    this.#sql(
+      `INSERT INTO accounts (name_key, name, salt, hash, created) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (name_key) DO UPDATE SET salt = excluded.salt, hash = excluded.hash`,
+    ).run(a.key, a.name, a.salt, a.hash, Date.now());
+  }
+
+  /** Every ban, expired ones included (the ban list drops those). */
+  bans(): Ban[] {
+    return (this.#sql("SELECT target, kind, until, reason FROM bans")
+      .all() as unknown as Ban[])
+      .map((b) => ({ ...b, until: b.until === null ? null : Number(b.until) }));
+  }
+
+  /** Adds or replaces a ban (in the current group commit). */
+  putBan(ban: Ban): void {
+    this.#begin();
+    this.#sql(
+      `INSERT INTO bans (target, kind, until, reason) VALUES (?, ?, ?, ?)
+       ON CONFLICT (target) DO UPDATE SET kind = excluded.kind, until = excluded.until,
+         reason = excluded.reason`,
+    ).run(ban.target, ban.kind, ban.until, ban.reason);
+  }
+
+  /** Removes a ban (in the current group commit). */
+  removeBan(target: string): void {
+    this.#begin();
+    this.#sql("DELETE FROM bans WHERE target = ?").run(target);
+  }
+
+  /** Commits anything pending and closes the file. */
+  close(): void {
+    this.#commit();
+    this.#db.close();
+  }
+
+  #sql(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #begin(): void {
+    if (this.#inTransaction) return;
+    this.#db.exec("BEGIN");
+    this.#inTransaction = true;
+    // A macrotask runs after every read completed in this turn was handled: one commit for all.
+    this.#timer = setTimeout(() => this.#commit(), 0);
+  }
+
+  #commit(): void {
+    if (!this.#inTransaction) return;
+    clearTimeout(this.#timer);
+    this.#inTransaction = false;
+    let error: Error | undefined;
+    try {
+      this.#db.exec("COMMIT");
+    } catch (e) {
+      error = new Error(`could not save to ${this.path}: ${(e as Error).message}`);
+      try {
+        this.#db.exec("ROLLBACK");
+      } catch { /* the transaction is already gone */ }
+      this.onCommitError(error);
+    }
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w(error);
+  }
+}
+
+function describeOpenError(path: string, e: unknown): string {
+  const message = (e as Error)?.message ?? String(e);
+  if (/not a database|malformed|corrupt/i.test(message)) {
+    return `database ${path} is not a FastIM database or is corrupt (${message}): move it away or choose another --db`;
+  }
+  if (/unable to open|readonly|read-only|permission|not permitted|access/i.test(message)) {
+    return `cannot open database ${path} for writing (${message}): check the path and its permissions, or choose another --db`;
+  }
+  return `cannot open database ${path}: ${message}`;
+}

@@ -1,0 +1,164 @@
+import assert from "node:assert/strict";
+import {
+  formatTime,
+  type Frame,
+  nameColor,
+  paint,
+  renderError,
+  renderFrame,
+  renderSentPrivate,
+  renderWho,
+  toJsonLine,
+} from "../../../lib/client/render.ts";
+
+const TS = new Date(2026, 0, 2, 9, 5, 59).getTime(); // local 09:05
+const PLAIN = { me: "alice", color: false };
+const COLOR = { me: "alice", color: true };
+
+// deno-lint-ignore no-control-regex -- asserting that no control character gets through
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
+
+// deno-lint-ignore no-control-regex -- removing the renderer's own colour codes
+const stripSgr = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
+
+const frame = (f: Record<string, unknown>) => f as Frame;
+
+Deno.test("client render: HH:MM timestamps in local time", () => {
+  assert.equal(formatTime(TS), "09:05");
+  assert.equal(formatTime(new Date(2026, 0, 2, 23, 0).getTime()), "23:00");
+});
+
+Deno.test("client render: events without colour", async (t) => {
+  const cases: [string, Record<string, unknown>, string][] = [
+    ["public", { type: "public", ts: TS, from: "bob", text: "hi all" }, "09:05 <bob> hi all"],
+    ["own public", { type: "public", ts: TS, from: "alice", text: "me" }, "09:05 <alice> me"],
+    [
+      "private",
+      { type: "private", ts: TS, from: "bob", to: "alice", text: "psst" },
+      "09:05 [bob -> you] psst",
+    ],
+    [
+      "online with address",
+      { type: "presence", ts: TS, event: "online", name: "bob", addr: "1.2.3.4:5" },
+      "09:05 * bob (1.2.3.4:5) is online",
+    ],
+    [
+      "online named by address",
+      { type: "presence", ts: TS, event: "online", name: "1.2.3.4:5", addr: "1.2.3.4:5" },
+      "09:05 * 1.2.3.4:5 is online",
+    ],
+    [
+      "offline",
+      { type: "presence", ts: TS, event: "offline", name: "bob", addr: "x" },
+      "09:05 * bob is offline",
+    ],
+    [
+      "renamed",
+      { type: "presence", ts: TS, event: "renamed", name: "robert", old: "bob", addr: "x" },
+      "09:05 * bob is now known as robert",
+    ],
+    [
+      "notice",
+      { type: "notice", ts: TS, code: "shutdown", text: "server is shutting down" },
+      "09:05 ! server is shutting down",
+    ],
+  ];
+  for (const [name, f, want] of cases) {
+    await t.step(name, () => assert.equal(renderFrame(frame(f), PLAIN), want));
+  }
+  await t.step("replies and unknown types are not events", () => {
+    assert.equal(renderFrame(frame({ type: "ok", id: 1 }), PLAIN), null);
+    assert.equal(renderFrame(frame({ type: "mystery" }), PLAIN), null);
+  });
+  await t.step("a missing ts uses now", () => {
+    assert.equal(
+      renderFrame(frame({ type: "public", from: "b", text: "x" }), PLAIN, TS),
+      "09:05 <b> x",
+    );
+  });
+});
+
+Deno.test("client render: history and offline messages are marked", () => {
+  const history = frame({ type: "public", ts: TS, from: "bob", text: "old", history: true });
+  assert.equal(renderFrame(history, PLAIN), "09:05 <bob> old");
+  assert.equal(renderFrame(history, COLOR), "\x1b[2m09:05 <bob> old\x1b[0m", "all grey");
+  const away = frame({ type: "private", ts: TS, from: "bob", text: "hi", offline: true });
+  assert.equal(renderFrame(away, PLAIN), "09:05 [bob -> you] hi (sent while you were away)");
+  assert.equal(
+    renderSentPrivate("bob", "hi", TS, PLAIN, true),
+    "09:05 [you -> bob] hi (stored: bob gets it at next login)",
+  );
+});
+
+Deno.test("client render: sent private messages and who", () => {
+  assert.equal(renderSentPrivate("bob", "hey", TS, PLAIN), "09:05 [you -> bob] hey");
+  assert.equal(
+    renderWho([{ name: "bob", addr: "x" }, { name: "Alice", addr: "y" }], PLAIN),
+    "online (2): bob, Alice (you)",
+  );
+  assert.equal(renderWho("garbage", PLAIN), "online (0): ");
+  assert.equal(renderError("nope", PLAIN), "! nope");
+});
+
+Deno.test("client render: colours", async (t) => {
+  await t.step("a name keeps its colour, whatever its case", () => {
+    assert.equal(nameColor("Bob"), nameColor("bob"));
+    assert.equal(nameColor("bob"), nameColor("bob"));
+    const colours = new Set(["a", "b", "c", "d", "e", "f", "g", "h"].map(nameColor));
+    assert.ok(colours.size > 3, "names spread over several colours");
+  });
+  await t.step("a name is painted in its colour", () => {
+    const line = renderFrame(frame({ type: "public", ts: TS, from: "bob", text: "x" }), COLOR)!;
+    assert.ok(line.includes(`\x1b[${nameColor("bob")}mbob\x1b[0m`), JSON.stringify(line));
+  });
+  await t.step("own messages are bold", () => {
+    const line = renderFrame(frame({ type: "public", ts: TS, from: "alice", text: "x" }), COLOR)!;
+    assert.ok(line.includes(`\x1b[1;${nameColor("alice")}malice`), JSON.stringify(line));
+    assert.ok(line.includes("\x1b[1mx\x1b[0m"));
+  });
+  await t.step("private messages are magenta", () => {
+    const line = renderFrame(frame({ type: "private", ts: TS, from: "bob", text: "x" }), COLOR)!;
+    assert.ok(line.includes("\x1b[35mx\x1b[0m"));
+  });
+  await t.step("without colour there is no escape at all", () => {
+    assert.equal(paint("x", "31", false), "x");
+    const line = renderFrame(frame({ type: "private", ts: TS, from: "bob", text: "x" }), PLAIN)!;
+    assert.ok(!line.includes("\x1b"));
+  });
+});
+
+Deno.test("client render: hostile names and texts reach the terminal without controls", async (t) => {
+  const evil = "\x1b]0;pwned\x07\x1b[2J\x1b[31mred\u009b1m\u202eabc\r\nline\x07\x00";
+  const frames: Record<string, unknown>[] = [
+    { type: "public", ts: TS, from: evil, text: evil },
+    { type: "private", ts: TS, from: evil, to: evil, text: evil },
+    { type: "presence", ts: TS, event: "online", name: evil, addr: evil },
+    { type: "presence", ts: TS, event: "renamed", name: evil, old: evil, addr: evil },
+    { type: "presence", ts: TS, event: evil, name: evil },
+    { type: "notice", ts: TS, code: evil, text: evil },
+    { type: "public", ts: "soon", from: { a: evil }, text: [evil] },
+    { type: "public", ts: TS, from: null, text: 42 },
+  ];
+  for (const f of frames) {
+    await t.step(String(f.type), () => {
+      const plain = renderFrame(frame(f), { me: evil, color: false })!;
+      assert.doesNotMatch(plain, CONTROL, JSON.stringify(plain));
+      // With colour, the only escapes are the SGR codes the renderer adds around the same text.
+      const colored = renderFrame(frame(f), { me: evil, color: true })!;
+      assert.equal(stripSgr(colored), plain);
+    });
+  }
+  await t.step("errors and who lists too", () => {
+    assert.doesNotMatch(renderError(evil, PLAIN), CONTROL);
+    assert.doesNotMatch(renderWho([{ name: evil }], PLAIN), CONTROL);
+    assert.doesNotMatch(renderSentPrivate(evil, evil, TS, PLAIN), CONTROL);
+  });
+});
+
+Deno.test("client render: JSON lines escape every terminal control but stay lossless", () => {
+  const f = { type: "public", from: "b", text: "\x1b[2J\u009b\u202e\x7f\u2028ok" };
+  const line = toJsonLine(f);
+  assert.doesNotMatch(line, CONTROL);
+  assert.doesNotMatch(line, /[\u2028\u2029]/);
+  assert.deepEqual(JSON.parse(line), f);
+});
