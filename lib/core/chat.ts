@@ -117,7 +117,7 @@ export class ChatCore {
   /** Sends `text` to everyone online, the sender included. */
   say(user: User, text: string): Result<Sent> {
     const clean = sanitizeText(text);
-    if (clean.trim() === "") return fail("empty_text", "Please input valid content");
+    if (clean.trim() === "") return fail("empty_text");
     const event: PublicEvent = {
       kind: "public",
       msgId: this.#msgId(),
@@ -138,14 +138,14 @@ export class ChatCore {
    */
   whisper(user: User, to: string, text: string): Result<Sent> {
     const name = sanitizeText(to).trim();
-    if (name === "") return fail("receiver_empty", "Please input valid receiver name");
+    if (name === "") return fail("receiver_empty");
     const clean = sanitizeText(text);
-    if (clean.trim() === "") return fail("empty_text", "Please input valid content");
+    if (clean.trim() === "") return fail("empty_text");
     const key = nameKey(name);
     const receiver = this.#byName.get(key);
     const offlineName = receiver ? undefined : this.#registeredName(key);
     if (!receiver && offlineName === undefined) {
-      return fail("not_online", "the receiver is not online");
+      return fail("not_online");
     }
     const event: PrivateEvent = {
       kind: "private",
@@ -176,7 +176,7 @@ export class ChatCore {
     if (!valid.ok) return fail(valid.error.code, valid.error.message);
     const key = nameKey(valid.name);
     const holder = this.#byName.get(key);
-    if (holder && holder !== user) return fail("name_taken", "this name is already used");
+    if (holder && holder !== user) return fail("name_taken");
     if (user.account !== key && this.#registeredName(key) !== undefined) {
       return fail(
         "name_registered",
@@ -196,7 +196,7 @@ export class ChatCore {
    */
   claimable(user: User): Result<{ key: string }> {
     if (user.name === user.addr) {
-      return fail("name_required", "choose a name first, then register it");
+      return fail("name_required");
     }
     const key = nameKey(user.name);
     if (this.#registeredName(key) !== undefined) {

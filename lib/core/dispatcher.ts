@@ -22,7 +22,7 @@ import type { Reply, Request } from "../protocol/requests.ts";
 import { sanitizeText } from "../shared/sanitize.ts";
 import type { ChatStorage, StoredMessage } from "./storage.ts";
 import { type Bans, banTarget } from "./bans.ts";
-import { parseDuration } from "../shared/units.ts";
+import { durationMs, UnitError } from "../shared/units.ts";
 import type { User } from "./user.ts";
 
 /** One connection as the dispatcher sees it. */
@@ -34,30 +34,6 @@ export interface Session {
   acks: boolean;
   /** True once the connection is closing; async requests check it after they wake. */
   readonly closing: boolean;
-}
-
-/** The requests whose success depends on the group commit that follows them. */
-const WRITES = new Set<Request["type"]>([
-  "say",
-  "msg",
-  "register",
-  "passwd",
-  "ack",
-  "ban",
-  "unban",
-]);
-
-/** Whether a failed commit turns `request`'s success into a `store_failed` error. */
-export function writesToStore(request: Request): boolean {
-  return WRITES.has(request.type);
-}
-
-/** The requests that check a password, the only ones {@link Dispatcher.execute} answers later. */
-const PASSWORD_CHECKS = new Set<Request["type"]>(["register", "login", "passwd"]);
-
-/** Whether `request` checks a password (and its connection should read on only once answered). */
-export function checksPassword(request: Request): boolean {
-  return PASSWORD_CHECKS.has(request.type);
 }
 
 /** What the dispatcher works with. */
@@ -119,7 +95,7 @@ export class Dispatcher {
       }
       case "rename":
         if (this.bans.find("name", nameKey(sanitizeText(request.name).trim()))) {
-          return fail("name_banned", "this name is banned from this server");
+          return fail("name_banned");
         }
         return core.rename(user, request.name);
       case "who":
@@ -199,7 +175,7 @@ export class Dispatcher {
   #kick(session: Session, name: string, reason = ""): Reply {
     if (!this.#isAdmin(session)) return notAdmin();
     const target = this.core.find(sanitizeText(name).trim());
-    if (!target) return fail("not_online", "the receiver is not online");
+    if (!target) return fail("not_online", `${sanitizeText(name).trim()} is not online`);
     const why = sanitizeText(reason).trim();
     this.log.warn("kick", { by: session.user.name, name: target.name, reason: why });
     target.peer.kick("kicked", `you were kicked by ${session.user.name}${why ? `: ${why}` : ""}`);
@@ -213,9 +189,10 @@ export class Dispatcher {
     let until: number | null = null;
     if (duration.trim() !== "" && duration.trim() !== "0") {
       try {
-        until = this.bans.clock() + parseDuration(duration.trim(), "ban duration");
+        until = this.bans.clock() + durationMs(duration.trim());
       } catch (e) {
-        return fail("bad_request", (e as Error).message.replace("--ban duration", "the duration"));
+        if (e instanceof UnitError) return fail("bad_request", `ban duration: ${e.message}`);
+        throw e;
       }
     }
     const why = sanitizeText(reason).trim();
@@ -252,7 +229,7 @@ export class Dispatcher {
     // The world may have moved while hashing: check again.
     const still = this.core.claimable(session.user);
     if (!still.ok) return still;
-    if (session.closing) return fail("not_logged_in", "the connection closed");
+    if (session.closing) return fail("connection_closed");
     this.store.putAccount({ key: still.key, name: session.user.name, salt, hash });
     session.user.account = still.key;
     this.log.info("register", { name: session.user.name, ip: session.ip });
@@ -261,7 +238,7 @@ export class Dispatcher {
 
   async #login(session: Session, name: string, password: string): Promise<Reply> {
     if (this.bans.find("name", nameKey(sanitizeText(name).trim()))) {
-      return fail("name_banned", "this name is banned from this server");
+      return fail("name_banned");
     }
     const throttled = this.#throttled(session);
     if (throttled) return throttled;
@@ -280,11 +257,11 @@ export class Dispatcher {
     if (!account || !matches) {
       this.limiter.failed(addressKey(session.ip));
       this.log.warn("login failed", { ip: session.ip, name: sanitizeText(name).slice(0, 40) });
-      return fail("login_failed", "wrong name or password");
+      return fail("login_failed");
     }
     // Failures are not forgiven by a success: they age out, so logging in to an account of
     // one's own between guesses does not reset the count.
-    if (session.closing) return fail("login_failed", "the connection closed");
+    if (session.closing) return fail("connection_closed");
     const signed = this.core.signIn(session.user, account.key, account.name);
     this.log.info("login", { name: account.name, ip: session.ip });
     return signed;
@@ -292,7 +269,7 @@ export class Dispatcher {
 
   async #passwd(session: Session, old: string, next: string): Promise<Reply> {
     const key = session.user.account;
-    if (!key) return fail("not_logged_in", "log in first");
+    if (!key) return fail("not_logged_in");
     const weak = checkPassword(next);
     if (weak) return weak;
     const throttled = this.#throttled(session);
@@ -316,12 +293,9 @@ export class Dispatcher {
 }
 
 function busy(): Reply {
-  return {
-    ...fail("busy", "the server is busy checking passwords; try again in a moment"),
-    retryAfterMs: 1000,
-  };
+  return { ...fail("busy"), retryAfterMs: 1000 };
 }
 
 function notAdmin(): Reply {
-  return fail("not_admin", "only operators (--admin, logged in) may do that");
+  return fail("not_admin");
 }

@@ -6,32 +6,9 @@
  * @module
  */
 
-/** Stable, machine-readable error codes shared by both dialects. */
-export type ErrorCode =
-  | "bad_json"
-  | "bad_request"
-  | "bad_format"
-  | "unknown_type"
-  | "version_unsupported"
-  | "name_empty"
-  | "name_too_long"
-  | "name_invalid_char"
-  | "name_taken"
-  | "receiver_empty"
-  | "not_online"
-  | "empty_text"
-  | "name_registered"
-  | "name_required"
-  | "already_registered"
-  | "login_failed"
-  | "not_logged_in"
-  | "password_weak"
-  | "rate_limited"
-  | "not_admin"
-  | "inbox_full"
-  | "busy"
-  | "name_banned"
-  | "store_failed";
+import type { ErrorCode, Failure } from "./errors.ts";
+
+export { type ErrorCode, fail, type Failure } from "./errors.ts";
 
 /**
  * Encoded bytes of an event, one slot per dialect, filled on first use so that a message for many
@@ -93,29 +70,8 @@ export interface NoticeEvent {
 /** Anything a connection can be sent without having asked for it. */
 export type ChatEvent = PublicEvent | PrivateEvent | PresenceEvent | NoticeEvent;
 
-/** A failed request: a stable code and one sentence for people. */
-export interface Failure {
-  ok: false;
-  code: ErrorCode;
-  message: string;
-  /** For `rate_limited`: how long to wait before trying again. */
-  retryAfterMs?: number;
-}
-
 /** The result of a request: its data, or a {@link Failure}. */
 export type Result<T extends object = Record<never, never>> = ({ ok: true } & T) | Failure;
-
-/**
- * Builds a {@link Failure}.
- *
- * @example
- * ```ts
- * return fail("not_online", "the receiver is not online");
- * ```
- */
-export function fail(code: ErrorCode, message: string): Failure {
-  return { ok: false, code, message };
-}
 
 /** A stored public message. */
 export interface StoredMessage {

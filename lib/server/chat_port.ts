@@ -10,8 +10,9 @@
 
 import type { Bans } from "../core/bans.ts";
 import type { ChatCore } from "../core/chat.ts";
-import { type Dispatcher, type Session, writesToStore } from "../core/dispatcher.ts";
-import type { PrivateEvent, PublicEvent } from "../protocol/events.ts";
+import type { Dispatcher, Session } from "../core/dispatcher.ts";
+import { writesToStore } from "../protocol/request_table.ts";
+import { fail, type PrivateEvent, type PublicEvent } from "../protocol/events.ts";
 import type { Hello } from "../protocol/json_codec.ts";
 import { type Admission, ConnectionLimiter, type ConnectionLimits } from "./rate_limit.ts";
 import type { Reply, Request, UserInfo } from "../protocol/requests.ts";
@@ -68,11 +69,7 @@ export interface Gate {
   prune(now: number): void;
 }
 
-const STORE_FAILED: Reply = {
-  ok: false,
-  code: "store_failed",
-  message: "the server could not save this; try again",
-};
+const STORE_FAILED: Reply = fail("store_failed");
 
 /**
  * The chat in this thread: the core, the dispatcher and its store.

@@ -8,6 +8,8 @@
  */
 
 import { addressKey } from "../shared/address.ts";
+import { type RateClass, REQUESTS } from "../protocol/request_table.ts";
+import type { Request } from "../protocol/requests.ts";
 
 /**
  * A token bucket: holds up to `burst` tokens and refills at `ratePerSec`. Tokens may be taken on
@@ -178,14 +180,15 @@ export class FloodGuard {
   }
 
   /**
-   * Decides whether to carry out a request of type `type` (`say`, `msg`, `rename`, `who`, `ping`,
-   * `quit`, `invalid`, ...). Every request but `quit` costs one message token; `rename` and `who`
-   * also cost one of their own. A refused request costs a strike; with none left it is
+   * Decides whether to carry out a request of type `type`, charged to its rate class in
+   * {@link REQUESTS}: `free` costs nothing, `message` one message token, `rename` and `who` one
+   * message token and one of their own. A refused request costs a strike; with none left it is
    * `disconnect`.
    */
-  check(type: string, now: number): Verdict {
-    if (type === "quit") return ALLOW;
-    const refused = this.#refusal(type, now);
+  check(type: Request["type"], now: number): Verdict {
+    const rate = REQUESTS[type].rate;
+    if (rate === "free") return ALLOW;
+    const refused = this.#refusal(rate, now);
     if (refused === undefined) return ALLOW;
     if (this.#strikes && this.#strikes.take(1, now) > 0) {
       return {
@@ -218,22 +221,22 @@ export class FloodGuard {
     return undefined;
   }
 
-  #refusal(type: string, now: number): { limit: string; waitMs: number } | undefined {
+  #refusal(rate: RateClass, now: number): { limit: string; waitMs: number } | undefined {
     const l = this.#limits;
     if (this.#bytes) {
       const wait = this.#bytes.waitMs(0, now);
       if (wait > 0) return { limit: this.#byteLimit(), waitMs: wait };
     }
     // Check every bucket before taking from any, so a refused request costs nothing but a strike.
-    const own = type === "rename" ? this.#renames : type === "who" ? this.#whos : undefined;
+    const own = rate === "rename" ? this.#renames : rate === "who" ? this.#whos : undefined;
     const ownWait = own?.waitMs(1, now) ?? 0;
     const msgWait = this.#msgs?.waitMs(1, now) ?? 0;
     if (msgWait > 0) {
       return { limit: `at most ${l.msgRate} messages per second`, waitMs: msgWait };
     }
     if (ownWait > 0) {
-      const perMinute = type === "rename" ? l.renamesPerMinute : l.whoPerMinute;
-      const what = type === "rename" ? "renames" : "who requests";
+      const perMinute = rate === "rename" ? l.renamesPerMinute : l.whoPerMinute;
+      const what = rate === "rename" ? "renames" : "who requests";
       return { limit: `at most ${perMinute} ${what} per minute`, waitMs: ownWait };
     }
     this.#msgs?.take(1, now);

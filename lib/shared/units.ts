@@ -27,25 +27,63 @@ const SIZE_BYTES: Record<string, number> = {
 const INTEGER = /^-?\d+$/;
 
 /**
+ * A value not in the form expected. The message ("expected a duration like 60, 500ms, 2m; got
+ * "5x"") names no flag, so a caller may put it after its own subject; {@link expected} and
+ * {@link got} let the flag parser word it as a flag's.
+ */
+export class UnitError extends RangeError {
+  constructor(readonly expected: string, readonly got: string) {
+    super(`expected ${expected}; got "${got}"`);
+    this.name = "UnitError";
+  }
+}
+
+/**
  * Parses a duration and returns whole milliseconds. A bare number is seconds; the suffixes `ms`,
  * `s`, `m` and `h` are accepted, and decimals are allowed. "0" means off. A positive value that
- * rounds to 0 ms is rejected rather than silently turning the feature off.
+ * rounds to 0 ms is rejected rather than silently turning the feature off. Throws a
+ * {@link UnitError} otherwise.
  *
  * @example
  * ```ts
- * parseDuration("60", "idle-timeout"); // 60000
- * parseDuration("1.5s", "idle-timeout"); // 1500
- * parseDuration("2m", "idle-timeout"); // 120000
+ * import { durationMs } from "./units.ts";
+ *
+ * durationMs("1.5s"); // 1500
+ * durationMs("2m"); // 120000
  * ```
  */
-export function parseDuration(value: string, flag: string): number {
+export function durationMs(value: string): number {
   const match = DURATION.exec(value);
   if (match !== null) {
     const amount = Number(match[1]);
     const ms = Math.round(amount * DURATION_MS[match[2] ?? "s"]);
     if (Number.isSafeInteger(ms) && (ms > 0 || amount === 0)) return ms;
   }
-  throw new RangeError(`--${flag} expects a duration like 60, 500ms, 2m; got "${value}"`);
+  throw new UnitError("a duration like 60, 500ms, 2m", value);
+}
+
+/**
+ * Parses the value of the duration flag `--flag` with {@link durationMs}, worded for the flag on
+ * failure.
+ *
+ * @example
+ * ```ts
+ * import { parseDuration } from "./units.ts";
+ *
+ * parseDuration("60", "idle-timeout"); // 60000
+ * parseDuration("1.5s", "idle-timeout"); // 1500
+ * parseDuration("2m", "idle-timeout"); // 120000
+ * ```
+ */
+export function parseDuration(value: string, flag: string): number {
+  try {
+    return durationMs(value);
+  } catch (e) {
+    if (e instanceof UnitError) {
+      throw new RangeError(`--${flag} expects ${e.expected}; got "${value}"`);
+    }
+    throw e;
+  }
 }
 
 /**

@@ -8,7 +8,8 @@
 
 import { Batcher, type EdgeMessage, type HubMessage } from "./bus.ts";
 import type { ChatPort, Gate, Welcomed } from "../chat_port.ts";
-import { checksPassword, type Session } from "../../core/dispatcher.ts";
+import type { Session } from "../../core/dispatcher.ts";
+import { checksPassword } from "../../protocol/request_table.ts";
 import type { PrivateEvent } from "../../protocol/events.ts";
 import type { Hello } from "../../protocol/json_codec.ts";
 import type { Admission } from "../rate_limit.ts";

@@ -1,3 +1,4 @@
+import { REQUESTS } from "../../../lib/protocol/request_table.ts";
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import {
   ConnectionLimiter,
@@ -117,7 +118,7 @@ Deno.test("FloodGuard limits renames and who on their own", async (t) => {
       0,
     );
     for (let i = 0; i < 1000; i++) {
-      strictEqual(off.check(["say", "rename", "who"][i % 3], 0).action, "allow");
+      strictEqual(off.check((["say", "rename", "who"] as const)[i % 3], 0).action, "allow");
     }
     strictEqual(off.onRead(10_000_000, 0, 0, 0).action, "allow");
   });
@@ -363,3 +364,32 @@ Deno.test("server flags for the limits", async (t) => {
     });
   }
 });
+
+Deno.test("FloodGuard charges each request type to its rate class in the request table", () => {
+  const limits = { ...LIMITS_FOR_TABLE };
+  for (const [type, facts] of Object.entries(REQUESTS)) {
+    const g = new FloodGuard(limits, 0);
+    // One message token in all: a second request of any class but `free` is refused.
+    strictEqual(g.check(type as keyof typeof REQUESTS, 0).action, "allow", type);
+    const second = g.check(type as keyof typeof REQUESTS, 0).action;
+    strictEqual(second, facts.rate === "free" ? "allow" : "reject", type);
+  }
+  // With message tokens to spare, rename and who still stop at their own bucket.
+  for (const type of ["rename", "who"] as const) {
+    const g = new FloodGuard({ ...limits, msgBurst: 100, msgRate: 100 }, 0);
+    strictEqual(g.check(type, 0).action, "allow");
+    strictEqual(g.check(type, 0).action, "reject", type);
+    strictEqual(g.check("say", 0).action, "allow", `say after ${type}`);
+  }
+});
+
+const LIMITS_FOR_TABLE = {
+  msgRate: 1,
+  msgBurst: 1,
+  byteRate: 0,
+  byteBurst: 0,
+  renamesPerMinute: 1,
+  whoPerMinute: 1,
+  strikes: 0,
+  lineTimeoutMs: 0,
+};

@@ -1,5 +1,11 @@
-import { strictEqual, throws } from "node:assert/strict";
-import { parseDuration, parseIntFlag, parseSize } from "../../../lib/shared/units.ts";
+import { ok, strictEqual, throws } from "node:assert/strict";
+import {
+  durationMs,
+  parseDuration,
+  parseIntFlag,
+  parseSize,
+  UnitError,
+} from "../../../lib/shared/units.ts";
 
 /** Asserts that `fn` throws a RangeError with exactly `message`. */
 function throwsRange(fn: () => unknown, message: string): void {
@@ -136,4 +142,14 @@ Deno.test("parseIntFlag rejects anything else naming the flag", async (t) => {
       );
     });
   }
+});
+
+Deno.test("durationMs parses like the flag parser and says what it expected without flag wording", () => {
+  strictEqual(durationMs("1.5s"), 1500);
+  strictEqual(durationMs("0"), 0);
+  throws(() => durationMs("5x"), (e) => {
+    ok(e instanceof UnitError);
+    strictEqual(e.message, 'expected a duration like 60, 500ms, 2m; got "5x"');
+    return true;
+  });
 });
