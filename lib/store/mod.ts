@@ -1,5 +1,6 @@
 /**
- * Implementations of the core's `ChatStorage`: SQLite, embedded in one file.
+ * Implementations of the core's `ChatStorage`: SQLite, embedded in one file (`sqlite.ts`), and
+ * one in memory (`memory.ts`) for tests.
  *
  * @imports store, core, protocol, shared
  * @module

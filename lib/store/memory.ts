@@ -1,0 +1,151 @@
+/**
+ * A {@link ChatStorage} in memory, for tests (the dispatcher's, say): the same
+ * semantics as the SQLite store (the contract tests in tests/unit/store/ run against both), with
+ * nothing surviving the process.
+ *
+ * Writes take effect at once for reads (as SQLite's do for its own connection inside a
+ * transaction), and are "committed" together on the next macrotask, like SQLite's group commit:
+ * {@link MemoryStorage.afterCommit} waiters run then, so a reply that waits for durability waits
+ * just as long here.
+ *
+ * @module
+ */
+
+import type { Ban } from "../core/bans.ts";
+import type { Account, ChatStorage, InboxMessage, StoredMessage } from "../core/storage.ts";
+
+/**
+ * Storage that lives as long as the object.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStorage } from "./memory.ts";
+ *
+ * const store = new MemoryStorage();
+ * const id = store.reserveIds(1);
+ * store.appendPublic({ msgId: id, ts: 0, from: "alice", fromAddr: "127.0.0.1:5000", text: "hi" });
+ * store.afterCommit((error) => console.log(error ?? "committed"));
+ * ```
+ */
+export class MemoryStorage implements ChatStorage {
+  #nextId = 1;
+  /** Public messages in id order (ids are reserved in order, so appends come sorted). */
+  readonly #messages: StoredMessage[] = [];
+  readonly #inboxes = new Map<string, InboxMessage[]>();
+  readonly #accounts = new Map<string, Account>();
+  readonly #bans = new Map<string, Ban>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #waiters: ((error?: Error) => void)[] = [];
+  #closed = false;
+
+  reserveIds(count: number): number {
+    this.#open();
+    const first = this.#nextId;
+    this.#nextId += count;
+    return first;
+  }
+
+  appendPublic(m: StoredMessage): void {
+    this.#write();
+    const copy = { msgId: m.msgId, ts: m.ts, from: m.from, fromAddr: m.fromAddr, text: m.text };
+    const at = this.#messages.findLastIndex((x) => x.msgId < m.msgId) + 1;
+    this.#messages.splice(at, 0, copy);
+  }
+
+  appendInbox(m: InboxMessage, recipientKey: string): void {
+    this.#write();
+    const box = this.#inboxes.get(recipientKey) ?? [];
+    box.push({ msgId: m.msgId, ts: m.ts, from: m.from, to: m.to, text: m.text });
+    box.sort((a, b) => a.msgId - b.msgId);
+    this.#inboxes.set(recipientKey, box);
+  }
+
+  afterCommit(callback: (error?: Error) => void): void {
+    if (this.#timer === undefined) callback();
+    else this.#waiters.push(callback);
+  }
+
+  get pending(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  recentPublic(limit: number, beforeId = Number.MAX_SAFE_INTEGER): StoredMessage[] {
+    this.#open();
+    if (limit <= 0) return [];
+    const end = this.#messages.findLastIndex((m) => m.msgId < beforeId) + 1;
+    return this.#messages.slice(Math.max(0, end - limit), end).map((m) => ({ ...m }));
+  }
+
+  inbox(recipientKey: string): InboxMessage[] {
+    this.#open();
+    return (this.#inboxes.get(recipientKey) ?? []).map((m) => ({ ...m }));
+  }
+
+  inboxSize(recipientKey: string): number {
+    this.#open();
+    return this.#inboxes.get(recipientKey)?.length ?? 0;
+  }
+
+  removeFromInbox(recipientKey: string, msgIds: number[]): void {
+    if (msgIds.length === 0) return;
+    this.#write();
+    const box = this.#inboxes.get(recipientKey);
+    if (!box) return;
+    const gone = new Set(msgIds);
+    const kept = box.filter((m) => !gone.has(m.msgId));
+    if (kept.length === 0) this.#inboxes.delete(recipientKey);
+    else this.#inboxes.set(recipientKey, kept);
+  }
+
+  account(key: string): Account | undefined {
+    this.#open();
+    const a = this.#accounts.get(key);
+    return a && { key: a.key, name: a.name, salt: a.salt.slice(), hash: a.hash.slice() };
+  }
+
+  putAccount(a: Account): void {
+    this.#write();
+    // As SQLite's upsert: a replaced account keeps the name it was registered with.
+    const name = this.#accounts.get(a.key)?.name ?? a.name;
+    this.#accounts.set(a.key, { key: a.key, name, salt: a.salt.slice(), hash: a.hash.slice() });
+  }
+
+  bans(): Ban[] {
+    this.#open();
+    return [...this.#bans.values()].map((b) => ({ ...b }));
+  }
+
+  putBan(ban: Ban): void {
+    this.#write();
+    this.#bans.set(ban.target, { ...ban });
+  }
+
+  removeBan(target: string): void {
+    this.#write();
+    this.#bans.delete(target);
+  }
+
+  close(): void {
+    this.#commit();
+    this.#closed = true;
+  }
+
+  #open(): void {
+    if (this.#closed) throw new Error("the storage is closed");
+  }
+
+  /** Joins the current group commit, starting one (committed on the next macrotask) if needed. */
+  #write(): void {
+    this.#open();
+    this.#timer ??= setTimeout(() => this.#commit(), 0);
+  }
+
+  #commit(): void {
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The behaviour every `ChatStorage` must have, as tests to run against each implementation
+ * (storage_contract_test.ts runs them for SQLite and for memory).
+ */
+
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import type { ChatStorage } from "../../../lib/core/storage.ts";
+
+export const msg = (msgId: number, text = `m${msgId}`) => ({
+  msgId,
+  ts: 1_000 + msgId,
+  from: "alice",
+  fromAddr: "127.0.0.1:5000",
+  text,
+});
+
+/** One macrotask: when a group commit started in this turn has run. */
+const nextTask = () => new Promise((r) => setTimeout(r, 0));
+
+/** Registers the contract's tests for the storage `open` makes, under `name`. */
+export function storageContract(name: string, open: () => ChatStorage): void {
+  const test = (what: string, fn: (store: ChatStorage) => void | Promise<void>) =>
+    Deno.test(`${name}: ${what}`, async () => {
+      const store = open();
+      try {
+        await fn(store);
+      } finally {
+        store.close();
+      }
+    });
+
+  test("public history comes oldest first, the newest `limit`, paged by before-id", (store) => {
+    for (let i = 1; i <= 10; i++) store.appendPublic(msg(i));
+    deepStrictEqual(store.recentPublic(3).map((m) => m.msgId), [8, 9, 10]);
+    deepStrictEqual(store.recentPublic(3, 8).map((m) => m.msgId), [5, 6, 7]);
+    deepStrictEqual(store.recentPublic(3, 2), [msg(1)]);
+    deepStrictEqual(store.recentPublic(0), []);
+    deepStrictEqual(store.recentPublic(100).length, 10);
+  });
+
+  test("a returned message is a copy: changing it changes nothing stored", (store) => {
+    store.appendPublic(msg(1));
+    store.recentPublic(1)[0].text = "changed";
+    strictEqual(store.recentPublic(1)[0].text, "m1");
+  });
+
+  test("one turn's writes are committed together; afterCommit waits for that", async (store) => {
+    const order: string[] = [];
+    strictEqual(store.pending, false);
+    store.appendPublic(msg(1));
+    store.appendInbox({ msgId: 2, ts: 2, from: "bob", to: "Carol", text: "x" }, "carol");
+    strictEqual(store.pending, true);
+    store.afterCommit((e) => order.push(`a:${e ?? "ok"}`));
+    store.afterCommit((e) => order.push(`b:${e ?? "ok"}`));
+    // Reads see the writes at once; the waiters wait for the commit.
+    strictEqual(store.recentPublic(5).length, 1);
+    deepStrictEqual(order, []);
+    await nextTask();
+    deepStrictEqual(order, ["a:ok", "b:ok"]);
+    strictEqual(store.pending, false);
+    // With nothing pending, a waiter runs at once.
+    let now = false;
+    store.afterCommit(() => now = true);
+    strictEqual(now, true);
+  });
+
+  Deno.test(`${name}: close commits what is pending and calls its waiters`, () => {
+    const store = open();
+    let committed = false;
+    store.appendPublic(msg(1));
+    store.afterCommit(() => committed = true);
+    store.close();
+    strictEqual(committed, true);
+  });
+
+  test("reserved ids are never handed out twice", (store) => {
+    const first = store.reserveIds(1000);
+    const second = store.reserveIds(1000);
+    strictEqual(second, first + 1000);
+    const third = store.reserveIds(1);
+    strictEqual(third, first + 2000);
+    ok(first >= 1);
+  });
+
+  test("the inbox keeps messages per recipient, oldest first, until removed", (store) => {
+    store.appendInbox({ msgId: 5, ts: 5, from: "bob", to: "Alice", text: "one" }, "alice");
+    store.appendInbox({ msgId: 6, ts: 6, from: "bob", to: "carol", text: "x" }, "carol");
+    store.appendInbox({ msgId: 7, ts: 7, from: "dan", to: "Alice", text: "two" }, "alice");
+    deepStrictEqual(store.inbox("alice").map((m) => [m.msgId, m.from, m.to, m.text]), [
+      [5, "bob", "Alice", "one"],
+      [7, "dan", "Alice", "two"],
+    ]);
+    strictEqual(store.inboxSize("alice"), 2);
+    strictEqual(store.inboxSize("nobody"), 0);
+    deepStrictEqual(store.inbox("nobody"), []);
+    // Only the recipient's own ids are removed.
+    store.removeFromInbox("alice", [5, 6]);
+    deepStrictEqual(store.inbox("alice").map((m) => m.msgId), [7]);
+    deepStrictEqual(store.inbox("carol").map((m) => m.msgId), [6]);
+    store.removeFromInbox("alice", []);
+    strictEqual(store.inboxSize("alice"), 1);
+  });
+
+  test("accounts are created, and a replacement changes the password, not the name", (store) => {
+    strictEqual(store.account("alice"), undefined);
+    const salt = new Uint8Array([1, 2, 3]);
+    store.putAccount({ key: "alice", name: "Alice", salt, hash: new Uint8Array([9]) });
+    deepStrictEqual(store.account("alice")?.name, "Alice");
+    store.putAccount({ key: "alice", name: "ALICE", salt, hash: new Uint8Array([7]) });
+    deepStrictEqual([...store.account("alice")!.hash], [7]);
+    strictEqual(store.account("alice")?.name, "Alice");
+    deepStrictEqual([...store.account("alice")!.salt], [1, 2, 3]);
+  });
+
+  test("bans are added, replaced by target, listed and removed", (store) => {
+    deepStrictEqual(store.bans(), []);
+    store.putBan({ kind: "name", target: "mallory", until: null, reason: "spam" });
+    store.putBan({ kind: "ip", target: "10.0.0.7", until: 5_000, reason: "" });
+    store.putBan({ kind: "name", target: "mallory", until: 9_000, reason: "again" });
+    const sorted = store.bans().sort((a, b) => a.target.localeCompare(b.target));
+    deepStrictEqual(sorted, [
+      { kind: "ip", target: "10.0.0.7", until: 5_000, reason: "" },
+      { kind: "name", target: "mallory", until: 9_000, reason: "again" },
+    ]);
+    store.removeBan("mallory");
+    deepStrictEqual(store.bans().map((b) => b.target), ["10.0.0.7"]);
+  });
+}
