@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ErrorCode, Failure } from "./errors.ts";
+import type { Failure } from "./errors.ts";
 
 export { type ErrorCode, fail, type Failure } from "./errors.ts";
 

@@ -1,13 +1,9 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { LoginLimiter } from "../../../lib/core/accounts.ts";
-import { Bans } from "../../../lib/core/bans.ts";
-import { ChatCore } from "../../../lib/core/chat.ts";
-import { Dispatcher, type Session } from "../../../lib/core/dispatcher.ts";
+import type { Session } from "../../../lib/core/dispatcher.ts";
 import type { Peer } from "../../../lib/core/user.ts";
 import type { ChatEvent } from "../../../lib/protocol/events.ts";
 import type { Reply } from "../../../lib/protocol/requests.ts";
-import { Logger } from "../../../lib/shared/log.ts";
-import { MemoryStorage } from "../../../lib/store/memory.ts";
+import { memoryChat, type MemoryChatOptions } from "../../helpers/memory_chat.ts";
 
 /** A peer that records what the core hands it. */
 class FakePeer implements Peer {
@@ -21,28 +17,9 @@ class FakePeer implements Peer {
   }
 }
 
-/** A dispatcher on a core wired to in-memory storage, as services.ts wires the SQLite one. */
-function setup(options: { admins?: string[]; budget?: number; now?: () => number } = {}) {
-  const store = new MemoryStorage();
-  const clock = options.now ?? (() => 1_000);
-  const core = new ChatCore({
-    clock,
-    reserveIds: (n) => store.reserveIds(n),
-    registeredName: (key) => store.account(key)?.name,
-    onPublic: (e) => store.appendPublic(e),
-    onOffline: (e, key) => (store.appendInbox(e, key), true),
-  });
-  const lines: string[] = [];
-  const dispatcher = new Dispatcher({
-    core,
-    store,
-    log: new Logger("debug", (line) => lines.push(line)),
-    historyOnJoin: 50,
-    replyBudgetBytes: options.budget ?? 1 << 20,
-    admins: new Set(options.admins ?? []),
-    bans: new Bans(store, clock),
-    limiter: new LoginLimiter(5, 60_000, clock),
-  });
+/** A dispatcher on in-memory storage, and a way to connect sessions to it. */
+function setup(options: MemoryChatOptions = {}) {
+  const { store, core, dispatcher, lines } = memoryChat({ now: () => 1_000, ...options });
   let port = 5000;
   const connect = (name?: string) => {
     const peer = new FakePeer();

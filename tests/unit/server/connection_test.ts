@@ -1,0 +1,130 @@
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { SERVER_DEFAULTS, type ServerConfig } from "../../../lib/server/config.ts";
+import { Connection, type ServerContext } from "../../../lib/server/connection.ts";
+import { LineClient, presenceLine } from "../../helpers/lines.ts";
+import { memoryChat } from "../../helpers/memory_chat.ts";
+
+/**
+ * Connections on real sockets to a listener of the test's own, each served by a
+ * {@link Connection} on a chat in memory; the server context is a small object, not a ChatServer.
+ */
+function harness(config: Partial<ServerConfig> = {}) {
+  const chat = memoryChat();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const closed: Connection[] = [];
+  const ctx: ServerContext = {
+    port: chat.port,
+    config: { ...SERVER_DEFAULTS, host: "127.0.0.1", port: 0, ...config },
+    log: chat.log,
+    shuttingDown: false,
+    onClosed: (c) => closed.push(c),
+  };
+  const runs: Promise<void>[] = [];
+  /** Connects a client and returns it with the server's side of the connection. */
+  const connect = async () => {
+    const client = await LineClient.connect(listener.addr.port);
+    const connection = new Connection(await listener.accept(), ctx);
+    const run = connection.run();
+    runs.push(run);
+    return { client, connection, run };
+  };
+  return {
+    ...chat,
+    closed,
+    connect,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      // Tests close their clients; every connection then ends on its own.
+      await Promise.all(runs);
+    },
+  };
+}
+
+Deno.test("Connection: a text client is announced, renames and chats", async () => {
+  await using h = harness();
+  const a = await h.connect();
+  using ca = a.client;
+  strictEqual(await ca.readLine(), presenceLine(ca.addr, "online"));
+  await ca.send("rename|tom");
+  strictEqual(await ca.readLine(), "You renamed to tom");
+  const b = await h.connect();
+  using cb = b.client;
+  strictEqual(await ca.readLine(), presenceLine(cb.addr, "online"));
+  await cb.send("hello all");
+  strictEqual(await ca.readLine(), `[${cb.addr}], ${cb.addr}:hello all`);
+  strictEqual(a.connection.user.name, "tom");
+});
+
+Deno.test("Connection: a JSON hello is welcomed first; replies leave in request order", async () => {
+  await using h = harness();
+  const { client } = await h.connect();
+  using c = client;
+  await c.readLine(); // its own presence, sent before the dialect is known
+  await c.send(JSON.stringify({ type: "hello", version: 1, name: "tom" }));
+  const welcome = JSON.parse((await c.readLine())!);
+  deepStrictEqual([welcome.type, welcome.name], ["welcome", "tom"]);
+  // Three requests in one write: a write, a read, a write.
+  await c.writeRaw(new TextEncoder().encode(
+    [
+      { type: "say", id: 1, text: "one" },
+      { type: "who", id: 2 },
+      { type: "say", id: 3, text: "two" },
+    ].map((f) => JSON.stringify(f) + "\n").join(""),
+  ));
+  const replies: number[] = [];
+  while (replies.length < 3) {
+    const frame = JSON.parse((await c.readLine())!);
+    if (frame.type !== "ok") continue;
+    replies.push(frame.id);
+    // By the time a reply arrives, what it acknowledges is committed.
+    strictEqual(h.store.pending, false);
+  }
+  deepStrictEqual(replies, [1, 2, 3]);
+  deepStrictEqual(h.store.recentPublic(10).map((m) => m.text), ["one", "two"]);
+});
+
+Deno.test("Connection: an over-long line gets the notice, and the connection leaves the chat", async () => {
+  await using h = harness({ maxLineBytes: 64 });
+  const { client, connection, run } = await h.connect();
+  using c = client;
+  await c.readLine(); // its own presence
+  await c.send("x".repeat(100));
+  deepStrictEqual(await c.readToEnd(), [
+    "line too long: the limit is 64 bytes; closing the connection",
+  ]);
+  await run;
+  deepStrictEqual(h.closed, [connection]);
+  strictEqual(h.core.size, 0);
+});
+
+Deno.test("Connection: requests over the flood limit are refused with the wait, not carried out", async () => {
+  await using h = harness({ flood: { ...SERVER_DEFAULTS.flood, msgRate: 1, msgBurst: 2 } });
+  const { client } = await h.connect();
+  using c = client;
+  await c.readLine();
+  await c.writeRaw(new TextEncoder().encode("one\ntwo\nthree\n"));
+  const lines = [await c.readLine(), await c.readLine(), await c.readLine()];
+  strictEqual(lines[0], `[${c.addr}], ${c.addr}:one`);
+  strictEqual(lines[1], `[${c.addr}], ${c.addr}:two`);
+  ok(
+    /^slow down: at most 1 messages per second; try again in \d\.\d s$/.test(lines[2]!),
+    lines[2]!,
+  );
+  deepStrictEqual(h.store.recentPublic(10).map((m) => m.text), ["one", "two"]);
+});
+
+Deno.test("Connection: quit is answered and closes; the others see the user leave", async () => {
+  await using h = harness();
+  const a = await h.connect();
+  using ca = a.client;
+  await ca.readLine();
+  const b = await h.connect();
+  using cb = b.client;
+  await ca.readLine();
+  await cb.readLine();
+  await cb.send(JSON.stringify({ type: "hello", version: 1 }));
+  await cb.readLine(); // welcome
+  await cb.send(JSON.stringify({ type: "quit", id: "q" }));
+  deepStrictEqual((await cb.readToEnd()).map((l) => JSON.parse(l).type), ["ok"]);
+  strictEqual(await ca.readLine(), presenceLine(cb.addr, "offline"));
+});
