@@ -20,6 +20,8 @@ import {
 import { nameKey, validateName } from "../shared/names.ts";
 import { sanitizeText } from "../shared/sanitize.ts";
 import { type Peer, User } from "./user.ts";
+import { type RoomLimits, Rooms } from "./rooms.ts";
+import type { RoomStorage } from "./storage.ts";
 
 /** What the core needs from the outside world; every hook is optional. */
 export interface CoreOptions {
@@ -36,6 +38,9 @@ export interface CoreOptions {
    * the user's inbox is full.
    */
   onOffline?: (event: PrivateEvent, recipientKey: string) => boolean;
+  /** Where rooms with registered members are kept (none: rooms live in memory only). */
+  roomStore?: RoomStorage;
+  roomLimits?: Partial<RoomLimits>;
 }
 
 /** A sent message's identity, returned to its sender. */
@@ -73,6 +78,8 @@ export class ChatCore {
   #nextUserId = 1;
   #nextMsgId = 0;
   #idsLeft = 0;
+  /** Every room but the lobby (lib/core/rooms.ts). */
+  readonly rooms: Rooms;
 
   constructor(options: CoreOptions = {}) {
     let counter = 1;
@@ -81,6 +88,15 @@ export class ChatCore {
     this.#registeredName = options.registeredName ?? (() => undefined);
     this.#onPublic = options.onPublic;
     this.#onOffline = options.onOffline;
+    this.rooms = new Rooms({
+      stamp: () => ({ msgId: this.#msgId(), ts: this.#clock() }),
+      lastMsgId: () => this.#nextMsgId - 1,
+      find: (name) => this.find(name),
+      clock: this.#clock,
+      onPublic: options.onPublic,
+      store: options.roomStore,
+      limits: options.roomLimits,
+    });
   }
 
   /** How many users are online. */
@@ -101,6 +117,7 @@ export class ChatCore {
   leave(user: User, silent = false): void {
     if (!this.#users.delete(user.id)) return;
     this.#unname(user);
+    this.rooms.disconnect(user);
     if (!silent) this.#broadcast(this.#presence("offline", user));
   }
 

@@ -15,7 +15,7 @@ import {
 } from "./accounts.ts";
 import { addressKey, ipOf } from "../shared/address.ts";
 import type { ChatCore } from "./chat.ts";
-import { fail, type PrivateEvent, type PublicEvent } from "../protocol/events.ts";
+import { type ChatEvent, fail, type PrivateEvent, type PublicEvent } from "../protocol/events.ts";
 import type { Logger } from "../shared/log.ts";
 import { nameKey, validateName } from "../shared/names.ts";
 import type { Reply, Request } from "../protocol/requests.ts";
@@ -24,6 +24,7 @@ import type { ChatStorage, StoredMessage } from "./storage.ts";
 import { type Bans, banTarget } from "./bans.ts";
 import { durationMs, UnitError } from "../shared/units.ts";
 import type { User } from "./user.ts";
+import { executeRoomRequest, type RoomContext } from "./room_requests.ts";
 
 /** One connection as the dispatcher sees it. */
 export interface Session {
@@ -69,6 +70,9 @@ export class Dispatcher {
   readonly admins: ReadonlySet<string>;
   readonly bans: Bans;
   readonly limiter: LoginLimiter;
+  readonly #rooms: RoomContext;
+  /** What each user who just logged in is owed from its rooms, sent after the login's reply. */
+  readonly #backlogs = new WeakMap<User, ChatEvent[]>();
 
   constructor(options: DispatcherOptions) {
     this.core = options.core;
@@ -79,12 +83,20 @@ export class Dispatcher {
     this.admins = options.admins;
     this.bans = options.bans;
     this.limiter = options.limiter ?? new LoginLimiter();
+    this.#rooms = {
+      core: this.core,
+      store: this.store,
+      isAdmin: (user) => user.account !== undefined && this.admins.has(user.account),
+      budgeted: (messages) => this.#budgeted(messages),
+    };
   }
 
   /** Executes `request` for `session`. */
   execute(session: Session, request: Request): Reply | Promise<Reply> {
     const { core, store } = this;
     const user = session.user;
+    const room = executeRoomRequest(this.#rooms, user, request);
+    if (room) return room;
     switch (request.type) {
       case "say":
         return core.say(user, request.text);
@@ -130,7 +142,20 @@ export class Dispatcher {
         return { ok: true };
       case "invalid":
         return { ok: false, code: request.code, message: request.message };
+      default:
+        // Room requests were carried out above; a room request lands here only on a bug.
+        return fail("bad_request", `${request.type} is not understood here`);
     }
+  }
+
+  /**
+   * What `user`'s rooms owe it since it logged in (its `joined` lines and what was said while it
+   * was away), once: sent after the login's reply or the welcome.
+   */
+  takeBacklog(user: User): ChatEvent[] {
+    const events = this.#backlogs.get(user) ?? [];
+    this.#backlogs.delete(user);
+    return events;
   }
 
   /** The public messages a joining JSON client is sent, oldest first, marked as history. */
@@ -232,6 +257,7 @@ export class Dispatcher {
     if (session.closing) return fail("connection_closed");
     this.store.putAccount({ key: still.key, name: session.user.name, salt, hash });
     session.user.account = still.key;
+    this.core.rooms.registered(session.user);
     this.log.info("register", { name: session.user.name, ip: session.ip });
     return { ok: true, name: session.user.name };
   }
@@ -263,6 +289,7 @@ export class Dispatcher {
     // one's own between guesses does not reset the count.
     if (session.closing) return fail("connection_closed");
     const signed = this.core.signIn(session.user, account.key, account.name);
+    this.#backlogs.set(session.user, this.core.rooms.rejoin(session.user));
     this.log.info("login", { name: account.name, ip: session.ip });
     return signed;
   }

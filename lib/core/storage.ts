@@ -19,17 +19,67 @@ export interface Account {
   hash: Uint8Array;
 }
 
+/** A room with a registered member, as stored. Guests' memberships are never stored. */
+export interface StoredRoom {
+  /** The room key (see `roomKey`), `#dev`. */
+  key: string;
+  /** The display name, `#Dev`. */
+  name: string;
+  topic: string;
+  inviteOnly: boolean;
+  /** Account keys of its registered operators. */
+  operators: string[];
+  /** Name keys invited (invite-only rooms). */
+  invites: string[];
+  /** Its registered members: account key and the last message id they saw. */
+  members: { account: string; lastSeen: number }[];
+}
+
+/**
+ * What rooms need from storage: rooms with registered members and their history. Writes join the
+ * current group commit, like every other write.
+ */
+export interface RoomStorage {
+  /** Every stored room, to load at start. */
+  rooms(): StoredRoom[];
+  /** Creates or updates a room's own fields. */
+  putRoom(room: Pick<StoredRoom, "key" | "name" | "topic" | "inviteOnly">): void;
+  /** Forgets a stored room: its fields, members, operators and invites. */
+  deleteRoom(key: string): void;
+  /** Forgets a room's messages, when the room is gone (a new room of its name starts afresh). */
+  deleteRoomHistory(key: string): void;
+  /** Adds or updates a registered member. */
+  putRoomMember(roomKey: string, account: string, lastSeen: number): void;
+  removeRoomMember(roomKey: string, account: string): void;
+  /** Grants (true) or takes back (false) operator. */
+  setRoomOperator(roomKey: string, account: string, operator: boolean): void;
+  /** Adds (true) or removes (false) an invite for a name key. */
+  setRoomInvite(roomKey: string, name: string, invited: boolean): void;
+  /**
+   * Up to `limit` messages of room `roomKey` with ids in (`afterId`, `beforeId`), the newest of
+   * them, oldest first.
+   */
+  roomMessages(
+    roomKey: string,
+    limit: number,
+    beforeId?: number,
+    afterId?: number,
+  ): StoredMessage[];
+  /** How many messages of room `roomKey` have ids in (`afterId`, `beforeId`). */
+  roomMessageCount(roomKey: string, afterId: number, beforeId?: number): number;
+}
+
 /**
  * The chat's storage. Writes join the current group commit; {@link ChatStorage.afterCommit} tells
  * when they are durable, which is when an acknowledgement may leave.
  */
-export interface ChatStorage extends BanStore {
+export interface ChatStorage extends BanStore, RoomStorage {
   /**
    * Reserves `count` message ids and returns the first; ids are never reused, even after a
    * restart.
    */
   reserveIds(count: number): number;
-  /** Queues a public message for the current group commit. */
+  /** Queues a public message (of the lobby, or of `m.room`) for the current group commit. */
   appendPublic(m: StoredMessage): void;
   /** Queues a private message for an offline registered user. */
   appendInbox(m: InboxMessage, recipientKey: string): void;
@@ -37,7 +87,7 @@ export interface ChatStorage extends BanStore {
   afterCommit(callback: (error?: Error) => void): void;
   /** Whether writes are waiting for the group commit. */
   readonly pending: boolean;
-  /** Up to `limit` public messages before `beforeId` (newest if absent), oldest first. */
+  /** Up to `limit` lobby messages before `beforeId` (newest if absent), oldest first. */
   recentPublic(limit: number, beforeId?: number): StoredMessage[];
   /** The messages waiting for `recipientKey`, oldest first. */
   inbox(recipientKey: string): InboxMessage[];

@@ -103,7 +103,7 @@ export const ERRORS = Object.freeze(
     rate_limited: {
       message: "slow down",
       doc:
-        "too many requests or failed logins; `message` says which limit, and `retryAfterMs` how long to wait (when waiting helps)",
+        "too many requests, failed logins or new rooms; `message` says which limit, and `retryAfterMs` how long to wait (when waiting helps)",
     },
     not_admin: {
       message: "only operators (--admin, logged in) may do that",
@@ -124,6 +124,43 @@ export const ERRORS = Object.freeze(
     store_failed: {
       message: "the server could not save this; try again",
       doc: "the server could not save the message (disk full, say); it was not acknowledged",
+    },
+    room_invalid: {
+      message: "a room name is # and then 1-32 letters, digits, _ - .",
+      doc: "a bad room name (`#` and then 1–32 letters, digits, `_ - .`)",
+    },
+    room_reserved: {
+      message: "#lobby is everyone's room: it has no members, topic or operators",
+      doc: "the request makes no sense for `#lobby` (part, set a topic, kick, …)",
+    },
+    no_such_room: {
+      message: "there is no such room",
+      doc: "no such room (or an invite-only room you are not in)",
+    },
+    not_in_room: {
+      message: "you are not in this room",
+      doc:
+        "you are not a member of the room (`say`, `who`, `history`), or the one to kick or op is not",
+    },
+    not_room_operator: {
+      message: "only an operator of this room may do that",
+      doc: "only the room's operators may do that",
+    },
+    room_full: {
+      message: "the room is full",
+      doc: "the room has `--max-room-members` members",
+    },
+    invite_only: {
+      message: "the room is invite-only: ask one of its operators to invite you",
+      doc: "the room is invite-only and you have no invite",
+    },
+    too_many_rooms: {
+      message: "you are in too many rooms: part one first",
+      doc: "you are in `--max-rooms-per-user` rooms already",
+    },
+    server_rooms_full: {
+      message: "the server has as many rooms as it allows: join one",
+      doc: "the server has `--max-rooms` rooms; creating one more is refused",
     },
     connection_closed: {
       message: "the connection closed before the request finished",

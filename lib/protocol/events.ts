@@ -24,6 +24,8 @@ export interface PublicEvent {
   from: string;
   fromAddr: string;
   text: string;
+  /** The room it was said in (its display name); absent for the lobby. */
+  room?: string;
   /** Set when sent from history rather than live. */
   history?: true;
   wire: WireCache;
@@ -56,6 +58,30 @@ export interface PresenceEvent {
   wire: WireCache;
 }
 
+/** Something happened in a room; sent to its members (an invite: to the invitee only). */
+export interface RoomEvent {
+  kind: "room";
+  msgId: number;
+  ts: number;
+  /** The room's display name, `#dev`. */
+  room: string;
+  event: "joined" | "left" | "topic" | "kicked" | "mode" | "op" | "invited" | "closed" | "unread";
+  /** Who it is about: who joined, left, was kicked, made operator, invited; for `topic`, `mode`, `closed`: who did it. */
+  name: string;
+  /** For `joined` and `left`: the address of `name`. */
+  addr?: string;
+  /** For `kicked`, `op`, `invited`: who did it. */
+  by?: string;
+  /** For `topic`: the new topic; for `kicked`: the reason. */
+  text?: string;
+  /** For `mode`: whether the room is now invite-only. */
+  inviteOnly?: boolean;
+  /** For `unread`: how many more unread messages there are before `before`. */
+  more?: number;
+  before?: number;
+  wire: WireCache;
+}
+
 /** Why the core ends a user's connection. */
 export type KickCode = "replaced" | "kicked" | "banned";
 
@@ -68,7 +94,7 @@ export interface NoticeEvent {
 }
 
 /** Anything a connection can be sent without having asked for it. */
-export type ChatEvent = PublicEvent | PrivateEvent | PresenceEvent | NoticeEvent;
+export type ChatEvent = PublicEvent | PrivateEvent | PresenceEvent | RoomEvent | NoticeEvent;
 
 /** The result of a request: its data, or a {@link Failure}. */
 export type Result<T extends object = Record<never, never>> = ({ ok: true } & T) | Failure;
@@ -80,6 +106,8 @@ export interface StoredMessage {
   from: string;
   fromAddr: string;
   text: string;
+  /** The room's display name; absent for the lobby. */
+  room?: string;
 }
 
 /** A private message waiting for an offline registered user. */

@@ -13,6 +13,8 @@ import {
   type ReplyData,
   type Request,
   type RequestId,
+  type RoomInfo,
+  type RoomRequest,
   type UserInfo,
 } from "./requests.ts";
 
@@ -104,11 +106,24 @@ export function parseJsonLine(line: string): Request {
   const optionalStr = (field: string): string | undefined | Request =>
     frame[field] === undefined ? undefined : str(field);
   const withId = <T extends Request>(r: T): T => (id === undefined ? r : { ...r, id });
+  // `room` is optional on say, who, history and kick (absent: the lobby), required on the rest.
+  const room = optionalStr("room");
+  if (typeof room === "object") return room;
+  const inRoom = <T extends Request>(r: T): T => withId(room === undefined ? r : { ...r, room });
   switch (frame.type) {
     case "say": {
       const text = str("text");
-      return typeof text === "string" ? withId({ type: "say", text }) : text;
+      return typeof text === "string" ? inRoom({ type: "say", text }) : text;
     }
+    case "join":
+    case "part":
+    case "close":
+    case "rooms":
+    case "topic":
+    case "invite":
+    case "op":
+    case "mode":
+      return parseRoomFrame(frame, frame.type, room, id);
     case "msg": {
       const to = str("to");
       if (typeof to !== "string") return to;
@@ -120,11 +135,12 @@ export function parseJsonLine(line: string): Request {
       return typeof name === "string" ? withId({ type: "rename", name }) : name;
     }
     case "who":
+      return inRoom({ type: "who" });
     case "ping":
     case "quit":
       return withId({ type: frame.type });
     case "history": {
-      const r: Request = { type: "history" };
+      const r: Request = room === undefined ? { type: "history" } : { type: "history", room };
       for (const field of ["limit", "before"] as const) {
         const v = frame[field];
         if (v === undefined) continue;
@@ -155,7 +171,7 @@ export function parseJsonLine(line: string): Request {
       const name = str("name");
       if (typeof name !== "string") return name;
       const reason = optionalStr("reason");
-      return typeof reason === "object" ? reason : withId({ type: "kick", name, reason });
+      return typeof reason === "object" ? reason : inRoom({ type: "kick", name, reason });
     }
     case "ban": {
       const target = str("target");
@@ -199,6 +215,44 @@ export function parseJsonLine(line: string): Request {
   }
 }
 
+/** The room requests' frames (`room` already checked to be a string if present). */
+function parseRoomFrame(
+  frame: Frame,
+  type: RoomRequest["type"],
+  room: string | undefined,
+  id: RequestId | undefined,
+): Request {
+  const withId = <T extends Request>(r: T): T => (id === undefined ? r : { ...r, id });
+  if (type === "rooms") return withId({ type });
+  if (room === undefined) return invalid("bad_request", "room must be a string", id);
+  switch (type) {
+    case "join":
+    case "part":
+    case "close":
+      return withId({ type, room });
+    case "topic": {
+      const text = frame.text;
+      if (text === undefined) return withId({ type, room });
+      return typeof text === "string"
+        ? withId({ type, room, text })
+        : invalid("bad_request", "text must be a string", id);
+    }
+    case "invite":
+    case "op": {
+      const name = frame.name;
+      return typeof name === "string"
+        ? withId({ type, room, name })
+        : invalid("bad_request", "name must be a string", id);
+    }
+    case "mode": {
+      const inviteOnly = frame.inviteOnly;
+      return typeof inviteOnly === "boolean"
+        ? withId({ type, room, inviteOnly })
+        : invalid("bad_request", "inviteOnly must be true or false", id);
+    }
+  }
+}
+
 function eventFrame(event: ChatEvent): Frame {
   switch (event.kind) {
     case "public": {
@@ -209,7 +263,22 @@ function eventFrame(event: ChatEvent): Frame {
         from: event.from,
         text: event.text,
       };
+      // Lobby messages carry no room, so clients that know nothing of rooms see what they did.
+      if (event.room !== undefined) f.room = event.room;
       if (event.history) f.history = true;
+      return f;
+    }
+    case "room": {
+      const f: Frame = {
+        type: "room",
+        msgId: event.msgId,
+        ts: event.ts,
+        room: event.room,
+        event: event.event,
+      };
+      for (const k of ["name", "addr", "by", "text", "inviteOnly", "more", "before"] as const) {
+        if (event[k] !== undefined && event[k] !== "") f[k] = event[k];
+      }
       return f;
     }
     case "private": {
@@ -254,6 +323,8 @@ export interface WelcomeInfo {
   addr: string;
   limits: { maxLine: number; idleTimeoutMs: number; msgRate: number; msgBurst: number };
   online: UserInfo[];
+  /** The rooms this user is in (the lobby not listed); only sent when there are some. */
+  rooms?: RoomInfo[];
   /** The registered name this connection is logged in as, when the hello logged in. */
   account?: string;
   nameError?: { code: ErrorCode; message: string };

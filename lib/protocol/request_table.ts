@@ -54,6 +54,15 @@ export const REQUESTS: Readonly<Record<Request["type"], Readonly<RequestFacts>>>
   ban: { writes: true, checksPassword: false, rate: "message" },
   unban: { writes: true, checksPassword: false, rate: "message" },
   invalid: { writes: false, checksPassword: false, rate: "message" },
+  // Rooms (lib/core/rooms.ts): what changes a stored room waits for the group commit.
+  join: { writes: true, checksPassword: false, rate: "message" },
+  part: { writes: true, checksPassword: false, rate: "message" },
+  rooms: { writes: false, checksPassword: false, rate: "who" },
+  topic: { writes: true, checksPassword: false, rate: "message" },
+  invite: { writes: true, checksPassword: false, rate: "message" },
+  mode: { writes: true, checksPassword: false, rate: "message" },
+  op: { writes: true, checksPassword: false, rate: "message" },
+  close: { writes: true, checksPassword: false, rate: "message" },
 });
 
 /**

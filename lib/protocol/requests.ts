@@ -12,21 +12,46 @@ export type RequestId = string | number;
 
 /** A parsed request. `invalid` carries a parse error to reply with. */
 export type Request =
-  | { type: "say"; id?: RequestId; text: string }
+  | { type: "say"; id?: RequestId; text: string; room?: string }
   | { type: "msg"; id?: RequestId; to: string; text: string }
-  | { type: "who"; id?: RequestId }
+  | { type: "who"; id?: RequestId; room?: string }
   | { type: "rename"; id?: RequestId; name: string }
   | { type: "ping"; id?: RequestId }
   | { type: "quit"; id?: RequestId }
-  | { type: "history"; id?: RequestId; limit?: number; before?: number }
+  | { type: "history"; id?: RequestId; limit?: number; before?: number; room?: string }
   | { type: "register"; id?: RequestId; password: string }
   | { type: "login"; id?: RequestId; name: string; password: string }
   | { type: "passwd"; id?: RequestId; old: string; new: string }
   | { type: "ack"; id?: RequestId; msgIds: number[] }
-  | { type: "kick"; id?: RequestId; name: string; reason?: string }
+  | { type: "kick"; id?: RequestId; name: string; reason?: string; room?: string }
   | { type: "ban"; id?: RequestId; target: string; duration?: string; reason?: string }
   | { type: "unban"; id?: RequestId; target: string }
+  | RoomRequest
   | { type: "invalid"; id?: RequestId; code: ErrorCode; message: string };
+
+/** The requests that only concern rooms (`say`, `who`, `history` and `kick` take a `room` too). */
+export type RoomRequest =
+  | { type: "join"; id?: RequestId; room: string }
+  | { type: "part"; id?: RequestId; room: string }
+  | { type: "rooms"; id?: RequestId }
+  | { type: "topic"; id?: RequestId; room: string; text?: string }
+  | { type: "invite"; id?: RequestId; room: string; name: string }
+  | { type: "mode"; id?: RequestId; room: string; inviteOnly: boolean }
+  | { type: "op"; id?: RequestId; room: string; name: string }
+  | { type: "close"; id?: RequestId; room: string };
+
+/** One room as `rooms` and the welcome list it. */
+export interface RoomInfo {
+  /** Display name, `#dev`. */
+  room: string;
+  topic: string;
+  /** Members, offline registered members included. */
+  members: number;
+  inviteOnly: boolean;
+  /** Whether the asker is a member, and an operator. */
+  member: boolean;
+  operator: boolean;
+}
 
 /** The most history messages one request returns. */
 export const MAX_HISTORY_PAGE = 500;
@@ -48,6 +73,19 @@ export interface ReplyData {
   stored?: boolean;
   /** For `history`: public messages, oldest first. */
   messages?: StoredMessage[];
+  /** For room requests: the room's display name. */
+  room?: string;
+  /** For `join` and `topic`: the room's topic. */
+  topic?: string;
+  /** For `join`: whether you are an operator there; for `join` and `rooms`. */
+  operator?: boolean;
+  members?: number;
+  /** For `join`: you were a member already. */
+  already?: boolean;
+  /** For `rooms`: the rooms you may see. */
+  rooms?: RoomInfo[];
+  /** For `who` with a room: which of `users` are its operators (names). */
+  operators?: string[];
 }
 
 /** The outcome of a request. */

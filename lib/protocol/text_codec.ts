@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ChatEvent, ErrorCode } from "./events.ts";
+import type { ChatEvent, ErrorCode, RoomEvent } from "./events.ts";
 import { type Codec, MAX_HISTORY_PAGE, type Reply, type Request } from "./requests.ts";
 
 const encoder = new TextEncoder();
@@ -41,6 +41,13 @@ export function parseTextLine(line: string): Request {
   const bar = line.indexOf("|");
   const word = bar < 0 ? line : line.slice(0, bar);
   const rest = bar < 0 ? undefined : line.slice(bar + 1);
+  // Room commands name a room first; a name never starts with `#`, so `to|#dev|hi` is no
+  // private message, and `part|of it` stays the public message it always was.
+  if (rest?.startsWith("#")) {
+    const room = parseRoomCommand(word, rest);
+    if (room) return room;
+  }
+  if (line === "rooms") return { type: "rooms" };
   switch (word) {
     case "who":
       if (rest === undefined) return { type: "who" };
@@ -96,6 +103,62 @@ export function parseTextLine(line: string): Request {
   return { type: "say", text: line };
 }
 
+/** The room commands, each `WORD|#ROOM...`; `null` when `word` is not one. */
+function parseRoomCommand(word: string, rest: string): Request | null {
+  const f = twoFields(rest);
+  const room = f ? f[0] : rest;
+  const arg = f?.[1];
+  switch (word) {
+    case "join":
+    case "part":
+    case "close":
+      return arg === undefined ? { type: word, room } : badFormat(word, `${word}|#ROOM`);
+    case "to":
+      return arg === undefined
+        ? {
+          type: "invalid",
+          code: "bad_format",
+          message: "Invalid message format. Use: to|#ROOM|TEXT",
+        }
+        : { type: "say", room, text: arg };
+    case "who":
+      return arg === undefined ? { type: "who", room } : badFormat("who", "who|#ROOM");
+    case "topic":
+      return arg === undefined ? { type: "topic", room } : { type: "topic", room, text: arg };
+    case "history": {
+      if (arg === undefined) return { type: "history", room };
+      const g = twoFields(arg) ?? [arg, undefined];
+      const limit = Number(g[0]);
+      const before = g[1] === undefined ? undefined : Number(g[1]);
+      if (
+        !Number.isInteger(limit) || limit < 1 ||
+        (before !== undefined && (!Number.isSafeInteger(before) || before < 1))
+      ) {
+        return badFormat("history", "history|#ROOM|<count>|<before msgId>");
+      }
+      const r: Request = { type: "history", room, limit: Math.min(limit, MAX_HISTORY_PAGE) };
+      if (before !== undefined) r.before = before;
+      return r;
+    }
+    case "invite":
+    case "op":
+      return arg !== undefined && arg !== ""
+        ? { type: word, room, name: arg }
+        : badFormat(word, `${word}|#ROOM|NAME`);
+    case "kick": {
+      if (arg === undefined || arg === "") return badFormat("kick", "kick|#ROOM|NAME|REASON");
+      const g = twoFields(arg);
+      return g
+        ? { type: "kick", room, name: g[0], reason: g[1] }
+        : { type: "kick", room, name: arg };
+    }
+    case "mode":
+      if (arg === "+i" || arg === "-i") return { type: "mode", room, inviteOnly: arg === "+i" };
+      return badFormat("mode", "mode|#ROOM|+i or mode|#ROOM|-i");
+  }
+  return null;
+}
+
 /** How to do it in this dialect, after errors whose fix is a command. */
 const TEXT_HINTS: Partial<Record<ErrorCode, string>> = {
   name_registered: " with login|NAME|PASSWORD",
@@ -114,7 +177,11 @@ const TEXT_HINTS: Partial<Record<ErrorCode, string>> = {
 export function renderTextEvent(event: ChatEvent): string {
   switch (event.kind) {
     case "public":
-      return `[${event.fromAddr}], ${event.from}:${event.text}`;
+      return event.room === undefined
+        ? `[${event.fromAddr}], ${event.from}:${event.text}`
+        : `[${event.room}] [${event.fromAddr}], ${event.from}:${event.text}`;
+    case "room":
+      return `[${event.room}] ${roomEventText(event)}`;
     case "private":
       return event.offline
         ? `${event.from} sent you a message (at ${new Date(event.ts).toISOString()}): ${event.text}`
@@ -128,10 +195,39 @@ export function renderTextEvent(event: ChatEvent): string {
   }
 }
 
+/** A room event's line after its `[#ROOM] ` prefix. */
+function roomEventText(e: RoomEvent): string {
+  switch (e.event) {
+    case "joined":
+    case "left":
+      return `[${e.addr}], ${e.name}:${e.event}`;
+    case "topic":
+      return e.text ? `${e.name} set the topic: ${e.text}` : `${e.name} cleared the topic`;
+    case "kicked":
+      return `${e.by} kicked ${e.name}` + (e.text ? `: ${e.text}` : "");
+    case "mode":
+      return e.inviteOnly
+        ? `${e.name} made the room invite-only`
+        : `${e.name} opened the room to everyone`;
+    case "op":
+      return `${e.by} made ${e.name} an operator`;
+    case "invited":
+      return `${e.by} invited you: join|${e.room}`;
+    case "closed":
+      return `${e.name} closed the room`;
+    case "unread":
+      return `${e.more} more unread: history|${e.room}|50|${e.before}`;
+  }
+}
+
 /** Renders a reply as lines (without the final newline), or `null` when none is sent. */
 export function renderTextReply(request: Request, reply: Reply): string | null {
   if (!reply.ok) return reply.message + (TEXT_HINTS[reply.code] ?? "");
+  if (reply.room !== undefined) return renderRoomReply(request, reply);
   switch (request.type) {
+    case "rooms":
+      // The lobby is always listed, so this is never empty.
+      return (reply.rooms ?? []).map((r) => `${r.room}|${r.members}|${r.topic}`).join("\n");
     case "who":
       return (reply.users ?? []).map((u) => `[${u.addr}],${u.name}:online`).join("\n");
     case "rename":
@@ -157,6 +253,41 @@ export function renderTextReply(request: Request, reply: Reply): string | null {
       return `You lifted the ban on ${reply.name}`;
     default:
       // The original acknowledges neither public nor private messages.
+      return null;
+  }
+}
+
+/** Renders the reply to a room request (one that names a room). */
+function renderRoomReply(request: Request, reply: Reply & { ok: true }): string | null {
+  const room = reply.room!;
+  switch (request.type) {
+    case "join":
+      if (reply.already) return `You are in ${room} already`;
+      return reply.topic ? `[${room}] topic: ${reply.topic}` : null;
+    case "part":
+      return `You left ${room}`;
+    case "who": {
+      const ops = new Set(reply.operators ?? []);
+      return (reply.users ?? [])
+        .map((u) => `[${room}] [${u.addr}],${u.name}:${ops.has(u.name) ? "operator" : "online"}`)
+        .join("\n");
+    }
+    case "topic":
+      // Setting it is told by the room's own line; showing it is this.
+      if (request.text !== undefined) return null;
+      return reply.topic ? `[${room}] topic: ${reply.topic}` : `[${room}] no topic`;
+    case "history":
+      return (reply.messages ?? [])
+        .map((m) => `[${room}] [${m.fromAddr}], ${m.from}:${m.text}`)
+        .join("\n") || `[${room}] no messages`;
+    case "invite":
+      return `You invited ${reply.name} to ${room}`;
+    case "close":
+      return `You closed ${room}`;
+    case "kick":
+      return `You kicked ${reply.name} from ${room}`;
+    default:
+      // say, mode, op: the room's own line tells what happened.
       return null;
   }
 }

@@ -12,17 +12,21 @@ import type { Bans } from "../core/bans.ts";
 import type { ChatCore } from "../core/chat.ts";
 import type { Dispatcher, Session } from "../core/dispatcher.ts";
 import { writesToStore } from "../protocol/request_table.ts";
-import { fail, type PrivateEvent, type PublicEvent } from "../protocol/events.ts";
+import { type ChatEvent, fail, type PrivateEvent } from "../protocol/events.ts";
 import type { Hello } from "../protocol/json_codec.ts";
 import { type Admission, ConnectionLimiter, type ConnectionLimits } from "./rate_limit.ts";
-import type { Reply, Request, UserInfo } from "../protocol/requests.ts";
+import type { Reply, Request, RoomInfo, UserInfo } from "../protocol/requests.ts";
 import type { Peer, User } from "../core/user.ts";
 
-/** What a hello gets back: how its name or login went, who is online, and recent history. */
+/**
+ * What a hello gets back: how its name or login went, who is online, the rooms it is in, and
+ * recent history (the lobby's, then its rooms' since it was last there).
+ */
 export interface Welcomed {
   named?: Reply;
   online: UserInfo[];
-  history: PublicEvent[];
+  rooms: RoomInfo[];
+  history: ChatEvent[];
 }
 
 /** The chat as one connection sees it. */
@@ -110,6 +114,12 @@ export class LocalPort implements ChatPort {
       // An account that never reached the disk is no login.
       if (failed && request.type === "register") session.user.account = undefined;
       answer(failed ? STORE_FAILED : reply);
+      // A login's rooms (what was said while away) follow its reply.
+      if (request.type === "login" && reply.ok) {
+        for (const event of this.dispatcher.takeBacklog(session.user)) {
+          session.user.peer.deliver(event);
+        }
+      }
     };
     if (store.pending) store.afterCommit(send);
     else send();
@@ -130,7 +140,8 @@ export class LocalPort implements ChatPort {
     return {
       named,
       online: core.who().map((u) => ({ name: u.name, addr: u.addr })),
-      history: dispatcher.joinHistory(),
+      rooms: core.rooms.snapshot(session.user),
+      history: [...dispatcher.joinHistory(), ...dispatcher.takeBacklog(session.user)],
     };
   }
 

@@ -14,6 +14,7 @@ import {
 } from "../shared/cli.ts";
 import { LOG_LEVELS, type LogLevel } from "../shared/log.ts";
 import type { ConnectionLimits, FloodLimits } from "./rate_limit.ts";
+import { ROOM_LIMITS, type RoomLimits } from "../core/rooms.ts";
 import { parseDuration, parseIntFlag, parseSize } from "../shared/units.ts";
 
 /** Everything the server is configured with. */
@@ -47,6 +48,8 @@ export interface ServerConfig {
   flood: FloodLimits;
   /** Threads serving sockets around one chat core; 1 = all in the main thread. */
   workers: number;
+  /** Room limits (lib/core/rooms.ts). */
+  rooms: RoomLimits;
 }
 
 /** Where the TLS listener gets its certificate chain and key, and its port. */
@@ -71,6 +74,7 @@ export const SERVER_DEFAULTS: ServerConfig = {
   admins: [],
   plain: true,
   workers: 1,
+  rooms: { ...ROOM_LIMITS },
   conns: { maxConns: 10_000, maxConnsPerIp: 20, connsPerMinute: 60 },
   flood: {
     msgRate: 10,
@@ -229,6 +233,34 @@ export const SERVER_FLAGS: FlagSpec[] = [
       "but no line this long after connecting; 0 = never",
   },
   {
+    name: "max-rooms-per-user",
+    type: "string",
+    value: "N",
+    default: String(ROOM_LIMITS.roomsPerUser),
+    doc: "rooms one user may be in, the lobby not counted (0 = no limit)",
+  },
+  {
+    name: "max-room-members",
+    type: "string",
+    value: "N",
+    default: String(ROOM_LIMITS.membersPerRoom),
+    doc: "members of one room, offline registered members included (0 = no limit)",
+  },
+  {
+    name: "max-rooms",
+    type: "string",
+    value: "N",
+    default: String(ROOM_LIMITS.maxRooms),
+    doc: "rooms on the server (0 = no limit)",
+  },
+  {
+    name: "room-create-rate",
+    type: "string",
+    value: "N",
+    default: String(ROOM_LIMITS.createsPerMinute),
+    doc: "rooms one connection may create per minute (0 = no limit)",
+  },
+  {
     name: "db",
     type: "string",
     value: "PATH",
@@ -289,6 +321,7 @@ export function parseServerArgs(args: string[]): ServerCommand {
     ...SERVER_DEFAULTS,
     conns: { ...SERVER_DEFAULTS.conns },
     flood: { ...SERVER_DEFAULTS.flood },
+    rooms: { ...SERVER_DEFAULTS.rooms },
   };
   try {
     if (typeof v.host === "string") {
@@ -347,7 +380,7 @@ function parseLimitFlags(v: FlagValues, config: ServerConfig): void {
     const value = v[flag];
     if (typeof value === "string") set(value === "0" ? 0 : parseSize(value, flag));
   };
-  const { conns, flood } = config;
+  const { conns, flood, rooms } = config;
   int("max-conns", 0, 1_000_000, (n) => conns.maxConns = n);
   int("max-conns-per-ip", 0, 1_000_000, (n) => conns.maxConnsPerIp = n);
   int("conn-rate", 0, 1_000_000, (n) => conns.connsPerMinute = n);
@@ -358,6 +391,10 @@ function parseLimitFlags(v: FlagValues, config: ServerConfig): void {
   int("rename-rate", 0, 1_000_000, (n) => flood.renamesPerMinute = n);
   int("who-rate", 0, 1_000_000, (n) => flood.whoPerMinute = n);
   int("flood-strikes", 0, 1_000_000, (n) => flood.strikes = n);
+  int("max-rooms-per-user", 0, 1_000_000, (n) => rooms.roomsPerUser = n);
+  int("max-room-members", 0, 1_000_000, (n) => rooms.membersPerRoom = n);
+  int("max-rooms", 0, 1_000_000, (n) => rooms.maxRooms = n);
+  int("room-create-rate", 0, 1_000_000, (n) => rooms.createsPerMinute = n);
   if (typeof v["line-timeout"] === "string") {
     flood.lineTimeoutMs = parseDuration(v["line-timeout"], "line-timeout");
   }

@@ -295,7 +295,7 @@ export class Connection implements Peer, Session {
     this.#codec = jsonCodec;
     this.#held = [];
     const { config, port } = this.ctx;
-    const { named, online, history } = await port.hello(this, hello);
+    const { named, online, rooms, history } = await port.hello(this, hello);
     const held = this.#held;
     this.#held = undefined;
     if (this.#closing) return;
@@ -311,6 +311,7 @@ export class Connection implements Peer, Session {
         msgBurst: config.flood.msgBurst,
       },
       online,
+      ...(rooms.length > 0 ? { rooms } : {}),
       ...(this.user.account ? { account: this.user.name } : {}),
       ...(named && !named.ok ? { nameError: { code: named.code, message: named.message } } : {}),
     }));

@@ -13,6 +13,7 @@ import type { ConnectionLimits } from "./rate_limit.ts";
 import { Store } from "../store/sqlite.ts";
 import { Bans } from "../core/bans.ts";
 import { nameKey } from "../shared/names.ts";
+import type { RoomLimits } from "../core/rooms.ts";
 
 /** What the services need from the configuration. */
 export interface ServicesConfig {
@@ -26,6 +27,8 @@ export interface ServicesConfig {
   maxQueueBytes: number;
   /** Connection limits, checked at accept by the gate. */
   conns: ConnectionLimits;
+  /** Room limits, checked by the core (default: lib/core/rooms.ts's). */
+  rooms?: RoomLimits;
 }
 
 /** The most private messages kept for one offline user; more are refused with `inbox_full`. */
@@ -60,6 +63,8 @@ export function openServices(config: ServicesConfig, log: Logger): OpenServices 
       store.appendInbox(e, key);
       return true;
     },
+    roomStore: store,
+    roomLimits: config.rooms,
   });
   const admins = new Set(config.admins.map((name) => nameKey(name)));
   const bans = new Bans(store);

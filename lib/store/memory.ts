@@ -12,7 +12,17 @@
  */
 
 import type { Ban } from "../core/bans.ts";
-import type { Account, ChatStorage, InboxMessage, StoredMessage } from "../core/storage.ts";
+import type {
+  Account,
+  ChatStorage,
+  InboxMessage,
+  StoredMessage,
+  StoredRoom,
+} from "../core/storage.ts";
+import { nameKey } from "../shared/names.ts";
+
+/** A stored message and the key of its room (undefined: the lobby). */
+type Row = StoredMessage & { roomKey?: string };
 
 /**
  * Storage that lives as long as the object.
@@ -30,7 +40,8 @@ import type { Account, ChatStorage, InboxMessage, StoredMessage } from "../core/
 export class MemoryStorage implements ChatStorage {
   #nextId = 1;
   /** Public messages in id order (ids are reserved in order, so appends come sorted). */
-  readonly #messages: StoredMessage[] = [];
+  readonly #messages: Row[] = [];
+  readonly #rooms = new Map<string, StoredRoom>();
   readonly #inboxes = new Map<string, InboxMessage[]>();
   readonly #accounts = new Map<string, Account>();
   readonly #bans = new Map<string, Ban>();
@@ -47,7 +58,14 @@ export class MemoryStorage implements ChatStorage {
 
   appendPublic(m: StoredMessage): void {
     this.#write();
-    const copy = { msgId: m.msgId, ts: m.ts, from: m.from, fromAddr: m.fromAddr, text: m.text };
+    const copy: Row = {
+      msgId: m.msgId,
+      ts: m.ts,
+      from: m.from,
+      fromAddr: m.fromAddr,
+      text: m.text,
+    };
+    if (m.room !== undefined) copy.roomKey = nameKey(m.room);
     const at = this.#messages.findLastIndex((x) => x.msgId < m.msgId) + 1;
     this.#messages.splice(at, 0, copy);
   }
@@ -72,8 +90,100 @@ export class MemoryStorage implements ChatStorage {
   recentPublic(limit: number, beforeId = Number.MAX_SAFE_INTEGER): StoredMessage[] {
     this.#open();
     if (limit <= 0) return [];
-    const end = this.#messages.findLastIndex((m) => m.msgId < beforeId) + 1;
-    return this.#messages.slice(Math.max(0, end - limit), end).map((m) => ({ ...m }));
+    return this.#page(undefined, limit, beforeId, 0);
+  }
+
+  /** The newest `limit` messages of a room (undefined: the lobby) in (afterId, beforeId). */
+  #page(roomKey: string | undefined, limit: number, beforeId: number, afterId: number) {
+    const out: StoredMessage[] = [];
+    for (let i = this.#messages.length - 1; i >= 0 && out.length < limit; i--) {
+      const { roomKey: key, ...m } = this.#messages[i];
+      if (m.msgId <= afterId) break;
+      if (m.msgId < beforeId && key === roomKey) out.push(m);
+    }
+    return out.reverse();
+  }
+
+  rooms(): StoredRoom[] {
+    this.#open();
+    return [...this.#rooms.values()].map((r) => structuredClone(r));
+  }
+
+  putRoom(room: Pick<StoredRoom, "key" | "name" | "topic" | "inviteOnly">): void {
+    this.#write();
+    const old = this.#rooms.get(room.key);
+    this.#rooms.set(room.key, {
+      operators: [],
+      invites: [],
+      members: [],
+      ...old,
+      key: room.key,
+      name: old?.name ?? room.name,
+      topic: room.topic,
+      inviteOnly: room.inviteOnly,
+    });
+  }
+
+  deleteRoom(key: string): void {
+    this.#write();
+    this.#rooms.delete(key);
+  }
+
+  deleteRoomHistory(key: string): void {
+    this.#write();
+    for (let i = this.#messages.length - 1; i >= 0; i--) {
+      if (this.#messages[i].roomKey === key) this.#messages.splice(i, 1);
+    }
+  }
+
+  putRoomMember(roomKey: string, account: string, lastSeen: number): void {
+    this.#write();
+    const room = this.#rooms.get(roomKey);
+    if (!room) return; // as SQLite: a member row of an unknown room is never loaded
+    const member = room.members.find((m) => m.account === account);
+    if (member) member.lastSeen = lastSeen;
+    else room.members.push({ account, lastSeen });
+  }
+
+  removeRoomMember(roomKey: string, account: string): void {
+    this.#write();
+    const room = this.#rooms.get(roomKey);
+    if (!room) return;
+    room.members = room.members.filter((m) => m.account !== account);
+    room.operators = room.operators.filter((a) => a !== account);
+  }
+
+  setRoomOperator(roomKey: string, account: string, operator: boolean): void {
+    this.#write();
+    const room = this.#rooms.get(roomKey);
+    if (!room || !room.members.some((m) => m.account === account)) return;
+    room.operators = room.operators.filter((a) => a !== account);
+    if (operator) room.operators.push(account);
+  }
+
+  setRoomInvite(roomKey: string, name: string, invited: boolean): void {
+    this.#write();
+    const room = this.#rooms.get(roomKey);
+    if (!room) return;
+    room.invites = room.invites.filter((n) => n !== name);
+    if (invited) room.invites.push(name);
+  }
+
+  roomMessages(
+    roomKey: string,
+    limit: number,
+    beforeId = Number.MAX_SAFE_INTEGER,
+    afterId = 0,
+  ): StoredMessage[] {
+    this.#open();
+    return limit <= 0 ? [] : this.#page(roomKey, limit, beforeId, afterId);
+  }
+
+  roomMessageCount(roomKey: string, afterId: number, beforeId = Number.MAX_SAFE_INTEGER): number {
+    this.#open();
+    return this.#messages.filter((m) =>
+      m.roomKey === roomKey && m.msgId > afterId && m.msgId < beforeId
+    ).length;
   }
 
   inbox(recipientKey: string): InboxMessage[] {

@@ -11,7 +11,14 @@
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Ban } from "../core/bans.ts";
-import type { Account, ChatStorage, InboxMessage, StoredMessage } from "../core/storage.ts";
+import type {
+  Account,
+  ChatStorage,
+  InboxMessage,
+  StoredMessage,
+  StoredRoom,
+} from "../core/storage.ts";
+import { nameKey } from "../shared/names.ts";
 
 export type { Account, InboxMessage, StoredMessage };
 
@@ -41,6 +48,18 @@ export const MIGRATIONS: readonly string[] = [
   // 3: operator bans.
   `CREATE TABLE bans (
      target TEXT PRIMARY KEY, kind TEXT NOT NULL, until INTEGER, reason TEXT NOT NULL);`,
+  // 4: rooms with registered members; room messages (messages.room is the room key, NULL for
+  // the lobby).
+  `ALTER TABLE messages ADD COLUMN room TEXT;
+   CREATE INDEX messages_by_room ON messages (room, id);
+   CREATE TABLE rooms (
+     room_key TEXT PRIMARY KEY, name TEXT NOT NULL, topic TEXT NOT NULL,
+     invite_only INTEGER NOT NULL);
+   CREATE TABLE room_members (
+     room_key TEXT NOT NULL, account_key TEXT NOT NULL, last_seen INTEGER NOT NULL,
+     operator INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (room_key, account_key));
+   CREATE TABLE room_invites (
+     room_key TEXT NOT NULL, name_key TEXT NOT NULL, PRIMARY KEY (room_key, name_key));`,
 ];
 
 /** The schema version this build writes. */
@@ -105,7 +124,7 @@ export class Store implements ChatStorage {
   private constructor(db: DatabaseSync, readonly path: string) {
     this.#db = db;
     this.#insertMessage = db.prepare(
-      "INSERT INTO messages (id, ts, sender, sender_addr, text) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO messages (id, ts, sender, sender_addr, text, room) VALUES (?, ?, ?, ?, ?, ?)",
     );
     this.#insertInbox = db.prepare(
       "INSERT INTO inbox (id, ts, sender, recipient_key, recipient, text) VALUES (?, ?, ?, ?, ?, ?)",
@@ -132,6 +151,10 @@ export class Store implements ChatStorage {
       // Prove we can write now rather than fail on the first message.
       db.exec("BEGIN IMMEDIATE");
       db.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('next_id', 1)");
+      // Rooms of guests only were never stored, and end with the process: so does their history.
+      db.exec(
+        "DELETE FROM messages WHERE room IS NOT NULL AND room NOT IN (SELECT room_key FROM rooms)",
+      );
       db.exec("COMMIT");
       return new Store(db, path);
     } catch (e) {
@@ -158,7 +181,8 @@ export class Store implements ChatStorage {
   /** Queues a public message for the current group commit. */
   appendPublic(m: StoredMessage): void {
     this.#begin();
-    this.#insertMessage.run(m.msgId, m.ts, m.from, m.fromAddr, m.text);
+    const room = m.room === undefined ? null : nameKey(m.room);
+    this.#insertMessage.run(m.msgId, m.ts, m.from, m.fromAddr, m.text, room);
   }
 
   /** Queues a private message for an offline registered user. */
@@ -186,9 +210,123 @@ export class Store implements ChatStorage {
     if (limit <= 0) return [];
     const rows = this.#sql(
       `SELECT id AS msgId, ts, sender AS "from", sender_addr AS fromAddr, text
-       FROM messages WHERE id < ? ORDER BY id DESC LIMIT ?`,
+       FROM messages WHERE room IS NULL AND id < ? ORDER BY id DESC LIMIT ?`,
     ).all(beforeId, limit) as unknown as StoredMessage[];
     return rows.reverse().map((r) => ({ ...r }));
+  }
+
+  /** Every stored room with its members, operators and invites. */
+  rooms(): StoredRoom[] {
+    const rooms = new Map<string, StoredRoom>();
+    const rows = this.#sql("SELECT room_key, name, topic, invite_only FROM rooms").all() as {
+      room_key: string;
+      name: string;
+      topic: string;
+      invite_only: number;
+    }[];
+    for (const r of rows) {
+      rooms.set(r.room_key, {
+        key: r.room_key,
+        name: r.name,
+        topic: r.topic,
+        inviteOnly: Number(r.invite_only) !== 0,
+        operators: [],
+        invites: [],
+        members: [],
+      });
+    }
+    const members = this.#sql(
+      "SELECT room_key, account_key, last_seen, operator FROM room_members",
+    ).all() as { room_key: string; account_key: string; last_seen: number; operator: number }[];
+    for (const m of members) {
+      const room = rooms.get(m.room_key);
+      if (!room) continue;
+      room.members.push({ account: m.account_key, lastSeen: Number(m.last_seen) });
+      if (Number(m.operator) !== 0) room.operators.push(m.account_key);
+    }
+    const invites = this.#sql("SELECT room_key, name_key FROM room_invites").all() as {
+      room_key: string;
+      name_key: string;
+    }[];
+    for (const i of invites) rooms.get(i.room_key)?.invites.push(i.name_key);
+    return [...rooms.values()];
+  }
+
+  /** Creates or updates a room's own fields (in the current group commit). */
+  putRoom(room: Pick<StoredRoom, "key" | "name" | "topic" | "inviteOnly">): void {
+    this.#begin();
+    this.#sql(
+      `INSERT INTO rooms (room_key, name, topic, invite_only) VALUES (?, ?, ?, ?)
+       ON CONFLICT (room_key) DO UPDATE SET topic = excluded.topic,
+         invite_only = excluded.invite_only`,
+    ).run(room.key, room.name, room.topic, room.inviteOnly ? 1 : 0);
+  }
+
+  /** Forgets a room, its members and invites (in the current group commit). */
+  deleteRoom(key: string): void {
+    this.#begin();
+    this.#sql("DELETE FROM rooms WHERE room_key = ?").run(key);
+    this.#sql("DELETE FROM room_members WHERE room_key = ?").run(key);
+    this.#sql("DELETE FROM room_invites WHERE room_key = ?").run(key);
+  }
+
+  /** Forgets a room's messages (in the current group commit). */
+  deleteRoomHistory(key: string): void {
+    this.#begin();
+    this.#sql("DELETE FROM messages WHERE room = ?").run(key);
+  }
+
+  /** Adds a registered member, or updates what it last saw. */
+  putRoomMember(roomKey: string, account: string, lastSeen: number): void {
+    this.#begin();
+    this.#sql(
+      `INSERT INTO room_members (room_key, account_key, last_seen) VALUES (?, ?, ?)
+       ON CONFLICT (room_key, account_key) DO UPDATE SET last_seen = excluded.last_seen`,
+    ).run(roomKey, account, lastSeen);
+  }
+
+  removeRoomMember(roomKey: string, account: string): void {
+    this.#begin();
+    this.#sql("DELETE FROM room_members WHERE room_key = ? AND account_key = ?")
+      .run(roomKey, account);
+  }
+
+  setRoomOperator(roomKey: string, account: string, operator: boolean): void {
+    this.#begin();
+    this.#sql("UPDATE room_members SET operator = ? WHERE room_key = ? AND account_key = ?")
+      .run(operator ? 1 : 0, roomKey, account);
+  }
+
+  setRoomInvite(roomKey: string, name: string, invited: boolean): void {
+    this.#begin();
+    this.#sql(
+      invited
+        ? "INSERT OR IGNORE INTO room_invites (room_key, name_key) VALUES (?, ?)"
+        : "DELETE FROM room_invites WHERE room_key = ? AND name_key = ?",
+    ).run(roomKey, name);
+  }
+
+  /** The newest `limit` messages of a room with ids in (`afterId`, `beforeId`), oldest first. */
+  roomMessages(
+    roomKey: string,
+    limit: number,
+    beforeId = Number.MAX_SAFE_INTEGER,
+    afterId = 0,
+  ): StoredMessage[] {
+    if (limit <= 0) return [];
+    const rows = this.#sql(
+      `SELECT id AS msgId, ts, sender AS "from", sender_addr AS fromAddr, text
+       FROM messages WHERE room = ? AND id < ? AND id > ? ORDER BY id DESC LIMIT ?`,
+    ).all(roomKey, beforeId, afterId, limit) as unknown as StoredMessage[];
+    return rows.reverse().map((r) => ({ ...r }));
+  }
+
+  /** How many messages of a room have ids in (`afterId`, `beforeId`). */
+  roomMessageCount(roomKey: string, afterId: number, beforeId = Number.MAX_SAFE_INTEGER): number {
+    const row = this.#sql(
+      "SELECT count(*) AS n FROM messages WHERE room = ? AND id > ? AND id < ?",
+    ).get(roomKey, afterId, beforeId) as { n: number };
+    return Number(row.n);
   }
 
   /** The messages waiting for `recipientKey`, oldest first. */

@@ -49,7 +49,7 @@ interface EdgeSession {
 }
 
 /** What a hello waiting when its connection left gets: nothing, the connection is closing. */
-const NOBODY: Welcomed = { online: [], history: [] };
+const NOBODY: Welcomed = { online: [], rooms: [], history: [] };
 
 /**
  * The chat, in the hub, as an edge thread sees it.

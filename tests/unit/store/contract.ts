@@ -125,4 +125,55 @@ export function storageContract(name: string, open: () => ChatStorage): void {
     store.removeBan("mallory");
     deepStrictEqual(store.bans().map((b) => b.target), ["10.0.0.7"]);
   });
+
+  test("room messages are kept apart from the lobby's, paged both ways, counted", (store) => {
+    store.appendPublic(msg(1));
+    for (let i = 2; i <= 8; i++) store.appendPublic({ ...msg(i), room: "#Dev" });
+    store.appendPublic({ ...msg(9), room: "#other" });
+    deepStrictEqual(store.recentPublic(10).map((m) => m.msgId), [1], "the lobby sees no room");
+    deepStrictEqual(store.roomMessages("#dev", 3).map((m) => m.msgId), [6, 7, 8]);
+    deepStrictEqual(store.roomMessages("#dev", 3, 6).map((m) => m.msgId), [3, 4, 5]);
+    deepStrictEqual(store.roomMessages("#dev", 10, undefined, 5).map((m) => m.msgId), [6, 7, 8]);
+    deepStrictEqual(Object.keys(store.roomMessages("#dev", 1)[0]).sort(), [
+      "from",
+      "fromAddr",
+      "msgId",
+      "text",
+      "ts",
+    ]);
+    strictEqual(store.roomMessageCount("#dev", 2), 6);
+    strictEqual(store.roomMessageCount("#dev", 2, 6), 3);
+    store.deleteRoomHistory("#dev");
+    deepStrictEqual(store.roomMessages("#dev", 10), []);
+    deepStrictEqual(store.roomMessages("#other", 10).map((m) => m.msgId), [9]);
+  });
+
+  test("rooms keep their fields, members, operators and invites until deleted", (store) => {
+    store.putRoom({ key: "#dev", name: "#Dev", topic: "", inviteOnly: false });
+    store.putRoomMember("#dev", "alice", 5);
+    store.putRoomMember("#dev", "bob", 6);
+    store.setRoomOperator("#dev", "alice", true);
+    store.setRoomInvite("#dev", "carol", true);
+    store.setRoomInvite("#dev", "dan", true);
+    store.setRoomInvite("#dev", "dan", false);
+    store.putRoom({ key: "#dev", name: "#DEV", topic: "t | x", inviteOnly: true });
+    store.putRoomMember("#dev", "bob", 9);
+    const [room] = store.rooms();
+    room.members.sort((a, b) => a.account.localeCompare(b.account));
+    deepStrictEqual(room, {
+      key: "#dev",
+      name: "#Dev",
+      topic: "t | x",
+      inviteOnly: true,
+      operators: ["alice"],
+      invites: ["carol"],
+      members: [{ account: "alice", lastSeen: 5 }, { account: "bob", lastSeen: 9 }],
+    });
+    store.setRoomOperator("#dev", "alice", false);
+    store.removeRoomMember("#dev", "bob");
+    deepStrictEqual(store.rooms()[0].operators, []);
+    deepStrictEqual(store.rooms()[0].members, [{ account: "alice", lastSeen: 5 }]);
+    store.deleteRoom("#dev");
+    deepStrictEqual(store.rooms(), []);
+  });
 }
