@@ -131,7 +131,7 @@ export const ERRORS = Object.freeze(
     },
     room_reserved: {
       message: "#lobby is everyone's room: it has no members, topic or operators",
-      doc: "the request makes no sense for `#lobby` (part, set a topic, kick, …)",
+      doc: "the request makes no sense for `#lobby` (part, topic, kick, …)",
     },
     no_such_room: {
       message: "there is no such room",
