@@ -91,6 +91,35 @@ function formatValue(v: unknown): string {
   );
 }
 
-function writeStderr(line: string): void {
-  Deno.stderr.writeSync(encoder.encode(line + "\n"));
+/**
+ * A sink that writes each line whole with `write` and never throws: a line that cannot be written
+ * (the reader of a `server 2>&1 | tee` pipe went away, a stopped journald, a full disk) is
+ * dropped and counted, because a log line must never take the server down. When writing works
+ * again, one line first says how many were dropped.
+ *
+ * @example
+ * ```ts
+ * const sink = droppingSink((bytes) => Deno.stderr.writeSync(bytes));
+ * sink("hello"); // written, or dropped and counted
+ * ```
+ */
+export function droppingSink(write: (bytes: Uint8Array) => number): (line: string) => void {
+  let dropped = 0;
+  const writeAll = (text: string) => {
+    const bytes = encoder.encode(text);
+    for (let off = 0; off < bytes.length;) off += write(bytes.subarray(off));
+  };
+  return (line) => {
+    try {
+      if (dropped > 0) {
+        writeAll(`${new Date().toISOString()} WARN log lines dropped count=${dropped}\n`);
+        dropped = 0;
+      }
+      writeAll(line + "\n");
+    } catch {
+      dropped++;
+    }
+  };
 }
+
+const writeStderr = droppingSink((bytes) => Deno.stderr.writeSync(bytes));

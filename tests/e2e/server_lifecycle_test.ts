@@ -5,6 +5,9 @@
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { connectText, coreServerArgs, JsonClient, presenceLine } from "../helpers/lines.ts";
 import { startServer, type TestServer } from "../helpers/server.ts";
+import { permissionFlags } from "../helpers/permissions.ts";
+
+const SERVER_TS = new URL("../../server.ts", import.meta.url).pathname;
 
 /** Starts the server with the core protocol alone (see {@link coreServerArgs}). */
 async function start(args: string[] = []): Promise<TestServer> {
@@ -88,4 +91,50 @@ Deno.test("the server logs one line per connect, rename and disconnect, with a l
   strictEqual(about("rename").length, 1, log.join("\n"));
   ok(about("rename")[0].includes("logged"));
   strictEqual(about("disconnect").length, 1, log.join("\n"));
+});
+
+Deno.test("a closed log pipe does not stop the server: it keeps serving and exits 0", async () => {
+  // As `server 2>&1 | tee srv.log` after the tee is gone: stderr is a pipe nobody reads.
+  const proc = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...permissionFlags("server"),
+      SERVER_TS,
+      ...await coreServerArgs(),
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--db",
+      ":memory:",
+      "--log-level",
+      "debug",
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let port = 0;
+  let seen = "";
+  const decoder = new TextDecoder();
+  const reader = proc.stderr.getReader();
+  while (!port) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`server exited before listening:\n${seen}`);
+    seen += decoder.decode(value, { stream: true });
+    port = Number(seen.match(/listening on \S+:(\d+)/)?.[1] ?? 0);
+  }
+  await reader.cancel(); // closes the read end: every log line from now on hits a broken pipe
+  using alice = await connectText(port);
+  using bob = await connectText(port);
+  await alice.readUntil((l) => l === presenceLine(bob.addr, "online"));
+  for (let i = 0; i < 5; i++) {
+    await bob.send(`still here ${i}`);
+    await alice.readUntil((l) => l.endsWith(`:still here ${i}`));
+  }
+  proc.kill("SIGTERM");
+  const lines = await alice.readToEnd();
+  strictEqual(lines.at(-1), "server is shutting down", `${lines}`);
+  const status = await proc.status;
+  deepStrictEqual({ code: status.code, signal: status.signal }, { code: 0, signal: null });
 });

@@ -1,5 +1,5 @@
-import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { Logger } from "../../../lib/shared/log.ts";
+import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
+import { droppingSink, Logger } from "../../../lib/shared/log.ts";
 
 /** Logs one `info` event with `fields` and returns the line without its timestamp. */
 function logged(fields: Record<string, unknown>): string {
@@ -81,4 +81,22 @@ Deno.test("Logger escapes control and bidi characters in values", async (t) => {
     const line = logged({ error: new Error("bad\x1b[2Jthing") });
     strictEqual(line, 'event error="bad\\u001b[2Jthing"');
   });
+});
+
+Deno.test("droppingSink drops lines it cannot write, then says once how many", () => {
+  const written: string[] = [];
+  let broken = true;
+  const sink = droppingSink((bytes) => {
+    if (broken) throw new Deno.errors.BrokenPipe("EPIPE");
+    written.push(new TextDecoder().decode(bytes));
+    return bytes.length;
+  });
+  sink("a");
+  sink("b");
+  broken = false;
+  sink("c");
+  sink("d");
+  strictEqual(written.length, 3);
+  match(written[0], /WARN log lines dropped count=2\n$/);
+  deepStrictEqual(written.slice(1), ["c\n", "d\n"]);
 });
