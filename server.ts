@@ -6,7 +6,7 @@
  */
 
 import { ChatServer, type RunningServer, StartupError } from "./lib/server/listener.ts";
-import { UsageError } from "./lib/shared/cli.ts";
+import { UsageError, usageErrorLine } from "./lib/shared/cli.ts";
 import { formatAddr } from "./lib/server/connection.ts";
 import { Logger } from "./lib/shared/log.ts";
 import { parseServerArgs } from "./lib/server/config.ts";
@@ -22,7 +22,7 @@ export async function main(args: string[]): Promise<number> {
     command = parseServerArgs(args);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    console.error(`server: ${e.message} (see --help)`);
+    console.error(usageErrorLine("server", e));
     return 2;
   }
   if (command.kind === "help") {

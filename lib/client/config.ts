@@ -14,7 +14,13 @@
  * @module
  */
 
-import { type FlagSpec, type FlagValues, parseFlags, UsageError } from "../shared/cli.ts";
+import {
+  type FlagSpec,
+  type FlagValues,
+  formatHelp,
+  parseFlags,
+  UsageError,
+} from "../shared/cli.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 /** The client's version, from deno.json. */
@@ -172,44 +178,37 @@ const FLAGS: FlagSpec[] = [
     name: "color",
     type: "boolean",
     negatable: true,
-    doc: "--no-color: no colours (also NO_COLOR=1)",
+    default: "on",
+    doc: "no colours (also NO_COLOR=1)",
   },
   {
     name: "reconnect",
     type: "boolean",
     negatable: true,
-    doc: "--no-reconnect: exit when the connection drops",
+    default: "on",
+    doc: "exit when the connection drops instead of reconnecting",
   },
-  { name: "help", type: "boolean", negatable: true, short: "h", doc: "show this help" },
-  { name: "version", type: "boolean", negatable: true, short: "V", doc: "show the version" },
+  { name: "help", type: "boolean", short: "h", doc: "show this help" },
+  { name: "version", type: "boolean", short: "V", doc: "show the version" },
 ];
 
-/** Flags that are on unless turned off, so help shows their `--no-` form. */
-const ON_BY_DEFAULT = new Set(["color", "reconnect"]);
-
-/** The `--help` text. */
+/** The `--help` text, in the layout the server's uses too. */
 export function usage(): string {
-  const lines = [
-    `FastIM client ${CLIENT_VERSION}`,
-    "",
-    "usage: client [-ip HOST] [-port PORT] [--tls [--ca FILE]] [--name NAME]",
-    "       client --send TEXT [--to NAME]      send one message and exit",
-    "       producer | client [--json]          send each stdin line, print events",
-    "",
-    "flags:",
-  ];
-  for (const spec of FLAGS) {
-    const shown = ON_BY_DEFAULT.has(spec.name) ? `no-${spec.name}` : spec.name;
-    const left = `  --${shown}${spec.value ? ` ${spec.value}` : ""}`;
-    lines.push(`${left.padEnd(22)} ${spec.doc}`);
-  }
-  lines.push(
-    "",
-    "In chat, type /help for the slash commands. Exit status: 0 ok, 1 refused or connection",
-    "failed, 2 bad flags. Environment: NO_COLOR (no colours), FASTIM_PASSWORD (with --name:",
-    "log in as that registered name; without it the client asks when stdin is a terminal).",
+  return formatHelp(
+    [
+      `FastIM client ${CLIENT_VERSION}`,
+      "",
+      "Usage: client [-ip HOST] [-port PORT] [--tls [--ca FILE]] [--name NAME]",
+      "       client --send TEXT [--to NAME]      send one message and exit",
+      "       producer | client [--json]          send each stdin line, print events",
+    ],
+    FLAGS,
+    [
+      "In chat, type /help for the slash commands. Exit status: 0 ok, 1 refused or connection",
+      "failed, 2 bad flags. Environment: NO_COLOR (no colours), FASTIM_PASSWORD (with --name:",
+      "log in as that registered name; without it the client asks when stdin is a terminal).",
+    ],
   );
-  return lines.join("\n");
 }
 
 /**
@@ -230,9 +229,8 @@ export function parseConfig(
     flags = parseFlags([...args], FLAGS);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    // "Unknown option" is the wording the client has always used for an unknown flag.
-    const message = e.message.replace(/^unknown flag (\S+)$/, "Unknown option '$1'");
-    throw new ConfigError(`${message}; try --help`);
+    // Worded as the server words it (see usageErrorLine): "client: unknown flag --x; try --help".
+    throw new ConfigError(`${e.message}; try --help`);
   }
   const values = {
     host: flags.host as string | undefined,

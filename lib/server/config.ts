@@ -296,7 +296,15 @@ export const SERVER_FLAGS: FlagSpec[] = [
     doc: `one of ${LOG_LEVELS.join(", ")}`,
   },
   { name: "help", type: "boolean", short: "h", doc: "show this help" },
-  { name: "version", type: "boolean", doc: "print the version" },
+  { name: "version", type: "boolean", short: "V", doc: "show the version" },
+];
+
+/** The lines above the flags in `server --help`. */
+const SERVER_USAGE = ["Usage: server [flags]", "", "Runs a FastIM chat server."];
+/** The lines below the flags in `server --help`. */
+const SERVER_HELP_FOOTER = [
+  "Go-style single-dash flags work too (-ip 0.0.0.0 -port 8888). Exit status: 0 stopped by",
+  "SIGINT/SIGTERM, 1 could not start, 2 bad flags.",
 ];
 
 /** What the command line asks for. */
@@ -315,7 +323,9 @@ export type ServerCommand =
  */
 export function parseServerArgs(args: string[]): ServerCommand {
   const v = parseFlags(args, SERVER_FLAGS);
-  if (v.help) return { kind: "help", text: formatHelp("Usage: server [flags]", SERVER_FLAGS) };
+  if (v.help) {
+    return { kind: "help", text: formatHelp(SERVER_USAGE, SERVER_FLAGS, SERVER_HELP_FOOTER) };
+  }
   if (v.version) return { kind: "version" };
   const config: ServerConfig = {
     ...SERVER_DEFAULTS,
@@ -360,14 +370,47 @@ export function parseServerArgs(args: string[]): ServerCommand {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  if (config.maxQueueBytes < config.maxLineBytes + 64) {
-    throw new UsageError("--max-queue must be larger than --max-line");
-  }
-  if (config.flood.byteRate > 0 && config.flood.byteBurst < config.maxLineBytes) {
-    throw new UsageError("--byte-burst must be at least --max-line, or no line could be sent");
-  }
+  checkLineFits(v, config);
   parseTlsFlags(v, config);
   return { kind: "serve", config };
+}
+
+/**
+ * A line must fit in the outbound queue and in the byte burst. When it does not, the error names
+ * the flag the user set (a `--max-line 10GiB` is the mistake, not the default `--max-queue`).
+ */
+function checkLineFits(v: FlagValues, config: ServerConfig): void {
+  const pairs = [
+    {
+      other: "max-queue",
+      fits: config.maxQueueBytes >= config.maxLineBytes + 64,
+      rule: "smaller than",
+    },
+    {
+      other: "byte-burst",
+      fits: config.flood.byteRate === 0 || config.flood.byteBurst >= config.maxLineBytes,
+      rule: "at most",
+    },
+  ];
+  const given = (flag: string) => typeof v[flag] === "string" ? `--${flag} ${v[flag]}` : undefined;
+  const byDefault = (flag: string) =>
+    `--${flag} (default ${SERVER_FLAGS.find((f) => f.name === flag)?.default})`;
+  for (const { other, fits, rule } of pairs) {
+    if (fits) continue;
+    const line = given("max-line");
+    const limit = given(other);
+    if (line && limit) throw new UsageError(`${line} must be ${rule} ${limit}`);
+    if (line) {
+      throw new UsageError(
+        `${line} is too large: it must be ${rule} ${byDefault(other)}; raise --${other} too`,
+      );
+    }
+    throw new UsageError(
+      `${limit} is too small: ${
+        byDefault("max-line")
+      } must be ${rule} it, or no line could be sent`,
+    );
+  }
 }
 
 /** The connection and flood limits; throws RangeError with one line. */

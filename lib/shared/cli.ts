@@ -69,12 +69,33 @@ export function parseFlags(args: string[], specs: FlagSpec[]): FlagValues {
       values[spec.name] = true;
       continue;
     }
-    if (assigned === undefined && i + 1 >= args.length) {
-      throw new UsageError(`flag ${dashes}${key} needs a value`);
+    // `--port --db x.db`: the next word is a flag of ours, so the user left the value out.
+    if (assigned === undefined && (i + 1 >= args.length || isKnownFlag(args[i + 1], byName))) {
+      throw new UsageError(
+        `flag ${dashes}${key} needs a value${spec.value ? ` (${spec.value})` : ""}`,
+      );
     }
     values[spec.name] = assigned === undefined ? args[++i] : assigned.slice(1);
   }
   return values;
+}
+
+/** Whether `word` names one of `byName`'s flags (so it cannot be meant as a value). */
+function isKnownFlag(word: string, byName: Map<string, FlagSpec>): boolean {
+  const m = /^--?([a-z][a-z0-9-]*)(=.*)?$/s.exec(word);
+  return m !== null && (byName.has(m[1]) || negatedFlag(m[1], byName) !== undefined);
+}
+
+/**
+ * The one line both programs print for a bad command line.
+ *
+ * @example
+ * ```ts
+ * usageErrorLine("server", new UsageError("unknown flag --prot")); // "server: unknown flag --prot; try --help"
+ * ```
+ */
+export function usageErrorLine(program: string, e: UsageError): string {
+  return `${program}: ${e.message}; try --help`;
 }
 
 /** The negatable boolean that `no-NAME` turns off, if `key` is such a name. */
@@ -85,23 +106,32 @@ function negatedFlag(key: string, byName: Map<string, FlagSpec>): FlagSpec | und
 }
 
 /**
- * Renders help for `specs` under a usage line.
+ * Renders help in the layout both programs share: the `usage` lines, then one row per flag (its
+ * forms, then its doc and default), then `footer`. A negatable flag that is on by default
+ * (`default: "on"`) is listed by its `--no-` form, the one a user would type.
  *
  * @example
  * ```ts
- * console.log(formatHelp("Usage: server [flags]", specs));
+ * console.log(formatHelp(["Usage: server [flags]"], specs));
  * ```
  */
-export function formatHelp(usage: string, specs: FlagSpec[]): string {
+export function formatHelp(usage: string[], specs: FlagSpec[], footer: string[] = []): string {
   const rows = specs.map((s) => {
+    const onByDefault = s.type === "boolean" && s.negatable && s.default === "on";
     const names = [
       s.short ? `-${s.short}` : "",
-      `--${s.name}${s.value ? ` ${s.value}` : ""}`,
-      s.negatable && s.type === "boolean" ? `--no-${s.name}` : "",
+      onByDefault ? `--no-${s.name}` : `--${s.name}${s.value ? ` ${s.value}` : ""}`,
       ...(s.aliases ?? []).map((a) => `-${a}`),
     ].filter(Boolean).join(", ");
-    return [names, s.doc + (s.default !== undefined ? ` (default ${s.default})` : "")];
+    const shownDefault = s.default !== undefined && !onByDefault ? ` (default ${s.default})` : "";
+    return [names, s.doc + shownDefault];
   });
   const width = Math.max(...rows.map(([n]) => n.length)) + 2;
-  return [usage, "", "Flags:", ...rows.map(([n, d]) => `  ${n.padEnd(width)}${d}`)].join("\n");
+  return [
+    ...usage,
+    "",
+    "Flags:",
+    ...rows.map(([n, d]) => `  ${n.padEnd(width)}${d}`),
+    ...(footer.length ? ["", ...footer] : []),
+  ].join("\n");
 }

@@ -438,8 +438,32 @@ function describeOpenError(path: string, e: unknown): string {
   if (/not a database|malformed|corrupt/i.test(message)) {
     return `database ${path} is not a FastIM database or is corrupt (${message}): move it away or choose another --db`;
   }
+  const why = whyUnwritable(path);
+  if (why) return `cannot create or open database ${path}: ${why}; choose another --db`;
   if (/unable to open|readonly|read-only|permission|not permitted|access/i.test(message)) {
     return `cannot open database ${path} for writing (${message}): check the path and its permissions, or choose another --db`;
   }
   return `cannot open database ${path}: ${message}`;
+}
+
+/**
+ * Says why `path` cannot hold a database, from what the file system shows, so the user reads the
+ * cause rather than SQLite's "unable to open" or Deno's advice to run with `--allow-all` (its
+ * answer for files under /proc, /sys and /dev, which no flag should be needed for).
+ */
+function whyUnwritable(path: string): string | undefined {
+  const slash = path.lastIndexOf("/");
+  const dir = slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
+  const special = /^\/(proc|sys|dev)(\/|$)/.exec(dir);
+  if (special) return `/${special[1]} is a kernel file system where no file can be created`;
+  try {
+    if (Deno.statSync(path).isDirectory) return `${path} is a directory`;
+  } catch { /* it does not exist yet, which is fine: look at its directory */ }
+  try {
+    if (!Deno.statSync(dir).isDirectory) return `${dir} is not a directory`;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return `the directory ${dir} does not exist`;
+    if (e instanceof Deno.errors.PermissionDenied) return `no permission to reach ${dir}`;
+  }
+  return undefined;
 }

@@ -53,10 +53,59 @@ Deno.test("--help exits 0 and lists every flag", async (t) => {
   }
 });
 
-Deno.test("--version exits 0 and prints the version", async () => {
-  const { code, stdout, stderr } = await runServerToExit(["--version"]);
-  strictEqual(code, 0, stderr);
-  strictEqual(stdout.trim(), `fastim server ${VERSION}`);
+Deno.test("--version and -V exit 0 and print the version", async () => {
+  for (const flag of ["--version", "-V"]) {
+    const { code, stdout, stderr } = await runServerToExit([flag]);
+    strictEqual(code, 0, stderr);
+    strictEqual(stdout.trim(), `fastim server ${VERSION}`);
+  }
+});
+
+Deno.test("a bad command line is worded as the client words it", async () => {
+  const { code, stderr } = await runServerToExit(["--prot", "1"]);
+  strictEqual(code, 2, stderr);
+  strictEqual(oneLine(stderr), "server: unknown flag --prot; try --help");
+});
+
+Deno.test("each flag error names what the user did wrong", async (t) => {
+  const cases: [string[], RegExp][] = [
+    // The value of --port was left out; "x.db" is not the mistake.
+    [["--port", "--db", "x.db"], /^server: flag --port needs a value/],
+    // --max-queue was not given: the error is about --max-line, and says the default.
+    [["--max-line", "10GiB"], /^server: --max-line 10GiB is too large: .*--max-queue \(default/],
+    [["--max-line", "100KiB"], /^server: --max-line 100KiB is too large: .*--byte-burst \(default/],
+    [
+      ["--max-line", "2MiB", "--max-queue", "1MiB"],
+      /^server: --max-line 2MiB must be smaller than --max-queue 1MiB; try --help$/,
+    ],
+  ];
+  for (const [args, pattern] of cases) {
+    await t.step(args.join(" "), async () => {
+      const { code, stderr } = await runServerToExit(args);
+      strictEqual(code, 2, stderr);
+      const line = oneLine(stderr);
+      ok(pattern.test(line), `${JSON.stringify(line)} matches ${pattern}`);
+    });
+  }
+});
+
+Deno.test("a database that cannot be created says why, not which permission flag to add", async (t) => {
+  const cases: [string, RegExp][] = [
+    [
+      "/proc/fastim.db",
+      /cannot create or open database \/proc\/fastim\.db: \/proc is a kernel file system/,
+    ],
+    ["/nonexistent-dir/fastim.db", /the directory \/nonexistent-dir does not exist/],
+  ];
+  for (const [path, pattern] of cases) {
+    await t.step(path, async () => {
+      const { code, stderr } = await runServerToExit(["--port", "0", "--db", path]);
+      strictEqual(code, 1, stderr);
+      const line = oneLine(stderr);
+      ok(pattern.test(line), `${JSON.stringify(line)} matches ${pattern}`);
+      ok(!/allow-all/.test(line), line);
+    });
+  }
 });
 
 Deno.test("a bad command line exits 2 with one line on stderr and no stack trace", async (t) => {

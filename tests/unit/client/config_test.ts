@@ -35,8 +35,9 @@ Deno.test("client config: Go-style single-dash flags are normalised", async (t) 
     const c = parseConfig(["-name", "a", "-send", "x", "-to", "b", "-no-color"], {}, TTY);
     assert.deepEqual([c.name, c.send, c.to, c.color], ["a", "x", "b", false]);
   });
-  await t.step("a value that looks like a flag is still the value", () => {
-    assert.deepEqual(parseConfig(["--send", "-port"], {}, TTY).send, "-port");
+  await t.step("a value that is one of our flags must be given with =", () => {
+    assert.throws(() => parseConfig(["--send", "-port"], {}, TTY), /--send needs a value/);
+    assert.deepEqual(parseConfig(["--send=-port"], {}, TTY).send, "-port");
   });
 });
 
@@ -103,7 +104,7 @@ Deno.test("client config: FASTIM_PASSWORD logs --name in, and is ignored without
 
 Deno.test("client config: bad flags throw one-line ConfigErrors", async (t) => {
   const cases: [string[], RegExp][] = [
-    [["--bogus"], /Unknown option '--bogus'.*try --help/],
+    [["--bogus"], /^unknown flag --bogus; try --help$/],
     [["--port"], /--port/],
     [["--port", "abc"], /--port must be a number from 1 to 65535, not "abc"/],
     [["--port", "0"], /from 1 to 65535/],
@@ -136,6 +137,10 @@ Deno.test("client config: --help lists every flag", () => {
     assert.ok(text.includes(flag), flag);
   }
   assert.ok(text.includes("-ip"));
+  for (const line of text.split("\n")) {
+    const names = line.match(/--[a-z-]+/g) ?? [];
+    assert.equal(new Set(names).size, names.length, `a flag named twice: ${line}`);
+  }
 });
 
 Deno.test("client config: --tls connects with TLS, to port 8889 unless --port says", async (t) => {
@@ -168,7 +173,9 @@ Deno.test("client config: a flag value starting with a dash is taken as the valu
     const c = parseConfig(args, {});
     assert.deepEqual([c.mode, c.send], ["send", "-1"], args.join(" "));
   }
-  assert.equal(parseConfig(["--send", "--to"], {}).send, "--to");
+  // A word that is one of our flags is not a value: the user left it out (`--send --to bob`).
+  assert.throws(() => parseConfig(["--send", "--to", "bob"], {}), /flag --send needs a value/);
+  assert.equal(parseConfig(["--send=--to"], {}).send, "--to");
   assert.equal(parseConfig(["--name", "-x", "--send", "hi"], {}).name, "-x");
 });
 
@@ -176,15 +183,15 @@ Deno.test("client config: flags are read by the shared parser, as the server's a
   await t.step("a missing value is one line", () => {
     assert.throws(() => parseConfig(["--send"], {}), (e: Error) => {
       assert.ok(e instanceof ConfigError);
-      assert.equal(e.message, "flag --send needs a value; try --help");
+      assert.equal(e.message, "flag --send needs a value (TEXT); try --help");
       return true;
     });
   });
-  await t.step("an unknown flag keeps the client's wording, Go style too", () => {
+  await t.step("an unknown flag is worded as the server words it, Go style too", () => {
     for (const flag of ["--prot", "-prot"]) {
       assert.throws(() => parseConfig([flag, "1"], {}), (e: Error) => {
         assert.ok(e instanceof ConfigError);
-        assert.equal(e.message, `Unknown option '${flag}'; try --help`);
+        assert.equal(e.message, `unknown flag ${flag}; try --help`);
         return true;
       });
     }

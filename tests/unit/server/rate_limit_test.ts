@@ -343,7 +343,7 @@ Deno.test("server flags for the limits", async (t) => {
     [["--byte-rate", "lots"], '--byte-rate expects a size like 8192, 8KiB, 1MiB; got "lots"'],
     [
       ["--byte-burst", "1KiB"],
-      "--byte-burst must be at least --max-line, or no line could be sent",
+      "--byte-burst 1KiB is too small: --max-line (default 8KiB) must be at most it, or no line could be sent",
     ],
     [
       ["--line-timeout", "soon"],

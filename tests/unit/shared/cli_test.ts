@@ -95,13 +95,19 @@ Deno.test("parseFlags rejects bad command lines with one line", async (t) => {
 });
 
 Deno.test("formatHelp lists every flag with its aliases, value and default", () => {
-  const help = formatHelp("Usage: x [flags]", SPECS);
+  const help = formatHelp(["Usage: x [flags]"], SPECS, ["footer"]);
   const lines = help.split("\n");
   strictEqual(lines[0], "Usage: x [flags]");
   ok(lines.includes("Flags:"));
   ok(/--host ADDR, -ip\s+h \(default 0\.0\.0\.0\)/.test(help), help);
   ok(/--port PORT\s+p$/m.test(help), help);
   ok(/-h, --help\s+show help/.test(help), help);
+  strictEqual(lines.at(-1), "footer");
+});
+
+Deno.test("parseFlags: a value left out before the next flag is named as missing", () => {
+  usageError(() => parseFlags(["--port", "--host", "x"], SPECS), /^flag --port needs a value/);
+  usageError(() => parseFlags(["-port", "-ip=1.2.3.4"], SPECS), /^flag -port needs a value/);
 });
 
 Deno.test("parseServerArgs: defaults", () => {
@@ -178,7 +184,10 @@ Deno.test("parseServerArgs rejects bad values with one line naming the flag", as
     [["--max-line", "lots"], /--max-line expects a size like 8192, 8KiB, 1MiB; got "lots"/],
     [["--max-line", "10"], /--max-line expects a size of at least 64 bytes/],
     [["--max-queue", "100"], /--max-queue expects a size of at least 1024 bytes/],
-    [["--max-line", "64KiB", "--max-queue", "64KiB"], /--max-queue must be larger than --max-line/],
+    [
+      ["--max-line", "64KiB", "--max-queue", "64KiB"],
+      /^--max-line 64KiB must be smaller than --max-queue 64KiB$/,
+    ],
     [
       ["--log-level", "loud"],
       /--log-level expects one of debug, info, warn, error, silent; got "loud"/,
@@ -214,7 +223,12 @@ Deno.test("parseFlags: --no-NAME turns off a negatable boolean", async (t) => {
     "only for negatable flags",
     () => usageError(() => parseFlags(["--no-help"], specs), /unknown flag --no-help/),
   );
-  await t.step("help shows the --no- form", () => {
-    ok(/--color, --no-color\s+colours/.test(formatHelp("Usage: x", specs)));
+  await t.step("help shows a flag that is on by default by its --no- form, once", () => {
+    const on = specs.map((s) =>
+      s.name === "color" ? { ...s, default: "on", doc: "no colours" } : s
+    );
+    const help = formatHelp(["Usage: x"], on);
+    ok(/^ {2}--no-color\s+no colours$/m.test(help), help);
+    strictEqual(help.match(/no-color/g)?.length, 1, help);
   });
 });
