@@ -37,6 +37,7 @@ export async function main(args: string[]): Promise<number> {
   const log = new Logger(config.logLevel);
   let services: OpenServices;
   let server: RunningServer;
+  const dbExisted = config.dbPath === ":memory:" || exists(config.dbPath);
   try {
     services = openServices(config, log);
   } catch (e) {
@@ -50,6 +51,8 @@ export async function main(args: string[]): Promise<number> {
       : ChatServer.listen(config, log, services);
   } catch (e) {
     services.store.close();
+    // A start that failed (a port in use) leaves no new, empty database behind.
+    if (!dbExisted) removeDatabase(config.dbPath);
     if (!(e instanceof StartupError)) throw e;
     console.error(`server: ${e.message}`);
     return 1;
@@ -72,6 +75,24 @@ export async function main(args: string[]): Promise<number> {
   }
   log.info("stopped");
   return 0;
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes a database file this start created, with SQLite's WAL and shared-memory files. */
+function removeDatabase(path: string): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      Deno.removeSync(file);
+    } catch { /* already gone */ }
+  }
 }
 
 if (import.meta.main) {

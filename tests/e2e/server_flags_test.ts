@@ -3,7 +3,7 @@
  * one clear line (never a stack trace) for a bad flag, a bad value or a port in use.
  */
 
-import { ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { connectText, coreServerArgs } from "../helpers/lines.ts";
 import { runServerToExit, startServer } from "../helpers/server.ts";
 import { VERSION } from "../../lib/shared/version.ts";
@@ -146,6 +146,19 @@ Deno.test("a port in use exits 1 with one clear line", async () => {
   const line = oneLine(stderr);
   ok(line.includes("already in use"), line);
   ok(line.includes(String(first.port)), line);
+});
+
+Deno.test("a failed start leaves no files: a port in use creates no fastim.db", async () => {
+  await using first = await startServer();
+  const dir = await Deno.makeTempDir({ prefix: "fastim-failed-start-" });
+  try {
+    const args = ["--host", "127.0.0.1", "--port", String(first.port)];
+    const { code, stderr } = await runServerToExit(args, 10_000, dir);
+    strictEqual(code, 1, stderr);
+    deepStrictEqual(await Array.fromAsync(Deno.readDir(dir)), [], "nothing left in the cwd");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("Go-style flags start the server: -ip 127.0.0.1 -port N", async (t) => {

@@ -121,9 +121,14 @@ export async function startServer(
 export async function runServerToExit(
   args: string[],
   timeoutMs = 10_000,
+  cwd?: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  // Without a cwd, a temporary one: a run that gets as far as creating fastim.db must not leave it
+  // in the repository.
+  const dir = cwd ?? await Deno.makeTempDir({ prefix: "fastim-run-" });
   const proc = new Deno.Command(Deno.execPath(), {
     args: ["run", ...permissionFlags("server"), SERVER_TS, ...args],
+    cwd: dir,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -132,6 +137,7 @@ export async function runServerToExit(
   const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
   const out = await proc.output();
   clearTimeout(timer);
+  if (cwd === undefined) await Deno.remove(dir, { recursive: true });
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
