@@ -1,6 +1,6 @@
 /**
  * Runs the real client entrypoint as a subprocess with the permission flags the compiled binary
- * has (read from deno.json), for end-to-end tests: piped ({@linkcode ClientProcess}) or in a real
+ * has (read from scripts/build.ts), for end-to-end tests: piped ({@linkcode ClientProcess}) or in a real
  * pseudo-terminal under tmux ({@linkcode Tmux}).
  *
  * @module

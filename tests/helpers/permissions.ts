@@ -1,25 +1,21 @@
 /**
  * The runtime flags that `deno task compile` bakes into each binary (permissions, unstable APIs,
- * V8 settings), read from deno.json so that tests and benchmarks run the entrypoints with exactly
- * those flags and cannot drift from them.
+ * V8 settings), read from scripts/build.ts so that tests and benchmarks run the entrypoints with
+ * exactly those flags and cannot drift from them.
  *
  * @module
  */
 
-import denoJson from "../../deno.json" with { type: "json" };
+import { RUNTIME_FLAGS } from "../../scripts/build.ts";
 
 /**
- * Returns the `--allow-*` / `--deny-*` / `--unstable-*` / `--v8-flags` flags of the `deno compile`
- * command that builds `entry`.
+ * Returns the `--allow-*` / `--unstable-*` / `--v8-flags` flags the compiled `entry` runs with.
  *
  * @example
  * ```ts
- * const flags = permissionFlags("server"); // e.g. ["--allow-net"]
+ * const flags = permissionFlags("server"); // e.g. ["--unstable-net", ..., "--allow-net"]
  * ```
  */
 export function permissionFlags(entry: "server" | "client"): string[] {
-  const commands = denoJson.tasks.compile.split("&&").map((c) => c.trim().split(/\s+/));
-  const command = commands.find((words) => words.includes(`${entry}.ts`));
-  if (!command) throw new Error(`deno.json compile task does not build ${entry}.ts`);
-  return command.filter((w) => /^--(allow-|deny-|unstable-|v8-flags=)/.test(w));
+  return [...RUNTIME_FLAGS[entry]];
 }
