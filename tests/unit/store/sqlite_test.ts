@@ -143,7 +143,11 @@ Deno.test("Store refuses clearly: newer schema, corrupt file, unwritable path", 
   await t.step("a directory that does not exist", () => {
     throws(() => Store.open("/nonexistent-dir-fastim/x.db"), (e: Error) => {
       ok(e instanceof StoreError);
-      ok(/cannot open database \/nonexistent-dir-fastim\/x\.db/.test(e.message), e.message);
+      ok(
+        /cannot create or open database \/nonexistent-dir-fastim\/x\.db: the directory \/nonexistent-dir-fastim does not exist/
+          .test(e.message),
+        e.message,
+      );
       return true;
     });
   });
