@@ -1,6 +1,6 @@
 /**
  * The numbered menu of the Go original: `1` public chat, `2` private chat, `3` rename,
- * `0` disconnect. Chat modes take slash commands too (see commands.ts).
+ * `0` disconnect. The menu and the chat modes take slash commands too (see commands.ts).
  *
  * @example
  * ```ts
@@ -22,11 +22,22 @@ const EXIT = "exit";
 
 /** Shows the menu until the user leaves. */
 export async function runMenu(chat: Chat, input: LineInput): Promise<void> {
+  let showMenu = true;
   while (true) {
-    for (const line of MENU_TEXT) chat.out.status(line);
+    if (showMenu) for (const line of MENU_TEXT) chat.out.status(line);
+    showMenu = true;
     const choice = await input.readLine(prompt("choose", chat), { keep: true });
     if (choice === null) return;
     let next: CommandOutcome = "menu";
+    const parsed = parseChatLine(choice.trim());
+    if (parsed.kind === "command") {
+      // Slash commands work here too; after one that stays (/who, /help) the prompt comes back
+      // without the menu, so its output is not pushed off the screen.
+      next = await runCommand(chat, parsed.name, parsed.args);
+      showMenu = next === "menu";
+      if (next === "quit") return;
+      continue;
+    }
     switch (choice.trim()) {
       case "1":
         next = await publicChat(chat, input);
@@ -40,7 +51,7 @@ export async function runMenu(chat: Chat, input: LineInput): Promise<void> {
       case "0":
         return;
       default:
-        chat.error("please enter a valid number");
+        chat.error("please enter a valid number (or a slash command: /help lists them)");
     }
     if (next === "quit") return;
   }
