@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type AskSecret, Chat, type Output } from "./lib/client/chat.ts";
+import { type AskSecret, Chat, END_OF_HISTORY, type Output } from "./lib/client/chat.ts";
 import { holdsPassword } from "./lib/client/commands.ts";
 import {
   CLIENT_VERSION,
@@ -161,6 +161,13 @@ async function main(): Promise<number> {
   let conn: Connection | null = null;
   const view = (): View => ({ me: conn?.name ?? "", color: config.color });
   let chat: Chat | null = null;
+  /** History lines shown since the last live event: a line after them marks where they end. */
+  let backlogShown = 0;
+  const endBacklog = () => {
+    if (backlogShown === 0 || config.json) return;
+    backlogShown = 0;
+    out.status(renderInfo(END_OF_HISTORY, view()));
+  };
 
   let leaving = false;
   const leave = async (code: number): Promise<never> => {
@@ -190,9 +197,14 @@ async function main(): Promise<number> {
       firstBacklog: config.mode !== "lines",
       onFrame: (frame) => {
         const line = renderFrame(frame, view());
-        if (line !== null) out.event(line);
+        if (line !== null) {
+          if (frame.history === true) backlogShown++;
+          else endBacklog();
+          out.event(line);
+        }
         chat?.shown(frame);
       },
+      onBacklogEnd: endBacklog,
       onWire: config.json ? (frame) => stdoutLine(toJsonLine(frame)) : undefined,
       onStatus: (s) => {
         const problem = s.kind !== "back";
@@ -225,7 +237,8 @@ async function main(): Promise<number> {
     renderInfo(`connected to ${where(config)} as ${conn.name} (${online} online)`, view()),
   );
 
-  conn.start(); // now the history and offline messages that came with the welcome
+  // Now the history and offline messages that came with the welcome, all before the menu.
+  await conn.start();
   // A drop with reconnecting off ends every mode with status 1.
   const lost = conn.done.then(() => 1);
   let code: number;

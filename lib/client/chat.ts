@@ -41,6 +41,9 @@ export interface Output {
   problem(line: string): void;
 }
 
+/** The line after a run of history (the backlog on joining, a `/history` page). */
+export const END_OF_HISTORY = "-- end of history --";
+
 /** Asks for a password without echo; resolves with `null` when the user cancels. */
 export type AskSecret = (prompt: string) => Promise<string | null>;
 
@@ -125,6 +128,7 @@ export class Chat implements ChatActions {
           this.out.reply(renderFrame(frame, this.view)!);
           this.shown(frame);
         }
+        if (messages.length > 0) this.info(END_OF_HISTORY);
       },
     );
   }

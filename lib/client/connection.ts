@@ -463,6 +463,11 @@ export interface ConnectionOptions extends SessionOptions {
    * reconnect dropped), and gets the first backlog either way.
    */
   firstBacklog?: boolean;
+  /**
+   * Called once the frames that come with a welcome (history, offline messages) were all handed
+   * to `onFrame`: after {@linkcode Connection.start}, and after each reconnect.
+   */
+  onBacklogEnd?: () => void;
 }
 
 /** A session that survives drops: reconnects with backoff and renames back. */
@@ -518,13 +523,23 @@ export class Connection {
   }
 
   /**
-   * Starts delivering events to `onFrame`; the ones that came with the welcome (history, offline
-   * messages) were held until now, so the caller can print its greeting first.
+   * Starts delivering events to `onFrame`, and resolves once everything that came with the welcome
+   * (the history, and the offline messages after a login) was delivered, so the caller can print
+   * its greeting first and its menu after. Those frames are held until then. The server sends
+   * them before it reads the next request, so the reply to a `ping` comes after the last of them
+   * however the bytes were split.
    */
-  start(): void {
-    const held = this.#held ?? [];
-    this.#held = null;
-    for (const { frame, show } of held) this.#deliver(frame, show);
+  async start(): Promise<void> {
+    const release = () => {
+      const held = this.#held;
+      if (held === null) return;
+      this.#held = null;
+      for (const { frame, show } of held) this.#deliver(frame, show);
+      guard(() => this.#opts.onBacklogEnd?.());
+    };
+    // Released from the reply hook, so no frame read after the reply can overtake the held ones.
+    await this.request({ type: "ping" }, release).catch(() => {}); // lost: show what came
+    release();
   }
 
   /** Connects once (no retry: a first failure is reported); throws {@linkcode ConnectError}. */
@@ -765,6 +780,10 @@ export class Connection {
         const nameError = next.welcome.nameError as Record<string, unknown> | undefined;
         this.#watch(next);
         this.#wakeWaiting();
+        // The backlog of this welcome ends where the reply to a ping begins (see start()).
+        this.#pacer.charge();
+        next.request({ type: "ping" }, () => guard(() => this.#opts.onBacklogEnd?.()))
+          .catch(() => {});
         this.#opts.onStatus?.({
           kind: "back",
           name: this.#name,

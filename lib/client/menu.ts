@@ -24,7 +24,7 @@ const EXIT = "exit";
 export async function runMenu(chat: Chat, input: LineInput): Promise<void> {
   let showMenu = true;
   while (true) {
-    if (showMenu) for (const line of MENU_TEXT) chat.out.status(line);
+    if (showMenu) { for (const line of MENU_TEXT) chat.out.status(line); }
     showMenu = true;
     const choice = await input.readLine(prompt("choose", chat), { keep: true });
     if (choice === null) return;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ChatEvent, ErrorCode, RoomEvent } from "./events.ts";
+import type { ChatEvent, ErrorCode, RoomEvent, StoredMessage } from "./events.ts";
 import { type Codec, MAX_HISTORY_PAGE, type Reply, type Request } from "./requests.ts";
 
 const encoder = new TextEncoder();
@@ -176,10 +176,11 @@ const TEXT_HINTS: Partial<Record<ErrorCode, string>> = {
  */
 export function renderTextEvent(event: ChatEvent): string {
   switch (event.kind) {
-    case "public":
-      return event.room === undefined
-        ? `[${event.fromAddr}], ${event.from}:${event.text}`
-        : `[${event.room}] [${event.fromAddr}], ${event.from}:${event.text}`;
+    case "public": {
+      const live = publicLine(event, event.room);
+      // Replayed (a room's missed messages at login): marked, so it never reads as news.
+      return event.history ? historyLine(event.ts, live) : live;
+    }
     case "room":
       return `[${event.room}] ${roomEventText(event)}`;
     case "private":
@@ -220,6 +221,36 @@ function roomEventText(e: RoomEvent): string {
   }
 }
 
+/** A public message's live line: `[ADDR], NAME:TEXT`, in a room `[#ROOM] [ADDR], NAME:TEXT`. */
+function publicLine(m: { fromAddr: string; from: string; text: string }, room?: string): string {
+  const line = `[${m.fromAddr}], ${m.from}:${m.text}`;
+  return room === undefined ? line : `[${room}] ${line}`;
+}
+
+/**
+ * A message replayed from history (a FastIM extension): `history|TIME|` before the live line it
+ * was, TIME in ISO 8601 (UTC). No line of the original starts with `history|` (a name has no `|`),
+ * so a program tells replayed messages from live ones.
+ */
+function historyLine(ts: number, live: string): string {
+  return `history|${new Date(ts).toISOString()}|${live}`;
+}
+
+/**
+ * The reply to `history`: each message as a {@linkcode historyLine}, oldest first, then
+ * `history|end|N`, so a program knows the reply is complete, even when it is empty.
+ *
+ * @example
+ * ```ts
+ * renderTextHistory([{ msgId: 1, ts: 0, from: "bob", fromAddr: "10.0.0.2:5000", text: "hi" }]);
+ * // "history|1970-01-01T00:00:00.000Z|[10.0.0.2:5000], bob:hi\nhistory|end|1"
+ * ```
+ */
+export function renderTextHistory(messages: readonly StoredMessage[], room?: string): string {
+  const lines = messages.map((m) => historyLine(m.ts, publicLine(m, room)));
+  return [...lines, `history|end|${messages.length}`].join("\n");
+}
+
 /** Renders a reply as lines (without the final newline), or `null` when none is sent. */
 export function renderTextReply(request: Request, reply: Reply): string | null {
   if (!reply.ok) return reply.message + (TEXT_HINTS[reply.code] ?? "");
@@ -237,8 +268,7 @@ export function renderTextReply(request: Request, reply: Reply): string | null {
         ? `${reply.to} is offline: the message was stored and will be delivered when they log in`
         : null;
     case "history":
-      return (reply.messages ?? []).map((m) => `[${m.fromAddr}], ${m.from}:${m.text}`).join("\n") ||
-        null;
+      return renderTextHistory(reply.messages ?? []);
     case "register":
       return `You registered ${reply.name}`;
     case "login":
@@ -277,9 +307,7 @@ function renderRoomReply(request: Request, reply: Reply & { ok: true }): string 
       if (request.text !== undefined) return null;
       return reply.topic ? `[${room}] topic: ${reply.topic}` : `[${room}] no topic`;
     case "history":
-      return (reply.messages ?? [])
-        .map((m) => `[${room}] [${m.fromAddr}], ${m.from}:${m.text}`)
-        .join("\n") || `[${room}] no messages`;
+      return renderTextHistory(reply.messages ?? [], room);
     case "invite":
       return `You invited ${reply.name} to ${room}`;
     case "close":

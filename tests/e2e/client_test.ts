@@ -36,7 +36,10 @@ Deno.test("client e2e: menu 1 sends public lines, exit returns, an invalid choic
     assert.match(r.stdout, /^connected to 127\.0\.0\.1:\d+ as alice \(2 online\)$/m);
     assert.match(r.stdout, /^1\. public chat\n2\. private chat\n3\. rename\n0\. disconnect$/m);
     assert.match(r.stdout, /^\d\d:\d\d <alice> hello from alice$/m);
-    assert.match(r.stdout, /^! please enter a valid number \(or a slash command: \/help lists them\)$/m);
+    assert.match(
+      r.stdout,
+      /^! please enter a valid number \(or a slash command: \/help lists them\)$/m,
+    );
     assert.equal(
       r.stdout.split("1. public chat").length - 1,
       3,
@@ -77,7 +80,7 @@ Deno.test("client e2e: menu 2 shows who is online, then chats privately until ex
       stdin: "2\nbob\nhi bob | pipes ok\nexit\nnobody\nanyone?\nexit\nexit\n0\n",
     });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^online \(2\): alice \(you\), bob$/m);
+    assert.match(r.stdout, /^online \(2\): (bob, alice \(you\)|alice \(you\), bob)$/m);
     assert.match(r.stdout, /^\d\d:\d\d \[you -> bob\] hi bob \| pipes ok$/m);
     assert.match(r.stdout, /^! could not send to nobody: the receiver is not online$/m);
     const got = await bob.readUntil((f) => f.type === "private");
@@ -306,7 +309,10 @@ Deno.test("client e2e: history shows in the menu, not in line mode; FASTIM_PASSW
   await t.step("the menu shows the backlog after the greeting", async () => {
     const r = await runClient([...at(server.port), "--menu"], { stdin: "0\n" });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^connected to .*\n\d\d:\d\d <alice> said before\n1\. public chat/);
+    assert.match(
+      r.stdout,
+      /^connected to .*\n\d\d:\d\d <alice> said before\n-- end of history --\n1\. public chat/,
+    );
   });
   await t.step("line mode does not print it", async () => {
     const r = await runClient([...at(server.port)], { stdin: "" });
@@ -332,6 +338,24 @@ Deno.test("client e2e: history shows in the menu, not in line mode; FASTIM_PASSW
     assert.equal(r.code, 1);
     assertOneLine(r.stderr, /^client: cannot log in as "alice": wrong name or password$/);
   });
+});
+
+Deno.test("client e2e: a guest sees the whole backlog, marked as history, before the menu", async () => {
+  await using server = await startServer(["--msg-rate", "1000", "--msg-burst", "1000"]);
+  const alice = await watcher(server.port, "alice");
+  for (let i = 1; i <= 50; i++) await alice.request({ type: "say", text: `old ${i}` });
+  alice.close();
+  for (const args of [[], ["--name", "carol"]]) {
+    const r = await runClient([...at(server.port), "--menu", ...args], { stdin: "0\n" });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split("\n");
+    const menu = lines.indexOf("1. public chat");
+    const history = lines.flatMap((l, i) => /^\d\d:\d\d <alice> old \d+$/.test(l) ? [i] : []);
+    assert.equal(history.length, 50, r.stdout);
+    assert.ok(history.every((at) => at < menu), `history before the menu:\n${r.stdout}`);
+    assert.equal(lines[history.at(-1)! + 1], "-- end of history --", r.stdout);
+    assert.equal(lines.indexOf("1. public chat", menu + 1), -1, "the menu once");
+  }
 });
 
 Deno.test("client e2e: SIGINT and SIGTERM leave cleanly", async (t) => {

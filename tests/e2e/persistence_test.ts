@@ -37,9 +37,15 @@ Deno.test("history survives a restart: JSON clients get it on joining, text clie
     const t = await LineClient.connect(server.port);
     await t.readLine(); // own online notice
     await t.send("history|2");
-    const lines = [await t.readLine(), await t.readLine()];
-    ok(/^\[127\.0\.0\.1:\d+\], alice:two$/.test(lines[0]!), lines[0]!);
-    ok(/^\[127\.0\.0\.1:\d+\], alice:three$/.test(lines[1]!), lines[1]!);
+    // Marked as history (a live line never starts with "history|"), then the end of the reply.
+    const lines = [await t.readLine(), await t.readLine(), await t.readLine()];
+    const at = /^history\|(\d{4}-\d\d-\d\dT[\d:.]+Z)\|\[127\.0\.0\.1:\d+\], alice:/;
+    ok(new RegExp(at.source + "two$").test(lines[0]!), lines[0]!);
+    ok(new RegExp(at.source + "three$").test(lines[1]!), lines[1]!);
+    strictEqual(lines[2], "history|end|2");
+    // Live lines keep the original's format, byte for byte.
+    await t.send("live now");
+    ok(/^\[127\.0\.0\.1:\d+\], 127\.0\.0\.1:\d+:live now$/.test((await t.readLine())!));
     b.close();
     t.close();
   } finally {

@@ -129,6 +129,14 @@ Deno.test("renderTextReply renders replies, and nothing for messages", async (t)
       "You renamed to x",
     );
   });
+  await t.step("history: each line marked with its time, then the end (also when empty)", () => {
+    const m = { msgId: 7, ts: Date.UTC(2026, 10, 28, 6, 38), from: "bob", fromAddr: ADDR };
+    strictEqual(
+      renderTextReply({ type: "history" }, { ok: true, messages: [{ ...m, text: "a|b" }] }),
+      `history|2026-11-28T06:38:00.000Z|[${ADDR}], bob:a|b\nhistory|end|1`,
+    );
+    strictEqual(renderTextReply({ type: "history" }, { ok: true, messages: [] }), "history|end|0");
+  });
   await t.step("say and msg send no acknowledgement", () => {
     strictEqual(renderTextReply({ type: "say", text: "x" }, { ok: true, msgId: 1, ts: 1 }), null);
     strictEqual(
