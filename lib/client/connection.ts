@@ -538,7 +538,12 @@ export class Connection {
       guard(() => this.#opts.onBacklogEnd?.());
     };
     // Released from the reply hook, so no frame read after the reply can overtake the held ones.
-    await this.request({ type: "ping" }, release).catch(() => {}); // lost: show what came
+    // Asked of this session only: if it drops first, what came is shown and no more is held.
+    const session = this.#session;
+    if (session) {
+      this.#pacer.charge();
+      await session.request({ type: "ping" }, release).catch(() => {});
+    }
     release();
   }
 

@@ -21,14 +21,28 @@ async function hello(c: FakeConn): Promise<Record<string, unknown>> {
   return JSON.parse((await c.readLine())!);
 }
 
+/**
+ * The next request that is not a `ping`, answering pings on the way (the client pings after the
+ * welcome to find where its backlog ends); `null` when the client hangs up.
+ */
+async function nextRequest(c: FakeConn): Promise<Record<string, unknown> | null> {
+  while (true) {
+    const line = await c.readLine();
+    if (line === null) return null;
+    const req = JSON.parse(line);
+    if (req.type !== "ping") return req;
+    await c.send({ type: "ok", id: req.id });
+  }
+}
+
 Deno.test("client connection: skips text lines before the welcome; replies match by id", async () => {
   await using fake = fakeServer(async (c) => {
     await c.write("[127.0.0.1:1], 127.0.0.1:1:online\nnot json\n[1,2]\n");
     const h = await hello(c);
     assert.deepEqual([h.type, h.version, h.name], ["hello", 1, "ann"]);
     await c.send(welcome("ann"));
-    const a = JSON.parse((await c.readLine())!);
-    const b = JSON.parse((await c.readLine())!);
+    const a = (await nextRequest(c))!;
+    const b = (await nextRequest(c))!;
     // Answer out of order, with an event in between.
     await c.send({ type: "ok", id: b.id, users: [] });
     await c.send({ type: "public", msgId: 1, ts: 0, from: "x", text: "between" });
@@ -208,7 +222,7 @@ Deno.test("client connection: events that come with the welcome wait for start()
   try {
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(texts, [], "held until start()");
-    conn.start();
+    await conn.start();
     assert.deepEqual(texts, ["old", "hi"]);
     await reconnected;
     await new Promise((r) => setTimeout(r, 50));
@@ -254,7 +268,7 @@ Deno.test("client connection: a request made while reconnecting waits and is sen
       await c.send({ type: "notice", code: "shutdown", text: "server is shutting down" });
       return c.close();
     }
-    const req = JSON.parse((await c.readLine())!);
+    const req = (await nextRequest(c))!;
     got.push(`${i}:${req.type}:${req.text}`);
     await c.send({ type: "ok", id: req.id, msgId: 1, ts: 0 });
     await c.readLine();
@@ -381,9 +395,8 @@ Deno.test("client connection: a waiting message delivered again is acknowledged 
     await hello(c);
     await c.send(welcome("ann"));
     await c.send(waiting);
-    const line = await c.readLine();
+    const ack = (await nextRequest(c))!;
     if (i === 0) return c.close(); // the first ack is lost with the connection
-    const ack = JSON.parse(line!);
     acks.push(ack.msgIds);
     await c.send({ type: "ok", id: ack.id });
     await c.readLine();
@@ -440,6 +453,50 @@ Deno.test("client connection: firstBacklog false leaves out only the first backl
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(shown, ["missed"]);
     assert.deepEqual(wire, ["welcome", "old", "welcome", "missed"]);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("client connection: start() resolves once the whole backlog was delivered, however late", async () => {
+  const old = (n: number) => ({
+    type: "public",
+    msgId: n,
+    ts: n,
+    from: "bob",
+    text: `old ${n}`,
+    history: true,
+  });
+  await using fake = fakeServer(async (c) => {
+    await hello(c);
+    await c.send(welcome("a"));
+    await c.send(old(1));
+    const ping = JSON.parse((await c.readLine())!);
+    assert.equal(ping.type, "ping");
+    // The rest of the backlog comes in later writes, but before the reply to the ping.
+    for (const n of [2, 3]) {
+      await new Promise((r) => setTimeout(r, 20));
+      await c.send(old(n));
+    }
+    await c.send({ type: "ok", id: ping.id });
+    await c.send({ type: "public", msgId: 9, ts: 9, from: "bob", text: "live" });
+    await c.readLine();
+  });
+  const shown: unknown[] = [];
+  let live!: () => void;
+  const gotLive = new Promise<void>((r) => live = r);
+  const conn = await Connection.open({
+    host: "127.0.0.1",
+    port: fake.port,
+    reconnect: false,
+    onFrame: (f) => (shown.push(f.text), f.text === "live" && live()),
+    onBacklogEnd: () => shown.push("(end)"),
+  });
+  try {
+    await conn.start();
+    assert.deepEqual(shown.slice(0, 4), ["old 1", "old 2", "old 3", "(end)"]);
+    await gotLive;
+    assert.deepEqual(shown, ["old 1", "old 2", "old 3", "(end)", "live"]);
   } finally {
     conn.close();
   }
