@@ -76,7 +76,10 @@ Deno.test("rooms (text): join, talk, who, topic, part; lines stay inside the roo
     await alice.readLine();
     await bob.readLine();
     await bob.send("history|#dev|1");
-    strictEqual(await bob.readLine(), `[#Dev] [${alice.addr}], alice:second`);
+    const replayed = (await bob.readLine())!;
+    ok(/^history\|\d{4}-[\dT:.-]+Z\|/.test(replayed), replayed);
+    strictEqual(replayed.replace(/^history\|[^|]*\|/, ""), `[#Dev] [${alice.addr}], alice:second`);
+    strictEqual(await bob.readLine(), "history|end|1");
     await carol.send("history|#dev");
     strictEqual(await carol.readLine(), "you are not in #Dev: join|#Dev first");
   });
