@@ -12,6 +12,7 @@ import { Logger } from "./lib/shared/log.ts";
 import { parseServerArgs } from "./lib/server/config.ts";
 import { type OpenServices, openServices } from "./lib/server/services.ts";
 import { StoreError } from "./lib/store/sqlite.ts";
+import { backupDatabase } from "./lib/store/backup.ts";
 import { VERSION } from "./lib/shared/version.ts";
 import { WorkerServer } from "./lib/server/workers/worker_server.ts";
 
@@ -33,6 +34,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(`fastim server ${VERSION}`);
     return 0;
   }
+  if (command.kind === "backup") return await backup(command.dbPath, command.target);
   const { config } = command;
   const log = new Logger(config.logLevel);
   let services: OpenServices;
@@ -92,6 +94,22 @@ function removeDatabase(path: string): void {
     try {
       Deno.removeSync(file);
     } catch { /* already gone */ }
+  }
+}
+
+/** `--backup FILE`: one line saying what was copied, or what went wrong. */
+async function backup(dbPath: string, target: string): Promise<number> {
+  try {
+    const s = await backupDatabase(dbPath, target);
+    console.log(
+      `backed up ${dbPath} to ${target}: schema ${s.schemaVersion}, ${s.messages} messages, ` +
+        `${s.accounts} accounts, ${s.bytes} bytes`,
+    );
+    return 0;
+  } catch (e) {
+    if (!(e instanceof StoreError)) throw e;
+    console.error(`server: backup failed: ${e.message}`);
+    return 1;
   }
 }
 

@@ -295,6 +295,13 @@ export const SERVER_FLAGS: FlagSpec[] = [
     default: "info",
     doc: `one of ${LOG_LEVELS.join(", ")}`,
   },
+  {
+    name: "backup",
+    type: "string",
+    value: "FILE",
+    doc: "copy the --db database into the new FILE and exit; safe while a server uses it " +
+      "(see docs/DEPLOY.md)",
+  },
   { name: "help", type: "boolean", short: "h", doc: "show this help" },
   { name: "version", type: "boolean", short: "V", doc: "show the version" },
 ];
@@ -311,6 +318,8 @@ const SERVER_HELP_FOOTER = [
 export type ServerCommand =
   | { kind: "help"; text: string }
   | { kind: "version" }
+  /** `--backup FILE`: copy the database at `dbPath` into `target`. */
+  | { kind: "backup"; dbPath: string; target: string }
   | { kind: "serve"; config: ServerConfig };
 
 /**
@@ -327,6 +336,11 @@ export function parseServerArgs(args: string[]): ServerCommand {
     return { kind: "help", text: formatHelp(SERVER_USAGE, SERVER_FLAGS, SERVER_HELP_FOOTER) };
   }
   if (v.version) return { kind: "version" };
+  if (typeof v.backup === "string") {
+    if (v.backup === "") throw new UsageError("--backup needs a file to write the copy to");
+    const dbPath = typeof v.db === "string" && v.db !== "" ? v.db : SERVER_DEFAULTS.dbPath;
+    return { kind: "backup", dbPath, target: v.backup };
+  }
   const config: ServerConfig = {
     ...SERVER_DEFAULTS,
     conns: { ...SERVER_DEFAULTS.conns },

@@ -1,5 +1,5 @@
 /**
- * The systemd units in deploy/ pass `systemd-analyze verify` with no complaint, as shipped and
+ * The systemd units in deploy/ (the server, and the daily backup) pass `systemd-analyze verify` with no complaint, as shipped and
  * with the variants their comments describe (TLS certificates as credentials, a port below 1024).
  * Skipped when systemd-analyze is missing, except under CI (where .ci/run installs it).
  */
@@ -38,9 +38,11 @@ async function verify(units: Record<string, string>): Promise<{ code: number; ou
 }
 
 const unit = await Deno.readTextFile(`${DEPLOY}fastim.service`);
+const backupUnit = await Deno.readTextFile(`${DEPLOY}fastim-backup.service`);
+const backupTimer = await Deno.readTextFile(`${DEPLOY}fastim-backup.timer`);
 
 Deno.test({
-  name: "deploy/fastim.service passes systemd-analyze verify",
+  name: "the systemd units in deploy/ pass systemd-analyze verify",
   ignore: !hasSystemdAnalyze,
   async fn(t) {
     await t.step("as shipped, sandboxed and without capabilities", async () => {
@@ -50,12 +52,23 @@ Deno.test({
       ok(unit.includes("\nNoNewPrivileges=yes\n") && unit.includes("\nAmbientCapabilities=\n"));
       deepStrictEqual(await verify({ "fastim.service": unit }), { code: 0, output: "" });
     });
-    await t.step("with the TLS credentials and a port below 1024, as its comments say", async () => {
-      const variant = unit
-        .replace(/^#(LoadCredential=|ExecStart=)/gm, "$1")
-        .replace(/^(CapabilityBoundingSet|AmbientCapabilities)=$/gm, "$1=CAP_NET_BIND_SERVICE");
-      ok(variant.includes("--tls-cert %d/tls.crt") && variant !== unit);
-      deepStrictEqual(await verify({ "fastim.service": variant }), { code: 0, output: "" });
+    await t.step(
+      "with the TLS credentials and a port below 1024, as its comments say",
+      async () => {
+        const variant = unit
+          .replace(/^#(LoadCredential=|ExecStart=)/gm, "$1")
+          .replace(/^(CapabilityBoundingSet|AmbientCapabilities)=$/gm, "$1=CAP_NET_BIND_SERVICE");
+        ok(variant.includes("--tls-cert %d/tls.crt") && variant !== unit);
+        deepStrictEqual(await verify({ "fastim.service": variant }), { code: 0, output: "" });
+      },
+    );
+    await t.step("the daily backup service and its timer", async () => {
+      ok(backupUnit.includes(`${BINARY} --db /var/lib/fastim/fastim.db --backup`));
+      ok(backupUnit.includes("\nUser=fastim\n") && backupUnit.includes("\nDynamicUser=yes\n"));
+      deepStrictEqual(
+        await verify({ "fastim-backup.service": backupUnit, "fastim-backup.timer": backupTimer }),
+        { code: 0, output: "" },
+      );
     });
     await t.step("a misspelt directive is caught (the check is real)", async () => {
       const broken = unit.replace("ProtectClock=yes", "ProtectClok=yes");

@@ -1,5 +1,5 @@
 import { deepStrictEqual, match } from "node:assert/strict";
-import { WORKFLOWS_DIR, workflowProblems } from "../../../scripts/check_workflows.ts";
+import { workflowProblems, WORKFLOWS_DIR } from "../../../scripts/check_workflows.ts";
 
 Deno.test("workflowProblems names a misspelt key in a job, not the alternatives' noise", () => {
   const yaml = "on: push\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    stepz:\n      - run: x\n";
