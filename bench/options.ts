@@ -16,6 +16,7 @@ export const SCENARIOS = [
   "idle",
   "slow",
   "persist",
+  "room",
 ] as const;
 export type Scenario = typeof SCENARIOS[number];
 
@@ -38,6 +39,10 @@ export interface BenchOptions {
   idle: number;
   holdMs: number;
   slowOthers: number;
+  /** Members of the room scenario's room (the senders among them). */
+  roomMembers: number;
+  /** Lobby-only connections beside the room. */
+  roomBystanders: number;
   /** Load generator worker processes. */
   procs: number;
   /** Runs per figure; the table shows medians. */
@@ -69,6 +74,8 @@ const HELP = `deno task bench [flags]
   --idle N             idle connections held (default 10000)
   --hold MS            how long idle connections are held (default 10000)
   --slow-others N      chatting clients beside the slow consumer (default 100)
+  --room-members N     readers in the room scenario's room (default 1000)
+  --room-bystanders N  lobby-only connections beside that room (default 1000)
   --procs N            load generator processes (default 1)
   --runs N             runs per figure, table shows medians (default 1)
   --startups N         server starts timed for the startup figure (default 5)
@@ -102,6 +109,8 @@ export function parseOptions(args: string[]): BenchOptions {
       idle: { type: "string" },
       hold: { type: "string" },
       "slow-others": { type: "string" },
+      "room-members": { type: "string" },
+      "room-bystanders": { type: "string" },
       procs: { type: "string" },
       runs: { type: "string" },
       startups: { type: "string" },
@@ -141,6 +150,8 @@ export function parseOptions(args: string[]): BenchOptions {
     idle: Number(values.idle ?? (q ? 100 : 10_000)),
     holdMs: Number(values.hold ?? (q ? 500 : 10_000)),
     slowOthers: Number(values["slow-others"] ?? (q ? 10 : 100)),
+    roomMembers: Number(values["room-members"] ?? (q ? 20 : 1000)),
+    roomBystanders: Number(values["room-bystanders"] ?? (q ? 20 : 1000)),
     procs: Number(values.procs ?? 1),
     runs: Number(values.runs ?? 1),
     startups: Number(values.startups ?? (q ? 2 : 5)),

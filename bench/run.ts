@@ -14,6 +14,7 @@ import {
   persistScenario,
   privateScenario,
   rateScenario,
+  roomScenarios,
   type Row,
   slowScenario,
   startupScenario,
@@ -96,6 +97,12 @@ async function runScenarios(opts: BenchOptions, all: Target[]): Promise<Row[]> {
           break;
         case "slow":
           for (const t of all) record(await slowScenario(opts, t));
+          break;
+        case "room":
+          // The Go original has no rooms.
+          for (const t of all.filter((t) => t.spec.label === "fastim")) {
+            for (const row of await roomScenarios(opts, t)) record(row);
+          }
           break;
         case "persist": {
           if (run > 0) break;

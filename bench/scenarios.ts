@@ -48,6 +48,8 @@ function trafficFigures(r: TrafficResult): Record<string, number> {
     "lost": r.expected - r.deliveriesTotal,
     "lines/read": round(r.linesPerRead, 1),
     "server CPU %": r.serverCpu,
+    // CPU time per message sent: what a message costs the server, whoever it reaches.
+    "server µs/msg": r.sentPerSec > 0 ? Math.round((r.serverCpu / 100) * 1e6 / r.sentPerSec) : 0,
     "server sys %": r.serverSys,
     "gen CPU %": r.generatorCpu,
   };
@@ -59,6 +61,7 @@ function trafficNotes(r: TrafficResult): string[] {
   if (!r.settled) notes.push("connect announcements still flowing at start");
   if (r.closed) notes.push(`${r.closed} readers closed by the server`);
   if (r.stalls) notes.push(`${r.stalls} window stalls`);
+  if (r.leaked) notes.push(`${r.leaked} room messages reached lobby-only connections`);
   return notes;
 }
 
@@ -85,7 +88,7 @@ export async function startupScenario(opts: BenchOptions, t: Target): Promise<Ro
 /** The traffic pattern of one scenario: who sends what to whom. */
 type Pattern = Pick<
   TrafficSpec,
-  "listeners" | "senders" | "pairs" | "slow" | "rate" | "payload"
+  "listeners" | "senders" | "pairs" | "slow" | "rate" | "payload" | "room" | "bystanders"
 >;
 
 /**
@@ -131,6 +134,30 @@ export function fanoutScenario(opts: BenchOptions, t: Target, listeners: number)
     rate: 0,
     payload: 0,
   });
+}
+
+/**
+ * Room fan-out, three rows: lobby fan-out to `members` readers; the same in a room of `members`
+ * with nobody else connected; and the same room while `opts.roomBystanders` more connections sit
+ * only in the lobby. Deliveries/s and server µs/msg of the last two should match (a room message
+ * costs nothing per non-member), and its `leaked` must be 0.
+ */
+export async function roomScenarios(opts: BenchOptions, t: Target): Promise<Row[]> {
+  const n = opts.roomMembers;
+  const base = { listeners: n, senders: opts.senders, pairs: 0, slow: 0, rate: 0, payload: 0 };
+  const lobby = await trafficScenario(opts, t, `room: lobby fanout ${n}`, base);
+  const alone = await trafficScenario(opts, t, `room: #bench of ${n}, nobody else`, {
+    ...base,
+    room: "#bench",
+  });
+  const crowd = await trafficScenario(
+    opts,
+    t,
+    `room: #bench of ${n} + ${opts.roomBystanders} in lobby`,
+    { ...base, room: "#bench", bystanders: opts.roomBystanders },
+    (r) => ({ leaked: r.leaked }),
+  );
+  return [lobby, alone, crowd];
 }
 
 /** `opts.rate` messages per second in all to `opts.rateListeners` readers. */

@@ -38,12 +38,16 @@ async function readUntil(conn: Deno.Conn, needle: string, ms: number): Promise<v
   }
 }
 
-/** Opens one connection and, when `name` is given or the dialect is JSON, does the handshake. */
+/**
+ * Opens one connection and, when `name` is given or the dialect is JSON, does the handshake;
+ * with `room`, joins it and waits for its own `joined` line.
+ */
 export async function openConn(
   host: string,
   port: number,
   dialect: Dialect,
   name?: string,
+  room?: string,
 ): Promise<Deno.Conn> {
   const conn = await Deno.connect({ hostname: host, port });
   conn.setNoDelay(true);
@@ -54,6 +58,18 @@ export async function openConn(
   } else if (name) {
     await writeAll(conn, encoder.encode(`rename|${name}\n`));
     await readUntil(conn, `You renamed to ${name}`, 10_000);
+  }
+  if (room) {
+    const join = dialect === "json"
+      ? JSON.stringify({ type: "join", id: "join", room })
+      : `join|${room}`;
+    await writeAll(conn, encoder.encode(join + "\n"));
+    const me = conn.localAddr as Deno.NetAddr;
+    await readUntil(
+      conn,
+      dialect === "json" ? `"id":"join"` : `[${room}] [${me.hostname}:${me.port}], `,
+      10_000,
+    );
   }
   return conn;
 }

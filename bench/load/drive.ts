@@ -21,6 +21,10 @@ export interface TrafficSpec {
   senders: number;
   pairs: number;
   slow: number;
+  /** The room listeners and senders talk in (absent: the lobby). */
+  room?: string;
+  /** Lobby-only connections beside the room (they must receive none of its messages). */
+  bystanders?: number;
   window: number;
   /** Messages per second summed over all senders; 0 = as fast as the windows allow. */
   rate: number;
@@ -55,6 +59,8 @@ export interface TrafficResult {
   closed: number;
   stalls: number;
   slowClosed: number;
+  /** Probes that reached lobby-only connections (must be 0). */
+  leaked: number;
   /** Probes per successful read: how many lines the server coalesced into one write. */
   linesPerRead: number;
   /** Server CPU during the measured window, in % of one core (0 when unknown). */
@@ -74,6 +80,7 @@ function split(n: number, k: number): number[] {
 export function planWorkers(spec: TrafficSpec): WorkerPlan[] {
   const k = Math.max(1, spec.procs);
   const listeners = split(spec.listeners, k);
+  const bystanders = split(spec.bystanders ?? 0, k);
   const perSender = spec.senders > 0 ? spec.rate / spec.senders : 0;
   const perPairSide = spec.pairs > 0 ? spec.rate / (2 * spec.pairs) : 0;
   return listeners.map((l, i) => ({
@@ -84,6 +91,8 @@ export function planWorkers(spec: TrafficSpec): WorkerPlan[] {
     senders: Array.from({ length: spec.senders }, (_, s) => s).filter((s) => s % k === i),
     pairs: Array.from({ length: spec.pairs }, (_, p) => p).filter((p) => p % k === i),
     slow: i === 0 ? spec.slow : 0,
+    room: spec.room,
+    bystanders: bystanders[i],
     window: spec.window,
     ratePerSender: spec.senders > 0 ? perSender : perPairSide,
     payload: spec.payload,
@@ -200,6 +209,7 @@ function merge(
     closed: sum((r) => r.closed),
     stalls: sum((r) => r.stalls),
     slowClosed: sum((r) => r.slowClosed),
+    leaked: sum((r) => r.leaked),
   };
 }
 

@@ -24,6 +24,13 @@ export interface WorkerPlan {
   pairs: number[];
   /** Connections that never read (the slow-consumer scenario). */
   slow: number;
+  /**
+   * The room listeners and senders join (`join|ROOM`) and senders talk in; absent: everything
+   * happens in the lobby.
+   */
+  room?: string;
+  /** Connections that stay in the lobby while the others talk in `room`; they only count probes. */
+  bystanders: number;
   /** Most messages a sender may have in flight (sent, not yet seen by its local readers). */
   window: number;
   /** Messages per second per sender; 0 = as fast as the window allows. */
@@ -68,6 +75,8 @@ export interface WorkerReport {
   stalls: number;
   /** Slow connections the server had closed (checked at the end). */
   slowClosed: number;
+  /** Probes that reached bystanders (a room's messages leaking out of it: must be 0). */
+  leaked: number;
   /** Latency of every received probe (µs). */
   latency: HistogramJson;
   /** Milliseconds the measured window really lasted. */

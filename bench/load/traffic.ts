@@ -45,6 +45,7 @@ interface Counters {
   closed: number;
   stalls: number;
   sent: number;
+  leaked: number;
   latency: Histogram;
 }
 
@@ -57,6 +58,7 @@ function freshCounters(): Counters {
     closed: 0,
     stalls: 0,
     sent: 0,
+    leaked: 0,
     latency: new Histogram(),
   };
 }
@@ -66,6 +68,7 @@ export class Traffic {
   readonly plan: WorkerPlan;
   readers: Deno.Conn[] = [];
   slowConns: Deno.Conn[] = [];
+  bystanders: Deno.Conn[] = [];
   senders: Sender[] = [];
   /** Local senders by global id, for acknowledgements. */
   private byId: (Sender | undefined)[] = [];
@@ -99,9 +102,20 @@ export class Traffic {
       p.connectConcurrency,
       (i) =>
         i < names.length
-          ? openConn(p.host, p.port, p.dialect, names[i].name)
+          ? openConn(p.host, p.port, p.dialect, names[i].name, p.room)
           : Deno.connect({ hostname: p.host, port: p.port }),
     );
+    const bystanders = await openMany(
+      p.bystanders,
+      p.connectConcurrency,
+      () => openConn(p.host, p.port, p.dialect),
+    );
+    for (const r of bystanders) {
+      if (r.status === "fulfilled") {
+        this.bystanders.push(r.value);
+        this.bystanderLoop(r.value);
+      }
+    }
     let failed = 0;
     results.forEach((r, i) => {
       if (r.status === "rejected") {
@@ -129,11 +143,15 @@ export class Traffic {
         this.byId[s.id] = s;
       }
     });
+    failed += bystanders.filter((r) => r.status === "rejected").length;
     const publicExpect = this.readers.length;
     for (const s of this.senders) s.expect = s.to ? 1 : publicExpect;
     this.openReaders = this.readers.length;
     for (const conn of this.readers) this.readLoop(conn);
-    return { connected: this.readers.length + this.slowConns.length, failed };
+    return {
+      connected: this.readers.length + this.slowConns.length + this.bystanders.length,
+      failed,
+    };
   }
 
   /** Waits until no bytes arrived for `quietMs` (true) or `maxMs` passed (false). */
@@ -179,6 +197,7 @@ export class Traffic {
       closed: c.closed,
       stalls: c.stalls,
       slowClosed: await this.countClosedSlow(),
+      leaked: c.leaked,
       latency: c.latency.toJSON(),
       elapsedMs: Math.max(elapsedMs, durationMs),
     };
@@ -193,7 +212,7 @@ export class Traffic {
 
   /** Closes every connection. */
   closeAll(): void {
-    for (const conn of [...this.readers, ...this.slowConns]) {
+    for (const conn of [...this.readers, ...this.slowConns, ...this.bystanders]) {
       try {
         conn.close();
       } catch { /* already closed */ }
@@ -232,6 +251,23 @@ export class Traffic {
         s.expect--;
         this.advance(s);
       }
+    }
+  }
+
+  /** Reads a lobby-only connection: any probe here is a room message that leaked out. */
+  private async bystanderLoop(conn: Deno.Conn): Promise<void> {
+    const buf = new Uint8Array(this.plan.readBuf);
+    const leaked = () => this.c.leaked++;
+    for (;;) {
+      let n: number | null;
+      try {
+        n = await conn.read(buf);
+      } catch {
+        n = null;
+      }
+      if (n === null) return;
+      this.lastRxMs = performance.now();
+      if (this.counting) scanProbes(buf, n, leaked);
     }
   }
 
@@ -296,14 +332,18 @@ export class Traffic {
   }
 
   private encodeLine(s: Sender, text: string): Uint8Array {
+    const room = this.plan.room;
     if (this.plan.dialect === "json") {
       return encoder.encode(
         s.to
           ? `{"type":"msg","to":"${s.to}","text":"${text}"}\n`
+          : room
+          ? `{"type":"say","room":"${room}","text":"${text}"}\n`
           : `{"type":"say","text":"${text}"}\n`,
       );
     }
-    return encoder.encode(s.to ? `to|${s.to}|${text}\n` : `${text}\n`);
+    if (s.to) return encoder.encode(`to|${s.to}|${text}\n`);
+    return encoder.encode(room ? `to|${room}|${text}\n` : `${text}\n`);
   }
 
   /** Waits for the window to open, the deadline, or a stall (then forces it open). */
