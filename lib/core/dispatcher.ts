@@ -88,6 +88,7 @@ export class Dispatcher {
       store: this.store,
       isAdmin: (user) => user.account !== undefined && this.admins.has(user.account),
       budgeted: (messages) => this.#budgeted(messages),
+      replyBudgetBytes: this.replyBudgetBytes,
     };
   }
 

@@ -22,6 +22,8 @@ export interface RoomContext {
   isAdmin: (user: User) => boolean;
   /** The newest of `messages` that fit in one reply. */
   budgeted: (messages: StoredMessage[]) => StoredMessage[];
+  /** The most bytes one reply may carry (a quarter of the asker's queue). */
+  replyBudgetBytes: number;
 }
 
 /**
@@ -75,7 +77,7 @@ export function executeRoomRequest(
       return r.ok ? { ok: true, room: r.room.name } : r;
     }
     case "rooms":
-      return { ok: true, rooms: [lobbyInfo(ctx.core), ...rooms.list(user)] };
+      return { ok: true, rooms: fitting([lobbyInfo(ctx.core), ...rooms.list(user)], ctx) };
     case "topic": {
       if (request.text === undefined && isLobby(request.room)) {
         return { ok: true, room: LOBBY, topic: "" };
@@ -105,6 +107,19 @@ export function executeRoomRequest(
     default:
       return undefined;
   }
+}
+
+/** The first of `rooms` that fit in one reply (a topic can be long). */
+function fitting(rooms: RoomInfo[], ctx: RoomContext): RoomInfo[] {
+  let total = 0;
+  let n = 0;
+  for (const r of rooms) {
+    // At most 3 bytes per UTF-16 unit, plus the frame around the fields.
+    total += (r.room.length + r.topic.length) * 3 + 100;
+    if (total > ctx.replyBudgetBytes) break;
+    n++;
+  }
+  return rooms.slice(0, Math.max(1, n));
 }
 
 /** The lobby as `rooms` lists it: everyone online is in it. */

@@ -407,9 +407,9 @@ export class Rooms {
     this.#byUser.delete(user);
     for (const room of rooms) {
       room.online.delete(user);
-      const key = memberKey(user);
-      const member = room.members.get(key);
-      if (!member) continue;
+      const entry = this.#membership(room, user);
+      if (!entry) continue;
+      const [key, member] = entry;
       member.users.delete(user);
       if (member.account === undefined) {
         this.#remove(room, key);
@@ -485,6 +485,18 @@ export class Rooms {
       }
     }
     return events;
+  }
+
+  /**
+   * The membership `user`'s connection is part of, with its key: usually under
+   * {@link memberKey}, but renaming away from a registered name ends the login while the
+   * membership stays the account's, so then it is looked for by connection.
+   */
+  #membership(room: Room, user: User): [string, Member] | undefined {
+    const key = memberKey(user);
+    const member = room.members.get(key);
+    if (member?.users.has(user)) return [key, member];
+    return [...room.members].find(([, m]) => m.users.has(user));
   }
 
   #count(user: User): number {

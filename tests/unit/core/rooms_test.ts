@@ -174,3 +174,16 @@ Deno.test("a registered member is stored, rejoined at login, and gets what it mi
     store.close();
   }
 });
+
+Deno.test("a member that renamed away from its account still leaves the account's membership", () => {
+  const { core, users } = setup(2);
+  users[0].account = "u0";
+  core.rooms.join(users[0], "#acc", false);
+  core.rooms.join(users[1], "#acc", false);
+  ok(core.rename(users[0], "other").ok);
+  strictEqual(users[0].account, undefined, "renaming away ended the login");
+  core.leave(users[0]);
+  const room = core.rooms.get("#acc")!;
+  strictEqual(room.online.size, 1);
+  strictEqual(room.members.get("u0")?.users.size, 0, "the account stays a member, offline");
+});
