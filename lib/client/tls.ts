@@ -79,15 +79,21 @@ export async function connectTls(
   return conn;
 }
 
-/** What rustls reports for a certificate, in words. */
+/** What rustls reports for a certificate, in words; HOST is the host connected to. */
 const CERTIFICATE_PROBLEMS: Record<string, string> = {
-  UnknownIssuer: "it is signed by a CA this client does not trust",
-  BadSignature: "its signature does not match the CA this client trusts",
-  Expired: "it has expired",
-  NotValidYet: "it is not valid yet",
+  // A self-signed certificate has no issuer but itself, so it is reported like an unknown CA.
+  UnknownIssuer: "it is self-signed, or signed by a CA this client does not trust " +
+    "(pass that certificate, or its CA's, with --ca FILE)",
+  BadSignature: "its signature does not match the CA this client trusts " +
+    "(is --ca the CA that signed it?)",
+  Expired: "it has expired (the server needs a new one)",
+  NotValidYet: "it is not valid yet (is a clock wrong?)",
   NotValidForName: "it is not valid for HOST",
   Revoked: "it has been revoked",
   InvalidPurpose: "it is not meant for a server",
+  // `openssl req -x509` marks the certificates it makes as CAs unless told otherwise.
+  CaUsedAsEndEntity: "it is a CA certificate, which no client accepts as a server's own " +
+    "(make it with -addext basicConstraints=critical,CA:FALSE, then pass it with --ca FILE)",
 };
 
 /**
@@ -96,22 +102,33 @@ const CERTIFICATE_PROBLEMS: Record<string, string> = {
  * @example
  * ```ts
  * describeHandshakeError(new Error("invalid peer certificate: UnknownIssuer"), "h");
- * // "the server's certificate is not trusted: it is signed by a CA this client does not trust …"
+ * // "the server's certificate is not trusted: it is self-signed, or signed by a CA …"
  * ```
  */
 export function describeHandshakeError(e: unknown, host: string): string {
   const message = e instanceof Error ? e.message.split("\n")[0] : String(e);
-  const m = /invalid peer certificate: ([A-Za-z]+)/.exec(message);
-  if (m) {
-    const kind = m[1].replace(/Context$/, "");
-    const why = CERTIFICATE_PROBLEMS[kind]?.replace("HOST", host) ?? kind;
-    const hint = kind === "UnknownIssuer" || kind === "BadSignature"
-      ? " (for a private CA, give its certificate with --ca FILE)"
-      : "";
-    return `the server's certificate is not trusted: ${why}${hint}`;
-  }
+  const m = /invalid peer certificate: (.*)$/.exec(message);
+  if (m) return `the server's certificate is not trusted: ${certificateProblem(m[1], host)}`;
   if (/corrupt message|InvalidContentType|peer is incompatible|eof/i.test(message)) {
     return `the TLS handshake failed (${message}): is this a TLS port?`;
   }
   return `the TLS handshake failed: ${message}`;
+}
+
+/**
+ * rustls's reason (`UnknownIssuer`, `Other(OtherError(CaUsedAsEndEntity))`, or a sentence such
+ * as `certificate not valid for name "h"; certificate is only valid for DnsName("x")`) in words.
+ */
+function certificateProblem(reason: string, host: string): string {
+  const names = /not valid for name "[^"]*"; certificate is only valid for (.*)$/.exec(reason);
+  if (names) {
+    const valid = [...names[1].matchAll(/"([^"]+)"/g)].map((n) => n[1]).join(", ") || names[1];
+    return `it is for ${valid}, not ${host} (connect with --host ${valid.split(", ")[0]}, ` +
+      `or give the server a certificate for ${host})`;
+  }
+  if (/^certificate expired/i.test(reason)) return CERTIFICATE_PROBLEMS.Expired;
+  if (/^certificate not valid yet/i.test(reason)) return CERTIFICATE_PROBLEMS.NotValidYet;
+  const kind = /^(?:Other\(OtherError\()?([A-Za-z]+)/.exec(reason)?.[1] ?? reason;
+  const known = CERTIFICATE_PROBLEMS[kind.replace(/Context$/, "")];
+  return known?.replace("HOST", host) ?? kind;
 }

@@ -6,13 +6,13 @@
  */
 
 import assert from "node:assert/strict";
-import { makeTestCerts, type TestCerts } from "../helpers/certs.ts";
+import { makeSelfSigned, makeTestCerts, type TestCerts } from "../helpers/certs.ts";
 import { ClientProcess, runClient } from "../helpers/client.ts";
 import { connectText } from "../helpers/lines.ts";
 import { startServer, tlsPort } from "../helpers/server.ts";
 import { describeHandshakeError } from "../../lib/client/tls.ts";
 
-function tlsArgs(certs: TestCerts, tlsPort = 0): string[] {
+function tlsArgs(certs: Pick<TestCerts, "certFile" | "keyFile">, tlsPort = 0): string[] {
   return ["--tls-cert", certs.certFile, "--tls-key", certs.keyFile, "--tls-port", String(tlsPort)];
 }
 
@@ -76,6 +76,62 @@ Deno.test("client TLS: a certificate the client does not trust is one line and s
     assertOneLine(r.stderr, NOT_TRUSTED);
   });
   assert.equal(await watcher.quietFor(300), null, "nothing reached the server's users");
+});
+
+Deno.test("client TLS: a self-signed certificate, a CA used as one, a wrong name: what is wrong and what to do", async (t) => {
+  const here = ["DNS:localhost", "IP:127.0.0.1"];
+  await t.step("self-signed: pass it with --ca, then it works", async () => {
+    await using self = await makeSelfSigned(here);
+    await using server = await startServer(tlsArgs(self));
+    const port = String(await tlsPort(server));
+    const r = await runClient(["--port", port, "--tls", "--send", "x"]);
+    assert.equal(r.code, 1);
+    assertOneLine(r.stderr, new RegExp(NOT_TRUSTED.source + "it is self-signed, or .*--ca"));
+    const ok = await runClient(["--port", port, "--ca", self.certFile, "--send", "x"]);
+    assert.deepEqual([ok.code, ok.stderr], [0, ""]);
+  });
+  await t.step(
+    "openssl's default self-signed (a CA): says how to make one that works",
+    async () => {
+      await using self = await makeSelfSigned(here, { asOpensslMakesIt: true });
+      await using server = await startServer(tlsArgs(self));
+      const port = String(await tlsPort(server));
+      for (const trust of [["--tls"], ["--ca", self.certFile]]) {
+        const r = await runClient(["--port", port, ...trust, "--send", "x"]);
+        assert.equal(r.code, 1);
+        assertOneLine(
+          r.stderr,
+          new RegExp(NOT_TRUSTED.source + "it is a CA certificate.*CA:FALSE"),
+        );
+      }
+    },
+  );
+  await t.step("made for another name", async () => {
+    await using self = await makeSelfSigned(["DNS:chat.example"]);
+    await using server = await startServer(tlsArgs(self));
+    const port = String(await tlsPort(server));
+    const r = await runClient(["--port", port, "--ca", self.certFile, "--send", "x"]);
+    assert.equal(r.code, 1);
+    assertOneLine(
+      r.stderr,
+      new RegExp(NOT_TRUSTED.source + "it is for chat\\.example, not 127\\.0\\.0\\.1 \\("),
+    );
+  });
+});
+
+Deno.test("client TLS: Deno's own roots by default; the system's store only with DENO_TLS_CA_STORE=system", async () => {
+  // SSL_CERT_FILE stands in for a CA installed in the system's store (Linux reads it there).
+  await using certs = await makeTestCerts();
+  await using server = await startServer(tlsArgs(certs));
+  const port = String(await tlsPort(server));
+  const system = { SSL_CERT_FILE: certs.caFile };
+  const mozilla = await runClient(["--port", port, "--tls", "--send", "x"], { env: system });
+  assert.equal(mozilla.code, 1);
+  assertOneLine(mozilla.stderr, NOT_TRUSTED);
+  const r = await runClient(["--port", port, "--tls", "--send", "x"], {
+    env: { ...system, DENO_TLS_CA_STORE: "system" },
+  });
+  assert.deepEqual([r.code, r.stderr], [0, ""]);
 });
 
 Deno.test("client TLS: a wrong port is one line, never plain text", async (t) => {
@@ -145,11 +201,19 @@ Deno.test("client TLS: a missing or non-PEM --ca file is one line and status 2",
 Deno.test("client TLS: handshake failures in words", () => {
   const say = (message: string) => describeHandshakeError(new Error(message), "chat.example");
   assert.match(say("invalid peer certificate: UnknownIssuer"), /not trusted: .*--ca FILE/);
-  assert.match(say("invalid peer certificate: Expired"), /not trusted: it has expired$/);
+  assert.match(say("invalid peer certificate: Expired"), /not trusted: it has expired/);
   assert.match(
     say("invalid peer certificate: NotValidForNameContext { expected: x }"),
     /not trusted: it is not valid for chat\.example$/,
   );
   assert.match(say("invalid peer certificate: Weird"), /not trusted: Weird$/);
+  assert.match(
+    say("invalid peer certificate: Other(OtherError(Surprise))"),
+    /not trusted: Surprise$/,
+  );
+  assert.match(
+    say("invalid peer certificate: certificate expired: verification time 2 (UNIX), but ..."),
+    /not trusted: it has expired/,
+  );
   assert.match(say("received corrupt message"), /is this a TLS port\?$/);
 });

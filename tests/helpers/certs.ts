@@ -101,3 +101,57 @@ export async function makeTestCerts(): Promise<TestCerts> {
     },
   };
 }
+
+/** A self-signed server certificate and its key. */
+export interface SelfSigned {
+  certFile: string;
+  keyFile: string;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * A self-signed certificate for `names` (SAN entries such as `DNS:localhost`, `IP:127.0.0.1`),
+ * valid for a day. `asOpensslMakesIt`: as `openssl req -x509` makes one by default, marked as a
+ * CA (which rustls refuses as a server's own certificate); otherwise marked `CA:FALSE`.
+ *
+ * @example
+ * ```ts
+ * await using self = await makeSelfSigned(["DNS:localhost", "IP:127.0.0.1"]);
+ * ```
+ */
+export async function makeSelfSigned(
+  names: string[],
+  opts: { asOpensslMakesIt?: boolean } = {},
+): Promise<SelfSigned> {
+  const dir = await Deno.makeTempDir({ prefix: "fastim-self-" });
+  const constraints = opts.asOpensslMakesIt
+    ? []
+    : ["-addext", "basicConstraints=critical,CA:FALSE", "-addext", "extendedKeyUsage=serverAuth"];
+  await openssl([
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    "self.key",
+    "-out",
+    "self.pem",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=FastIM self-signed",
+    "-addext",
+    `subjectAltName=${names.join(",")}`,
+    ...constraints,
+  ], dir);
+  return {
+    certFile: `${dir}/self.pem`,
+    keyFile: `${dir}/self.key`,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
