@@ -14,6 +14,7 @@ import { type OpenServices, openServices } from "./lib/server/services.ts";
 import { StoreError } from "./lib/store/sqlite.ts";
 import { backupDatabase } from "./lib/store/backup.ts";
 import { VERSION } from "./lib/shared/version.ts";
+import { startLagProbe } from "./lib/server/http/metrics.ts";
 import { WorkerServer } from "./lib/server/workers/worker_server.ts";
 
 /** Runs the server with `args`; resolves to the process exit code. */
@@ -50,7 +51,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     server = config.workers > 1
       ? await WorkerServer.start(config, log, services, config.workers)
-      : ChatServer.listen(config, log, services);
+      : ChatServer.listen(config, log, services, { usersOnline: () => services.core.who().length });
   } catch (e) {
     services.store.close();
     // A start that failed (a port in use) leaves no new, empty database behind.
@@ -68,7 +69,19 @@ export async function main(args: string[]): Promise<number> {
       `${new Date().toISOString()} INFO listening (TLS) on ${formatAddr(server.tlsAddr)}`,
     );
   }
+  if (server.httpAddr) {
+    console.error(
+      `${new Date().toISOString()} INFO listening (HTTP) on ${formatAddr(server.httpAddr)}`,
+    );
+  }
+  if (server.httpsAddr) {
+    console.error(
+      `${new Date().toISOString()} INFO listening (HTTPS) on ${formatAddr(server.httpsAddr)}`,
+    );
+  }
+  const stopProbe = startLagProbe();
   await server.finished;
+  stopProbe();
   services.store.close();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
   if (server.failure) {

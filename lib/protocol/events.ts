@@ -88,7 +88,7 @@ export type KickCode = "replaced" | "kicked" | "banned";
 /** A system notice from the transport to one connection, after which it closes. */
 export interface NoticeEvent {
   kind: "notice";
-  code: "idle_timeout" | "shutdown" | "line_too_long" | KickCode;
+  code: "idle_timeout" | "shutdown" | "line_too_long" | "bad_frame" | KickCode;
   text: string;
   wire: WireCache;
 }

@@ -16,6 +16,7 @@ import { LOG_LEVELS, type LogLevel } from "../shared/log.ts";
 import type { ConnectionLimits, FloodLimits } from "./rate_limit.ts";
 import { ROOM_LIMITS, type RoomLimits } from "../core/rooms.ts";
 import { parseDuration, parseIntFlag, parseSize } from "../shared/units.ts";
+import { HTTP_FLAGS, type HttpSettings, parseHttpFlags } from "./http/http_config.ts";
 
 /** Everything the server is configured with. */
 export interface ServerConfig {
@@ -50,6 +51,8 @@ export interface ServerConfig {
   workers: number;
   /** Room limits (lib/core/rooms.ts). */
   rooms: RoomLimits;
+  /** The page, `/ws`, `/healthz` and `/metrics`; undefined with `--no-http`. */
+  http?: HttpSettings;
 }
 
 /** Where the TLS listener gets its certificate chain and key, and its port. */
@@ -288,6 +291,7 @@ export const SERVER_FLAGS: FlagSpec[] = [
     doc: "threads that accept and write sockets around one chat core in the main thread " +
       "(SO_REUSEPORT; see docs/SCALING.md); 1 = everything in one thread",
   },
+  ...HTTP_FLAGS,
   {
     name: "log-level",
     type: "string",
@@ -386,6 +390,11 @@ export function parseServerArgs(args: string[]): ServerCommand {
   }
   checkLineFits(v, config);
   parseTlsFlags(v, config);
+  try {
+    config.http = parseHttpFlags(v, config.tls !== undefined, config.plain);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   return { kind: "serve", config };
 }
 

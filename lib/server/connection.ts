@@ -1,7 +1,8 @@
 /**
- * The TCP transport for one client: reads bytes, frames them into lines with a limit, picks the
- * dialect from the first line, hands requests to the core, and queues what the core and the
- * codec produce in the connection's {@link Outbox}.
+ * One client connection over a byte {@link Transport} (a TCP or TLS socket, or a WebSocket adapted
+ * by `http/ws_transport.ts`): reads bytes, frames them into lines with a limit, picks the dialect
+ * from the first line, hands requests to the core, and queues what the core and the codec produce
+ * in the connection's {@link Outbox}.
  *
  * @module
  */
@@ -25,6 +26,7 @@ import type { ServerConfig } from "./config.ts";
 import { textCodec } from "../protocol/text_codec.ts";
 import type { Peer, User } from "../core/user.ts";
 import { VERSION } from "../shared/version.ts";
+import { counters, countRequest } from "./http/metrics.ts";
 
 /**
  * Reads start small so that thousands of idle connections cost little memory, and grow for
@@ -49,7 +51,27 @@ export type CloseReason =
   | "line_timeout"
   | "tls_on_plain"
   | "rate_limited"
-  | "version_unsupported";
+  | "version_unsupported"
+  | "bad_frame";
+
+/**
+ * What a connection reads from and writes to: a `Deno.Conn` is one, and a WebSocket is adapted to
+ * one (`http/ws_transport.ts`), so both run the same framing, flood control, outbox and chat.
+ */
+export interface Transport {
+  read(p: Uint8Array): Promise<number | null>;
+  write(p: Uint8Array): Promise<number>;
+  close(): void;
+  readonly remoteAddr: Deno.Addr;
+}
+
+/**
+ * Thrown by a {@link Transport}'s `read` when the peer broke the transport's own framing (a binary
+ * WebSocket frame): the connection is closed with `message` as a `bad_frame` notice.
+ */
+export class BadFrameError extends Error {
+  override name = "BadFrameError";
+}
 
 /** What a connection needs from its server. */
 export interface ServerContext {
@@ -111,7 +133,7 @@ export class Connection implements Peer, Session {
   /** Flood control: asked before each request; the server's sweep asks it about stalled lines. */
   readonly guard: FloodGuard;
 
-  constructor(readonly conn: Deno.Conn, readonly ctx: ServerContext) {
+  constructor(readonly conn: Transport, readonly ctx: ServerContext) {
     this.guard = new FloodGuard(ctx.config.flood, Date.now());
     this.addr = formatAddr(conn.remoteAddr);
     this.ip = (conn.remoteAddr as Deno.NetAddr).hostname;
@@ -120,6 +142,7 @@ export class Connection implements Peer, Session {
     this.#outbox = new Outbox(conn, ctx.config.maxQueueBytes, (why, error) => {
       this.#reason = why === "overflow" ? "slow_reader" : "write_error";
       if (why === "overflow") {
+        counters.slowConsumersDropped++;
         ctx.log.warn("slow reader dropped", { addr: this.addr, queue: ctx.config.maxQueueBytes });
       } else {
         ctx.log.debug("write failed", { addr: this.addr, error });
@@ -131,6 +154,7 @@ export class Connection implements Peer, Session {
 
   /** Queues an event; called by the core. */
   deliver(event: ChatEvent): void {
+    counters.delivered[event.kind]++;
     if (this.#held) {
       // Answering a hello: events wait so the welcome comes first, as the protocol promises.
       if (this.#held.length < MAX_HELD_EVENTS) this.#held.push(event);
@@ -202,6 +226,9 @@ export class Connection implements Peer, Session {
             `line too long: the limit is ${limit} bytes; closing the connection`,
           ),
         );
+      } else if (error instanceof BadFrameError) {
+        this.ctx.log.warn("bad frame", { addr: this.addr, error: error.message });
+        await this.close("bad_frame", notice("bad_frame", error.message));
       } else if (!this.#closing) {
         this.#reason = "read_error";
         this.ctx.log.debug("read failed", { addr: this.addr, error });
@@ -244,6 +271,7 @@ export class Connection implements Peer, Session {
       if (hello) return this.#hello(hello);
     }
     const request = this.#codec.parse(line);
+    countRequest(request.type);
     const verdict = this.guard.check(request.type, Date.now());
     if (verdict.action !== "allow") return void this.#limited(request, verdict);
     return this.ctx.port.execute(this, request, (reply) => this.#answer(request, reply));
@@ -268,6 +296,7 @@ export class Connection implements Peer, Session {
   /** Refuses `request` for a rate limit (see rate_limit.ts); repeated abuse closes the connection. */
   #limited(request: Request, verdict: Exclude<Verdict, { action: "allow" }>): void {
     const { message } = verdict;
+    counters.rateLimited++;
     const retryAfterMs = verdict.action === "reject" ? Math.ceil(verdict.waitMs) : undefined;
     const reply: Reply = { ok: false, code: "rate_limited", message, retryAfterMs };
     this.ctx.port.respond(this, request, reply, (r) => this.#answer(request, r));

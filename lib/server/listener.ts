@@ -7,7 +7,9 @@
  */
 
 import type { ChatPort, Gate } from "./chat_port.ts";
-import { Connection, notice, type ServerContext } from "./connection.ts";
+import { Connection, notice, type ServerContext, type Transport } from "./connection.ts";
+import type { Gauges } from "./http/metrics.ts";
+import { HttpFront, type HttpHost, HttpListenError } from "./http/http_server.ts";
 import type { Logger } from "../shared/log.ts";
 import type { Admission } from "./rate_limit.ts";
 import type { ServerConfig } from "./config.ts";
@@ -36,6 +38,9 @@ export interface RunningServer {
   readonly addr: Deno.NetAddr;
   /** The TLS address listened on, if TLS is on. */
   readonly tlsAddr: Deno.NetAddr | undefined;
+  /** The HTTP and HTTPS addresses listened on, if served. */
+  readonly httpAddr: Deno.NetAddr | undefined;
+  readonly httpsAddr: Deno.NetAddr | undefined;
   /** Resolves when the server has shut down and every connection is closed. */
   readonly finished: Promise<void>;
   /** Stops accepting, tells every client, flushes (bounded by the grace period), closes all. */
@@ -51,6 +56,8 @@ export interface ListenOptions {
    * must then be fixed: the hub picks them before the edges listen.
    */
   reusePort?: boolean;
+  /** Users online in the whole chat, for `/metrics` (this thread's connections if not given). */
+  usersOnline?: () => number;
 }
 
 /**
@@ -63,7 +70,7 @@ export interface ListenOptions {
  * await server.finished;
  * ```
  */
-export class ChatServer implements ServerContext, RunningServer {
+export class ChatServer implements ServerContext, RunningServer, HttpHost {
   readonly port: ChatPort;
   readonly connections = new Set<Connection>();
   /** Resolves when the server has shut down and every connection is closed. */
@@ -71,6 +78,10 @@ export class ChatServer implements ServerContext, RunningServer {
   readonly #gate: Gate;
   /** The gate key each connection was admitted under, to release it when it closes. */
   readonly #keys = new Map<Connection, string>();
+  /** Each connection's transport (`tcp`, `tls`, `ws`, `wss`), for `/metrics`. */
+  readonly #kinds = new Map<Connection, string>();
+  #http: HttpFront | undefined;
+  #usersOnline: (() => number) | undefined;
   /** Connections and handshakes still running; `finished` waits for none to be left. */
   #running = 0;
   #allDone: (() => void) | undefined;
@@ -112,6 +123,8 @@ export class ChatServer implements ServerContext, RunningServer {
   ): ChatServer {
     const { host, port, tls } = config;
     const reusePort = options.reusePort ?? false;
+    let cert: string | undefined;
+    let key: string | undefined;
     let listener: Deno.TcpListener | undefined;
     if (config.plain) {
       try {
@@ -123,15 +136,28 @@ export class ChatServer implements ServerContext, RunningServer {
     let tlsListener: Deno.TlsListener | undefined;
     if (tls) {
       try {
-        const cert = readPem(tls.certFile, "--tls-cert", "certificate");
-        const key = readPem(tls.keyFile, "--tls-key", "private key");
+        cert = readPem(tls.certFile, "--tls-cert", "certificate");
+        key = readPem(tls.keyFile, "--tls-key", "private key");
         tlsListener = listenTls(host, tls.port, cert, key, tls, reusePort);
       } catch (e) {
         listener?.close();
         throw e;
       }
     }
-    return new ChatServer(listener, tlsListener, config, log, services);
+    const server = new ChatServer(listener, tlsListener, config, log, services);
+    server.#usersOnline = options.usersOnline;
+    if (config.http) {
+      try {
+        server.#http = HttpFront.listen(config, log, server, { reusePort, cert, key });
+      } catch (e) {
+        void server.shutdown();
+        if (e instanceof HttpListenError) {
+          throw new StartupError(describeListenError(e.cause, host, e.port, e.flag));
+        }
+        throw new StartupError(`cannot serve HTTP: ${firstLine(e)}`);
+      }
+    }
+    return server;
   }
 
   /** The plain TCP address listened on, or the TLS one with `--no-plain` (ports are real). */
@@ -144,14 +170,42 @@ export class ChatServer implements ServerContext, RunningServer {
     return this.tlsListener?.addr;
   }
 
+  /** The HTTP address listened on, if served. */
+  get httpAddr(): Deno.NetAddr | undefined {
+    return this.#http?.addr;
+  }
+
+  /** The HTTPS address listened on, if served. */
+  get httpsAddr(): Deno.NetAddr | undefined {
+    return this.#http?.httpsAddr;
+  }
+
   get shuttingDown(): boolean {
     return this.#shuttingDown;
+  }
+
+  /** Bans and connection limits, shared by every transport. */
+  get gate(): Gate {
+    return this.#gate;
+  }
+
+  /** Serves a WebSocket the HTTP front admitted through {@link gate} under `key`. */
+  serveTransport(transport: Transport, key: string, kind: "ws" | "wss"): void {
+    this.#start(transport, key, kind);
+  }
+
+  /** Open connections by transport, and users online. */
+  gauges(): Gauges {
+    const connections: Record<string, number> = { tcp: 0, tls: 0, ws: 0, wss: 0 };
+    for (const kind of this.#kinds.values()) connections[kind]++;
+    return { connections, usersOnline: this.#usersOnline?.() ?? this.connections.size };
   }
 
   onClosed(connection: Connection): void {
     this.connections.delete(connection);
     const key = this.#keys.get(connection);
     this.#keys.delete(connection);
+    this.#kinds.delete(connection);
     if (key !== undefined) this.#gate.release(key);
   }
 
@@ -170,6 +224,8 @@ export class ChatServer implements ServerContext, RunningServer {
     const bye = notice("shutdown", "server is shutting down");
     await Promise.all([...this.connections].map((c) => c.close("shutdown", bye)));
     await this.finished;
+    // Last, so that /healthz said 503 for as long as clients were being told.
+    await this.#http?.shutdown();
   }
 
   async #acceptLoop(
@@ -273,10 +329,15 @@ export class ChatServer implements ServerContext, RunningServer {
     try {
       (conn as Deno.TcpConn).setNoDelay?.(true);
     } catch { /* the peer may already be gone */ }
-    const connection = new Connection(conn, this);
+    this.#start(conn, key, tls ? "tls" : "tcp");
+  }
+
+  #start(transport: Transport, key: string, kind: string): void {
+    const connection = new Connection(transport, this);
     this.connections.add(connection);
     this.#keys.set(connection, key);
-    this.log.info("connect", { addr: connection.addr, tls });
+    this.#kinds.set(connection, kind);
+    this.log.info("connect", { addr: connection.addr, transport: kind });
     this.#track(connection.run());
   }
 

@@ -14,6 +14,7 @@ import { Store } from "../store/sqlite.ts";
 import { Bans } from "../core/bans.ts";
 import { nameKey } from "../shared/names.ts";
 import type { RoomLimits } from "../core/rooms.ts";
+import { observeCommit } from "./http/metrics.ts";
 
 /** What the services need from the configuration. */
 export interface ServicesConfig {
@@ -54,6 +55,7 @@ export interface OpenServices {
 export function openServices(config: ServicesConfig, log: Logger): OpenServices {
   const store = Store.open(config.dbPath);
   store.onCommitError = (error) => log.error("store commit failed", { error });
+  store.onCommitted = observeCommit;
   const core = new ChatCore({
     reserveIds: (n) => store.reserveIds(n),
     registeredName: (key) => store.account(key)?.name,

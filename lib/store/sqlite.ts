@@ -120,6 +120,8 @@ export class Store implements ChatStorage {
   #waiters: ((error?: Error) => void)[] = [];
   /** Called when a group commit fails, for the log. */
   onCommitError: (error: Error) => void = () => {};
+  /** Called after each group commit with how long the COMMIT took (ms), for `/metrics`. */
+  onCommitted: (ms: number) => void = () => {};
 
   private constructor(db: DatabaseSync, readonly path: string) {
     this.#db = db;
@@ -418,8 +420,10 @@ export class Store implements ChatStorage {
     clearTimeout(this.#timer);
     this.#inTransaction = false;
     let error: Error | undefined;
+    const start = performance.now();
     try {
       this.#db.exec("COMMIT");
+      this.onCommitted(performance.now() - start);
     } catch (e) {
       error = new Error(`could not save to ${this.path}: ${(e as Error).message}`);
       try {

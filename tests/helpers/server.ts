@@ -54,6 +54,8 @@ export async function startServer(
     // Tests keep nothing on disk unless they choose a database file.
     ...(args.includes("--db") ? [] : ["--db", ":memory:"]),
     ...workerArgs(args),
+    // A free HTTP port, never the default 8080 that parallel tests would fight over.
+    ...(args.includes("--no-http") || args.includes("--http-port") ? [] : ["--http-port", "0"]),
     ...args,
   ];
   const proc = new Deno.Command(Deno.execPath(), {
@@ -140,6 +142,21 @@ export async function runServerToExit(
   if (cwd === undefined) await Deno.remove(dir, { recursive: true });
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Waits for the server's `listening (HTTP) on HOST:PORT` line and returns the port. */
+export function httpPort(server: TestServer, kind: "HTTP" | "HTTPS" = "HTTP"): Promise<number> {
+  return listeningPort(server, new RegExp(`listening \\(${kind}\\) on \\S+:(\\d+)`));
+}
+
+async function listeningPort(server: TestServer, line: RegExp): Promise<number> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const m = server.stderr().match(line);
+    if (m) return Number(m[1]);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no ${line} line:\n${server.stderr()}`);
 }
 
 /** Waits for the server's `listening (TLS) on HOST:PORT` line and returns the port. */

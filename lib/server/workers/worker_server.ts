@@ -45,6 +45,8 @@ export class WorkerServer implements RunningServer {
     readonly hub: Hub,
     readonly addr: Deno.NetAddr,
     readonly tlsAddr: Deno.NetAddr | undefined,
+    readonly httpAddr: Deno.NetAddr | undefined,
+    readonly httpsAddr: Deno.NetAddr | undefined,
     readonly log: Logger,
   ) {
     this.#prune = setInterval(() => hub.gate.prune(Date.now()), PRUNE_EVERY_MS);
@@ -67,7 +69,17 @@ export class WorkerServer implements RunningServer {
     const plainPort = config.plain ? probe(config.host, config.port, "--port") : 0;
     const tls = config.tls &&
       { ...config.tls, port: probe(config.host, config.tls.port, "--tls-port") };
-    const edgeConfig: ServerConfig = { ...config, port: plainPort, tls };
+    // The HTTP front is served by every edge too (its WebSockets are connections like any other).
+    const http = config.http && {
+      ...config.http,
+      port: config.http.port === undefined
+        ? undefined
+        : probe(config.host, config.http.port, "--http-port"),
+      httpsPort: config.http.httpsPort === undefined || !tls
+        ? undefined
+        : probe(config.host, config.http.httpsPort, "--https-port"),
+    };
+    const edgeConfig: ServerConfig = { ...config, port: plainPort, tls, http };
     const hub = new Hub(services.port, services.gate, log);
     // Set once all edges answered; an edge failing later stops it.
     let server: WorkerServer | undefined = undefined;
@@ -111,7 +123,11 @@ export class WorkerServer implements RunningServer {
     const failures = (await Promise.all(started)).filter((f) => f !== undefined);
     const tlsAddr = tls && netAddr(config.host, tls.port);
     const addr = config.plain ? netAddr(config.host, plainPort) : tlsAddr!;
-    server = new WorkerServer(edges, hub, addr, tlsAddr, log);
+    const httpAddr = http?.port === undefined ? undefined : netAddr(config.host, http.port);
+    const httpsAddr = http?.httpsPort === undefined
+      ? undefined
+      : netAddr(config.host, http.httpsPort);
+    server = new WorkerServer(edges, hub, addr, tlsAddr, httpAddr, httpsAddr, log);
     if (failures.length > 0) {
       await server.shutdown();
       throw new StartupError(failures[0]!);
