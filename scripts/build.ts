@@ -12,6 +12,8 @@
  * @module
  */
 
+import { BUNDLE, bundle } from "./bundle.ts";
+
 /** The runtime flags baked into each binary: permissions, unstable APIs and V8 settings. */
 export const RUNTIME_FLAGS: Record<"server" | "client", string[]> = {
   server: [
@@ -24,13 +26,17 @@ export const RUNTIME_FLAGS: Record<"server" | "client", string[]> = {
   client: ["--allow-net", "--allow-read", "--allow-env=NO_COLOR,TERM,FASTIM_PASSWORD"],
 };
 
-/** Files `deno compile` cannot find by following imports (workers are started by URL). */
+/** Files `deno compile` cannot find by following imports (workers are started by URL; the page is read). */
 const INCLUDES: Record<"server" | "client", string[]> = {
-  server: ["lib/server/workers/edge_thread.ts"],
+  server: [
+    "lib/server/workers/edge_thread.ts",
+    "lib/web/static/", // the chat page, read at start (lib/server/http/page.ts)
+  ],
   client: [],
 };
 
 const ROOT = new URL("../", import.meta.url);
+
 
 /** Where `deno compile` downloads denort from, for this Deno and this machine. */
 export function denortUrl(
@@ -94,6 +100,13 @@ async function main(args: string[]): Promise<number> {
       `build: compiling needs Deno's runtime base (denort), downloaded once from ${denortUrl()}; ` +
         `${problem}: connect to the internet and retry, or set DENORT_BIN to a denort binary`,
     );
+    return 1;
+  }
+  // The page's script is bundled from its TypeScript first, so the binary serves the current page.
+  try {
+    await Deno.writeTextFile(new URL(BUNDLE, ROOT), await bundle());
+  } catch (e) {
+    console.error(`build: bundling the chat page failed: ${(e as Error).message}`);
     return 1;
   }
   const existed = (() => {

@@ -158,7 +158,14 @@ Deno.test("connection limits per address count WebSockets and TCP together", asy
 });
 
 Deno.test("a WebSocket reader that stops reading is dropped by the bounded outbox", async () => {
-  await using server = await startServer(["--max-queue", "64KiB", "--msg-rate", "0", "--byte-rate", "0"]);
+  await using server = await startServer([
+    "--max-queue",
+    "64KiB",
+    "--msg-rate",
+    "0",
+    "--byte-rate",
+    "0",
+  ]);
   const port = await httpPort(server);
   // Upgraded by hand and never read from: the server's writes back up.
   const stalled = await rawRequest(port, "/ws", upgradeHeaders());

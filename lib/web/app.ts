@@ -1,0 +1,400 @@
+/**
+ * The chat page: builds the DOM, joins with a name (or logs in), and shows the lobby and private
+ * conversations with unread counts, who is online, and scroll-back. After a reconnect it fetches
+ * exactly what it missed by message id. `deno task bundle` turns this into `static/app.js`.
+ *
+ * @module
+ */
+
+/// <reference lib="dom" />
+
+import type { OkFrame, PresenceFrame, Reply, ServerFrame, WelcomeFrame } from "./frames.ts";
+import { Session } from "./session.ts";
+import { ChatState, type Line, LOBBY, privateId } from "./state.ts";
+import { el, localTime, renderText } from "./render.ts";
+
+/** Messages fetched per scroll-back step and per reconnect catch-up step. */
+const PAGE = 100;
+
+const state = new ChatState();
+let session: Session;
+/** The last message sent, for the Up key. */
+let lastSent = "";
+/** Says sent while offline, or whose reply was lost to a drop: settled after the catch-up. */
+let unsure: { text: string; after: number }[] = [];
+/** False once scroll-back reached the oldest message. */
+let olderLeft = true;
+/** The server's `--max-line`, from the welcome: a longer request would close the connection. */
+let maxLine = 8192;
+const encoder = new TextEncoder();
+
+// ---- the DOM -------------------------------------------------------------------------------
+
+const convList = el("nav", { class: "convs", "aria-label": "Conversations" });
+const onlineTitle = el("h2", { class: "online-title" }, "Online");
+const onlineList = el("ul", { class: "online" });
+const side = el(
+  "aside",
+  { class: "side" },
+  el("h1", { class: "brand" }, "FastIM"),
+  convList,
+  onlineTitle,
+  onlineList,
+);
+const menuButton = el("button", { class: "menu", type: "button", "aria-label": "Conversations" });
+menuButton.textContent = "\u2630";
+const title = el("h2", { class: "title" }, "Lobby");
+const status = el("span", { class: "status", role: "status" });
+const olderButton = el("button", { class: "older", type: "button" }, "Load older messages");
+const lines = el("ol", { class: "lines" });
+const log = el("div", { class: "log", role: "log" }, olderButton, lines);
+const input = el("input", {
+  class: "input",
+  name: "text",
+  autocomplete: "off",
+  placeholder: "Message (/nick NAME, /msg NAME TEXT, /register PASSWORD)",
+  "aria-label": "Message",
+});
+const compose = el(
+  "form",
+  { class: "compose" },
+  input,
+  el("button", { type: "submit", class: "send" }, "Send"),
+);
+const notice = el("p", { class: "notice", role: "alert" });
+const main = el(
+  "main",
+  { class: "main" },
+  el("header", { class: "top" }, menuButton, title, status),
+  notice,
+  log,
+  compose,
+);
+const app = el("div", { class: "app" }, side, main);
+
+const nameInput = el("input", {
+  name: "name",
+  autocomplete: "username",
+  required: "",
+  maxlength: "64",
+  "aria-label": "Name",
+});
+const passwordInput = el("input", {
+  name: "password",
+  type: "password",
+  autocomplete: "current-password",
+  "aria-label": "Password",
+});
+const loginError = el("p", { class: "login-error", role: "alert" });
+const login = el(
+  "form",
+  { class: "login" },
+  el("h1", {}, "FastIM"),
+  el("label", {}, "Name", nameInput),
+  el("label", {}, "Password (only for a registered name)", passwordInput),
+  el("button", { type: "submit" }, "Join"),
+  loginError,
+);
+
+// ---- showing the model ---------------------------------------------------------------------
+
+function lineElement(line: Line): HTMLLIElement {
+  const time = el("time", { datetime: new Date(line.ts).toISOString() }, localTime(line.ts));
+  if (line.from === "") {
+    return el("li", { class: "line system", "data-msg-id": String(line.msgId) }, time, line.text);
+  }
+  const text = el("span", { class: "text" });
+  text.append(renderText(line.text));
+  return el(
+    "li",
+    { class: line.own ? "line own" : "line", "data-msg-id": String(line.msgId) },
+    time,
+    el("b", { class: "from" }, line.from),
+    text,
+  );
+}
+
+function showLines(): void {
+  const c = state.conversation(state.active);
+  const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+  lines.replaceChildren(...c.lines.map(lineElement));
+  title.textContent = c.title;
+  olderButton.hidden = state.active !== LOBBY || !olderLeft;
+  if (nearBottom) log.scrollTop = log.scrollHeight;
+}
+
+function showLists(): void {
+  convList.replaceChildren(
+    ...[...state.conversations.values()].map((c) => {
+      const b = el("button", {
+        type: "button",
+        class: c.id === state.active ? "conv active" : "conv",
+        "data-conv": c.id,
+      }, c.title);
+      if (c.unread > 0) b.append(el("span", { class: "unread" }, String(c.unread)));
+      b.onclick = () => openConversation(c.id);
+      return b;
+    }),
+  );
+  const names = [...state.online.keys()].sort((a, b) => a.localeCompare(b));
+  onlineTitle.textContent = `Online (${names.length})`;
+  onlineList.replaceChildren(...names.map((name) => {
+    const b = el("button", { type: "button", class: "user" }, name);
+    if (name === state.me) b.append(" (you)");
+    else b.onclick = () => openConversation(privateId(name), name);
+    return el("li", {}, b);
+  }));
+  const unread = state.unread;
+  document.title = unread > 0 ? `(${unread}) FastIM` : "FastIM";
+}
+
+function render(): void {
+  showLists();
+  showLines();
+}
+
+function openConversation(id: string, titleText?: string): void {
+  state.conversation(id, titleText);
+  state.open(id);
+  app.classList.remove("show-side");
+  render();
+  input.focus();
+}
+
+function say(text: string): void {
+  notice.textContent = text;
+  notice.hidden = text === "";
+}
+
+// ---- frames from the server ----------------------------------------------------------------
+
+function presenceText(f: PresenceFrame): string {
+  if (f.event === "renamed") return `${f.old} is now ${f.name}`;
+  return f.event === "online" ? `${f.name} joined` : `${f.name} left`;
+}
+
+function onFrame(f: ServerFrame): void {
+  switch (f.type) {
+    case "public":
+      state.add(LOBBY, {
+        msgId: f.msgId,
+        ts: f.ts,
+        from: f.from,
+        text: f.text,
+        own: f.from === state.me,
+      }, f.history === true);
+      break;
+    case "private":
+      state.add(privateId(f.from), { ...f, own: false });
+      state.conversation(privateId(f.from)).title = f.from;
+      if (f.offline) void session.request({ type: "ack", msgIds: [f.msgId] });
+      break;
+    case "presence":
+      if (f.event === "online") state.online.set(f.name, f.addr);
+      else if (f.event === "offline") state.online.delete(f.name);
+      else state.renamed(f.old ?? "", f.name, f.addr);
+      // A newcomer is announced under its address, then names itself: one line says both.
+      if (
+        f.event === "renamed" && f.old === f.addr &&
+        state.retitle(`${f.old} joined`, `${f.name} joined`)
+      ) {
+        break;
+      }
+      state.add(LOBBY, { msgId: f.msgId, ts: f.ts, from: "", text: presenceText(f), own: false });
+      break;
+    case "notice":
+      say(f.text);
+      break;
+    case "error":
+      say(f.message);
+      break;
+  }
+  render();
+}
+
+async function onWelcome(w: WelcomeFrame, resumed: boolean): Promise<void> {
+  state.me = w.name;
+  state.online.clear();
+  for (const u of w.online) state.online.set(u.name, u.addr);
+  if (w.nameError) {
+    if (!resumed) {
+      // The name was refused: back to the form, saying why.
+      session.stop();
+      loginError.textContent = w.nameError.message;
+      document.body.replaceChildren(login);
+      nameInput.focus();
+      return;
+    }
+    say(`could not take the name back: ${w.nameError.message}`);
+  }
+  session.setHello({
+    name: w.name,
+    ...(passwordInput.value ? { password: passwordInput.value } : {}),
+  });
+  maxLine = w.limits.maxLine;
+  if (!document.body.contains(app)) document.body.replaceChildren(app);
+  status.textContent = "";
+  app.classList.remove("offline");
+  if (resumed) await catchUp();
+  await settleUnsure();
+  render();
+}
+
+/**
+ * Fetches the public messages that came while the page was away, newest pages first, until it
+ * reaches the last one it had: message ids make this exact (nothing lost, nothing shown twice).
+ */
+async function catchUp(): Promise<void> {
+  const since = state.lastPublicId;
+  let before: number | undefined;
+  for (;;) {
+    const reply = await session.request({
+      type: "history",
+      limit: PAGE,
+      ...(before ? { before } : {}),
+    });
+    if (reply.type !== "ok" || !reply.messages) return;
+    const messages = reply.messages;
+    for (const m of messages) {
+      if (m.msgId > since) {
+        state.add(LOBBY, { ...m, own: m.from === state.me }, false);
+      }
+    }
+    if (messages.length < PAGE || messages.length === 0 || messages[0].msgId <= since) return;
+    before = messages[0].msgId;
+  }
+}
+
+/**
+ * Says that may or may not have reached the server (sent just before a drop) are sent again only
+ * when the catch-up did not bring them back; says typed while offline are sent now.
+ */
+async function settleUnsure(): Promise<void> {
+  const waiting = unsure;
+  unsure = [];
+  const lobby = state.conversation(LOBBY).lines;
+  for (const u of waiting) {
+    const arrived = lobby.some((l) => l.own && l.text === u.text && l.msgId > u.after);
+    if (!arrived) await send(u.text);
+  }
+}
+
+// ---- input ---------------------------------------------------------------------------------
+
+function reply(r: Reply): OkFrame | undefined {
+  if (r.type === "ok") return r;
+  say(r.message);
+  return undefined;
+}
+
+async function send(text: string): Promise<void> {
+  if (!session.online) {
+    unsure.push({ text, after: state.lastPublicId });
+    say("not connected: the message will be sent when the connection is back");
+    return;
+  }
+  const after = state.lastPublicId;
+  const r = await session.request({ type: "say", text });
+  if (r.type === "error" && r.code === "disconnected") unsure.push({ text, after });
+  else reply(r);
+}
+
+async function sendPrivate(to: string, text: string): Promise<void> {
+  const ok = reply(await session.request({ type: "msg", to, text }));
+  if (!ok || ok.msgId === undefined) return;
+  const id = privateId(to);
+  state.conversation(id, to);
+  state.add(id, { msgId: ok.msgId, ts: ok.ts ?? Date.now(), from: state.me, text, own: true });
+  if (ok.stored) say(`${to} is offline: the message waits for them`);
+  render();
+}
+
+async function command(text: string): Promise<void> {
+  const [, verb, rest = ""] = /^\/(\S+)\s*(.*)$/.exec(text) ?? [];
+  if (verb === "nick" && rest) {
+    const ok = reply(await session.request({ type: "rename", name: rest }));
+    if (ok?.name) {
+      state.online.delete(state.me);
+      state.me = ok.name;
+      state.online.set(ok.name, "");
+      session.setHello({ name: ok.name });
+      render();
+    }
+  } else if (verb === "msg" && /^\S+\s+\S/.test(rest)) {
+    const [, to, body] = /^(\S+)\s+(.*)$/.exec(rest)!;
+    openConversation(privateId(to), to);
+    await sendPrivate(to, body);
+  } else if (verb === "register" && rest) {
+    const ok = reply(await session.request({ type: "register", password: rest }));
+    if (ok) {
+      passwordInput.value = rest;
+      session.setHello({ name: state.me, password: rest });
+      say(`the name ${state.me} is now registered to you`);
+    }
+  } else {
+    say("commands: /nick NAME, /msg NAME TEXT, /register PASSWORD");
+  }
+}
+
+compose.onsubmit = (e) => {
+  e.preventDefault();
+  const text = input.value.trim();
+  if (text === "") return;
+  // The longest request this text can make (a private message carries the name too).
+  const bytes = encoder.encode(JSON.stringify({ type: "msg", id: 1e9, to: "", text })).length + 64;
+  if (bytes > maxLine) {
+    say(`message too long: the server takes at most ${maxLine} bytes per line; shorten it`);
+    return;
+  }
+  input.value = "";
+  lastSent = text;
+  say("");
+  if (text.startsWith("/")) void command(text);
+  else if (state.active === LOBBY) void send(text);
+  else void sendPrivate(state.conversation(state.active).title, text);
+};
+
+input.onkeydown = (e) => {
+  if (e.key === "ArrowUp" && input.value === "" && lastSent !== "") {
+    e.preventDefault();
+    input.value = lastSent;
+  }
+};
+
+menuButton.onclick = () => app.classList.toggle("show-side");
+
+olderButton.onclick = async () => {
+  const lobby = state.conversation(LOBBY).lines.filter((l) => l.from !== "");
+  const before = lobby[0]?.msgId;
+  const ok = reply(
+    await session.request({ type: "history", limit: PAGE, ...(before ? { before } : {}) }),
+  );
+  if (!ok?.messages) return;
+  if (ok.messages.length < PAGE) olderLeft = false;
+  const height = log.scrollHeight;
+  for (const m of ok.messages) state.add(LOBBY, { ...m, own: m.from === state.me }, true);
+  render();
+  log.scrollTop += log.scrollHeight - height;
+};
+
+login.onsubmit = (e) => {
+  e.preventDefault();
+  loginError.textContent = "";
+  const name = nameInput.value.trim();
+  const password = passwordInput.value;
+  session = new Session(new URL("/ws", location.href), {
+    welcome: (w, resumed) => void onWelcome(w, resumed),
+    frame: onFrame,
+    down(reason, retryInMs) {
+      app.classList.add("offline");
+      status.textContent = retryInMs === undefined
+        ? "disconnected"
+        : `reconnecting in ${Math.ceil(retryInMs / 1000)} s\u2026`;
+      if (reason && reason !== "connection lost") say(reason);
+    },
+  });
+  session.start({ name, ...(password ? { password } : {}) });
+};
+
+document.body.replaceChildren(login);
+nameInput.focus();

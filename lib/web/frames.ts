@@ -1,0 +1,96 @@
+/**
+ * The JSON dialect's frames as the page reads them (docs/PROTOCOL.md, "JSON dialect"). The page
+ * is a client of the protocol, not of the server's code, so it states the shapes it relies on.
+ *
+ * @module
+ */
+
+/** A user in `welcome.online` and `who`. */
+export interface UserInfo {
+  name: string;
+  addr: string;
+}
+
+/** A public message, live or from history. */
+export interface PublicFrame {
+  type: "public";
+  msgId: number;
+  ts: number;
+  from: string;
+  text: string;
+  history?: true;
+}
+
+/** A private message to this user. */
+export interface PrivateFrame {
+  type: "private";
+  msgId: number;
+  ts: number;
+  from: string;
+  to: string;
+  text: string;
+  offline?: true;
+}
+
+/** Someone came, left or renamed. */
+export interface PresenceFrame {
+  type: "presence";
+  msgId: number;
+  ts: number;
+  event: "online" | "offline" | "renamed";
+  name: string;
+  addr: string;
+  old?: string;
+}
+
+/** A notice after which the server closes the connection. */
+export interface NoticeFrame {
+  type: "notice";
+  code: string;
+  text: string;
+}
+
+/** The answer to the hello. */
+export interface WelcomeFrame {
+  type: "welcome";
+  name: string;
+  addr: string;
+  account?: string;
+  limits: { maxLine: number; idleTimeoutMs: number };
+  online: UserInfo[];
+  nameError?: { code: string; message: string };
+}
+
+/** A successful reply; its other fields depend on the request. */
+export interface OkFrame {
+  type: "ok";
+  id: number;
+  msgId?: number;
+  ts?: number;
+  name?: string;
+  to?: string;
+  stored?: true;
+  users?: UserInfo[];
+  messages?: { msgId: number; ts: number; from: string; text: string }[];
+}
+
+/** A failed request (or a bad frame, without `id`). */
+export interface ErrorFrame {
+  type: "error";
+  id?: number;
+  code: string;
+  message: string;
+}
+
+/** Anything the server sends in the JSON dialect. */
+export type ServerFrame =
+  | PublicFrame
+  | PrivateFrame
+  | PresenceFrame
+  | NoticeFrame
+  | WelcomeFrame
+  | OkFrame
+  | ErrorFrame;
+
+/** A reply to a request: ok or error. */
+export type Reply = OkFrame | ErrorFrame;

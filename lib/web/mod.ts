@@ -1,0 +1,10 @@
+/**
+ * The chat page that runs in the browser: the WebSocket session with reconnects (`session.ts`),
+ * the conversations and their unread counts (`state.ts`), turning text into DOM safely
+ * (`render.ts`), and the page itself (`app.ts`, the entry that `deno task bundle` turns into
+ * `static/app.js`). Never imports the server; speaks only the JSON dialect of docs/PROTOCOL.md.
+ *
+ * @imports web
+ * @module
+ */
+export {};

@@ -1,0 +1,133 @@
+/**
+ * What the page knows: the conversations (the lobby and one per private peer) with their lines in
+ * message-id order and their unread counts, who is online, and which message ids were seen, so a
+ * message fetched again after a reconnect is never shown twice. No DOM here.
+ *
+ * @module
+ */
+
+/** One line of a conversation. */
+export interface Line {
+  /** The server's message id; lines are kept in its order (it increases across the server). */
+  msgId: number;
+  ts: number;
+  /** Who wrote it; empty for a system line (someone came, left, renamed). */
+  from: string;
+  text: string;
+  /** Written by this page's user. */
+  own: boolean;
+}
+
+/** The lobby's conversation id. */
+export const LOBBY = "#lobby";
+
+/** A private conversation's id for `peer` (names are case-insensitive). */
+export function privateId(peer: string): string {
+  return "@" + peer.toLowerCase();
+}
+
+/** A conversation: the lobby or a private one. */
+export interface Conversation {
+  id: string;
+  /** What the list shows: "Lobby", or the peer's name. */
+  title: string;
+  lines: Line[];
+  unread: number;
+}
+
+/**
+ * The page's model.
+ *
+ * @example
+ * ```ts
+ * const s = new ChatState();
+ * s.me = "alice";
+ * s.add(LOBBY, { msgId: 5, ts: 0, from: "bob", text: "hi", own: false }); // true
+ * s.add(LOBBY, { msgId: 5, ts: 0, from: "bob", text: "hi", own: false }); // false: seen
+ * ```
+ */
+export class ChatState {
+  me = "";
+  /** Online users by name, with their address. */
+  readonly online = new Map<string, string>();
+  readonly conversations = new Map<string, Conversation>([
+    [LOBBY, { id: LOBBY, title: "Lobby", lines: [], unread: 0 }],
+  ]);
+  active = LOBBY;
+  /** The highest public message id seen: a reconnect fetches what came after it. */
+  lastPublicId = 0;
+  readonly #seen = new Set<number>();
+
+  /** The conversation `id`, created for a private peer when missing. */
+  conversation(id: string, title = id.slice(1)): Conversation {
+    let c = this.conversations.get(id);
+    if (!c) {
+      c = { id, title, lines: [], unread: 0 };
+      this.conversations.set(id, c);
+    }
+    return c;
+  }
+
+  /**
+   * Adds `line` to conversation `id` in message-id order; false when that message id was seen
+   * already. Counts it unread unless it is the open conversation's, or the user's own, or `quiet`.
+   */
+  add(id: string, line: Line, quiet = false): boolean {
+    if (this.#seen.has(line.msgId)) return false;
+    this.#seen.add(line.msgId);
+    const c = this.conversation(id);
+    let i = c.lines.length;
+    while (i > 0 && c.lines[i - 1].msgId > line.msgId) i--;
+    c.lines.splice(i, 0, line);
+    if (id === LOBBY && line.from !== "") {
+      this.lastPublicId = Math.max(this.lastPublicId, line.msgId);
+    }
+    if (!quiet && !line.own && line.from !== "" && id !== this.active) c.unread++;
+    return true;
+  }
+
+  /** Opens conversation `id`: it becomes the one shown, and its unread count is cleared. */
+  open(id: string): Conversation {
+    const c = this.conversation(id);
+    this.active = id;
+    c.unread = 0;
+    return c;
+  }
+
+  /** A rename: the online list and the private conversation follow the new name. */
+  renamed(old: string, name: string, addr: string): void {
+    this.online.delete(old);
+    this.online.set(name, addr);
+    const from = privateId(old);
+    const to = privateId(name);
+    const c = this.conversations.get(from);
+    if (!c || from === to) {
+      if (c) c.title = name;
+      return;
+    }
+    this.conversations.delete(from);
+    c.id = to;
+    c.title = name;
+    this.conversations.set(to, c);
+    if (this.active === from) this.active = to;
+  }
+
+  /** Changes the text of the lobby's last system line that says `from`; false if none does. */
+  retitle(from: string, to: string): boolean {
+    const lines = this.conversation(LOBBY).lines;
+    for (let i = lines.length - 1; i >= 0; i--) {
+      if (lines[i].from === "" && lines[i].text === from) {
+        lines[i] = { ...lines[i], text: to };
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Unread lines over all conversations. */
+  get unread(): number {
+    let n = 0;
+    for (const c of this.conversations.values()) n += c.unread;
+    return n;
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * The chat page in a real browser (Chromium driven by puppeteer-core) against the real server:
+ * pages and a terminal (`nc`-style) client in one lobby, private messages, renames and presence,
+ * history, a server restart, hostile text, a line over the limit, and a phone's screen.
+ *
+ * @module
+ */
+
+/// <reference lib="dom" />
+
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { connectText, JsonClient } from "../helpers/lines.ts";
+import { httpPort, startServer } from "../helpers/server.ts";
+import {
+  launchBrowser,
+  lineTexts,
+  openChat,
+  PHONE,
+  send,
+  waitForLine,
+} from "../helpers/browser.ts";
+
+/** Puppeteer keeps its DevTools socket and timers between steps; the browser is closed at the end. */
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test("two pages and a terminal client chat in the lobby", opts, async () => {
+  await using server = await startServer();
+  const port = await httpPort(server);
+  await using browser = await launchBrowser();
+  const alice = await openChat(browser, port, "alice");
+  const bob = await openChat(browser, port, "bob");
+  using term = await connectText(server.port);
+  await term.send("rename|carol");
+  await send(alice, "hello from the browser");
+  await waitForLine(bob, "alice: hello from the browser");
+  await term.readUntil((l) => l.endsWith("alice:hello from the browser"));
+  await term.send("hi from the terminal");
+  await waitForLine(alice, "carol: hi from the terminal");
+  await waitForLine(bob, "carol: hi from the terminal");
+  // Bob's presence line in Alice's lobby, and the online list.
+  await waitForLine(alice, "bob joined");
+  const online = await alice.$$eval(".online li", (li) => li.map((e) => e.textContent));
+  deepStrictEqual(online, ["alice (you)", "bob", "carol"]);
+  deepStrictEqual([...alice.errors, ...bob.errors], []);
+});
+
+Deno.test("private messages both ways, with an unread count", opts, async () => {
+  await using server = await startServer();
+  const port = await httpPort(server);
+  await using browser = await launchBrowser();
+  const alice = await openChat(browser, port, "alice");
+  const bob = await openChat(browser, port, "bob");
+  await alice.waitForFunction(() => document.querySelectorAll(".online li").length === 2);
+  // Alice opens a conversation with Bob from the online list.
+  await alice.$$eval(".online button", (bs) => bs.find((b) => b.textContent === "bob")!.click());
+  await send(alice, "just for you");
+  await waitForLine(alice, "alice: just for you");
+  // Bob, still in the lobby, sees an unread count on a new conversation.
+  const badge = await bob.waitForSelector('.conv[data-conv="@alice"] .unread');
+  strictEqual(await badge!.evaluate((e) => e.textContent), "1");
+  ok(!(await lineTexts(bob)).includes("alice: just for you"), "not in the lobby");
+  await bob.click('.conv[data-conv="@alice"]');
+  await waitForLine(bob, "alice: just for you");
+  strictEqual(await bob.$('.conv[data-conv="@alice"] .unread'), null, "read once opened");
+  await send(bob, "and back to you");
+  await waitForLine(alice, "bob: and back to you");
+  // A terminal client's private message lands in a page too.
+  using term = await JsonClient.connect(server.port, { name: "carol" });
+  await term.send({ type: "msg", to: "bob", text: "from the terminal" });
+  await bob.waitForSelector('.conv[data-conv="@carol"] .unread');
+});
+
+Deno.test("rename and presence show in the other page", opts, async () => {
+  await using server = await startServer();
+  const port = await httpPort(server);
+  await using browser = await launchBrowser();
+  const alice = await openChat(browser, port, "alice");
+  const bob = await openChat(browser, port, "bob");
+  await send(bob, "/nick robert");
+  await waitForLine(alice, "bob is now robert");
+  await alice.waitForFunction(() =>
+    [...document.querySelectorAll(".online li")].some((e) => e.textContent === "robert")
+  );
+  await send(bob, "renamed");
+  await waitForLine(alice, "robert: renamed");
+  await bob.close();
+  await waitForLine(alice, "robert left");
+});
+
+Deno.test("history on join: a late page sees what was said before", opts, async () => {
+  await using server = await startServer();
+  const port = await httpPort(server);
+  using early = await JsonClient.connect(server.port, { name: "early" });
+  for (const text of ["one", "two", "three"]) await early.request({ type: "say", text });
+  await using browser = await launchBrowser();
+  const late = await openChat(browser, port, "late");
+  await waitForLine(late, "early: three");
+  const texts = (await lineTexts(late)).filter((l) => l.startsWith("early: "));
+  deepStrictEqual(texts, ["early: one", "early: two", "early: three"]);
+});
+
+Deno.test("a server restart: the page reconnects, nothing lost or doubled", opts, async () => {
+  const dir = await Deno.makeTempDir();
+  const db = `${dir}/chat.db`;
+  try {
+    const first = await startServer(["--db", db]);
+    const tcpPort = first.port;
+    const port = await httpPort(first);
+    await using browser = await launchBrowser();
+    const alice = await openChat(browser, port, "alice");
+    await send(alice, "before the restart");
+    await waitForLine(alice, "alice: before the restart");
+    await first.stop();
+    await alice.waitForSelector(".app.offline");
+    await using second = await startServer(["--db", db, "--http-port", String(port)], {
+      port: tcpPort,
+    });
+    // Said while the page is still away: it must arrive through the catch-up, once.
+    using bob = await JsonClient.connect(second.port, { name: "bob" });
+    for (let i = 1; i <= 3; i++) await bob.request({ type: "say", text: `missed ${i}` });
+    await waitForLine(alice, "bob: missed 3", 20_000);
+    await alice.waitForSelector(".app:not(.offline)");
+    await send(alice, "after the restart");
+    await waitForLine(alice, "alice: after the restart");
+    await bob.readUntil((f) => f.type === "public" && f.text === "after the restart");
+    const said = (await lineTexts(alice)).filter((l) =>
+      !l.includes(" joined") && !l.includes(" left")
+    );
+    deepStrictEqual(said, [
+      "alice: before the restart",
+      "bob: missed 1",
+      "bob: missed 2",
+      "bob: missed 3",
+      "alice: after the restart",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("<script> and <img onerror> are shown as text, never run", opts, async () => {
+  await using server = await startServer();
+  const port = await httpPort(server);
+  await using browser = await launchBrowser();
+  const alice = await openChat(browser, port, "alice");
+  using mallory = await JsonClient.connect(server.port, { name: "mallory" });
+  const hostile = [
+    "<script>window.pwned = 1</script>",
+    '<img src=x onerror="window.pwned = 2">',
+    "see https://example.org/a?b=1 and javascript:alert(1)",
+  ];
+  for (const text of hostile) await mallory.request({ type: "say", text });
+  for (const text of hostile) await waitForLine(alice, `mallory: ${text}`);
+  strictEqual(
+    await alice.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned),
+    undefined,
+  );
+  strictEqual(await alice.$(".lines img"), null);
+  strictEqual(await alice.$(".lines script"), null);
+  const links = await alice.$$eval(".lines a", (as) => as.map((a) => a.getAttribute("href")));
+  deepStrictEqual(links, ["https://example.org/a?b=1"]);
+});
+
+Deno.test(
+  "a line over the limit is refused by the page, and the connection stays",
+  opts,
+  async () => {
+    await using server = await startServer(["--max-line", "300"]);
+    const port = await httpPort(server);
+    await using browser = await launchBrowser();
+    const alice = await openChat(browser, port, "alice");
+    await send(alice, "x".repeat(400));
+    await alice.waitForFunction(() =>
+      /message too long/.test(document.querySelector(".notice")?.textContent ?? "")
+    );
+    strictEqual(
+      await alice.$eval(".compose input", (i) => (i as HTMLInputElement).value.length),
+      400,
+    );
+    await alice.$eval(".compose input", (i) => (i as HTMLInputElement).value = "");
+    await send(alice, "short is fine");
+    await waitForLine(alice, "alice: short is fine");
+  },
+);
+
+Deno.test("a phone-sized viewport: one column, the list behind a button", opts, async () => {
+  await using server = await startServer();
+  const port = await httpPort(server);
+  await using browser = await launchBrowser();
+  const phone = await openChat(browser, port, "pocket", { viewport: PHONE });
+  await send(phone, "from a phone");
+  await waitForLine(phone, "pocket: from a phone");
+  const layout = () =>
+    phone.evaluate(() => ({
+      side: getComputedStyle(document.querySelector(".side")!).display,
+      menu: getComputedStyle(document.querySelector(".menu")!).display,
+      overflow: document.documentElement.scrollWidth > globalThis.innerWidth,
+    }));
+  deepStrictEqual(await layout(), { side: "none", menu: "block", overflow: false });
+  await phone.click(".menu");
+  strictEqual((await layout()).side, "block");
+  await phone.click('.conv[data-conv="#lobby"]');
+  strictEqual((await layout()).side, "none");
+  // Up recalls the last message.
+  await phone.focus(".compose input");
+  await phone.keyboard.press("ArrowUp");
+  strictEqual(
+    await phone.$eval(".compose input", (i) => (i as HTMLInputElement).value),
+    "from a phone",
+  );
+});
