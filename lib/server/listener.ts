@@ -337,7 +337,9 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
     this.connections.add(connection);
     this.#keys.set(connection, key);
     this.#kinds.set(connection, kind);
-    this.log.info("connect", { addr: connection.addr, transport: kind });
+    const tls = kind === "tls" || kind === "wss";
+    const websocket = kind === "ws" || kind === "wss";
+    this.log.info("connect", { addr: connection.addr, tls, ...(websocket ? { websocket } : {}) });
     this.#track(connection.run());
   }
 

@@ -46,7 +46,8 @@ Deno.test("/healthz says 200 while the server accepts", async () => {
 });
 
 Deno.test("/metrics reports connections by transport, requests, deliveries and more", async () => {
-  await using server = await startServer(["--msg-rate", "1", "--msg-burst", "1"]);
+  // One thread: with --workers each edge reports its own connections (README, --workers).
+  await using server = await startServer(["--msg-rate", "1", "--msg-burst", "1", "--workers", "1"]);
   const port = await httpPort(server);
   using ws = await WsClient.connect(port, { name: "wendy" });
   using tcp = await JsonClient.connect(server.port, { name: "tom" });

@@ -28,6 +28,17 @@ export const HTTP_DEFAULTS = {
   metricsAllow: ["127.0.0.1", "::1"],
 };
 
+/**
+ * What the command line gives without any HTTP flag. (`SERVER_DEFAULTS` has no HTTP front, so
+ * that a server built in code, as in the tests, opens no port it was not asked for.)
+ */
+export const DEFAULT_HTTP_SETTINGS: HttpSettings = {
+  port: HTTP_DEFAULTS.port,
+  httpsPort: undefined,
+  allowedOrigins: [],
+  metricsAllow: HTTP_DEFAULTS.metricsAllow,
+};
+
 /** The HTTP front's flags, with their help. */
 export const HTTP_FLAGS: FlagSpec[] = [
   {

@@ -6,6 +6,7 @@ import {
   SERVER_FLAGS,
   type ServerConfig,
 } from "../../../lib/server/config.ts";
+import { DEFAULT_HTTP_SETTINGS } from "../../../lib/server/http/http_config.ts";
 
 const SPECS: FlagSpec[] = [
   { name: "host", type: "string", aliases: ["ip"], value: "ADDR", default: "0.0.0.0", doc: "h" },
@@ -111,7 +112,7 @@ Deno.test("parseFlags: a value left out before the next flag is named as missing
 });
 
 Deno.test("parseServerArgs: defaults", () => {
-  deepStrictEqual(serve([]), SERVER_DEFAULTS);
+  deepStrictEqual(serve([]), { ...SERVER_DEFAULTS, http: DEFAULT_HTTP_SETTINGS });
   const { host, port, idleTimeoutMs, maxLineBytes, maxQueueBytes, logLevel } = SERVER_DEFAULTS;
   deepStrictEqual({ host, port, idleTimeoutMs, maxLineBytes, maxQueueBytes, logLevel }, {
     host: "0.0.0.0",
@@ -146,7 +147,12 @@ Deno.test("parseServerArgs: every flag in every style", async (t) => {
   for (const [args, expected] of cases) {
     await t.step(
       args.join(" "),
-      () => deepStrictEqual(serve(args), { ...SERVER_DEFAULTS, ...expected }),
+      () =>
+        deepStrictEqual(serve(args), {
+          ...SERVER_DEFAULTS,
+          http: DEFAULT_HTTP_SETTINGS,
+          ...expected,
+        }),
     );
   }
 });
