@@ -37,7 +37,6 @@ const INCLUDES: Record<"server" | "client", string[]> = {
 
 const ROOT = new URL("../", import.meta.url);
 
-
 /** Where `deno compile` downloads denort from, for this Deno and this machine. */
 export function denortUrl(
   version: string = Deno.version.deno,
