@@ -183,6 +183,11 @@ export class EditBuffer {
       return w;
     };
     while (widthBetween(this.scroll, this.cursor) >= room) this.scroll++;
+    // Never hide text on the left while there is room on the right (after the screen widened, or
+    // text at the end was deleted): the line ends at most at the last column.
+    while (this.scroll > 0 && widthBetween(this.scroll - 1, this.chars.length) < room) {
+      this.scroll--;
+    }
     let visible = "";
     let w = 0;
     for (let i = this.scroll; i < this.chars.length; i++) {
@@ -282,12 +287,14 @@ class TtyLineEditor implements LineInput {
   #unlisten: () => void = () => {};
   /** A password being typed: keys go to it, and nothing of it is ever drawn. */
   #secret: { buffer: SecretBuffer; prompt: string; done: (s: string | null) => void } | null = null;
+  /** The cursor's column on the input row as last drawn (where a resize finds it). */
+  #cursorCol = 0;
   onInterrupt: () => void = () => {};
 
   constructor(secretLine?: (line: string) => boolean) {
     if (secretLine) this.#buf.secretLine = secretLine;
     Deno.stdin.setRaw(true);
-    const unResize = onSignals(["SIGWINCH"], () => this.#redraw());
+    const unResize = onSignals(["SIGWINCH"], () => this.#resized());
     // In raw mode Ctrl-C is a key, but `kill` and a closing terminal still send signals.
     const unLeave = onSignals(LEAVE_SIGNALS, () => this.onInterrupt());
     this.#unlisten = () => (unResize(), unLeave());
@@ -314,12 +321,14 @@ class TtyLineEditor implements LineInput {
     // password prompt: it would otherwise be taken as the next line and echoed.
     this.#buf.discard(this.#queue.splice(0));
     this.#write(`\r\x1b[2K${prompt}`);
+    this.#cursorCol = textWidth(prompt);
     return new Promise((done) => this.#secret = { buffer: new SecretBuffer(), prompt, done });
   }
 
   print(text: string): void {
     if (this.#closed) return;
     const body = text.split("\n").join("\r\n");
+    this.#cursorCol = this.#secret ? textWidth(this.#secret.prompt) : 0;
     const bottom = this.#secret ? this.#secret.prompt : this.#active ? this.#line() : "";
     this.#write(`\r\x1b[2K${body}\r\n${bottom}`);
   }
@@ -341,7 +350,25 @@ class TtyLineEditor implements LineInput {
     const cols = consoleColumns();
     const promptWidth = textWidth(this.#prompt);
     const { visible, cursorCol } = this.#buf.view(cols, promptWidth);
+    this.#cursorCol = cursorCol;
     return `\r\x1b[2K${this.#prompt}${visible}\r${cursorCol > 0 ? `\x1b[${cursorCol}C` : ""}`;
+  }
+
+  /**
+   * Redraws after the window changed size. Most terminals (tmux, VTE, kitty, iTerm2) rewrap rows
+   * that no longer fit, so a narrower window turns the input row into several rows with the cursor
+   * on a later one: go up to the first, clear everything below, and draw the row anew for the new
+   * width. (A terminal that cuts rows instead loses a few message rows from the screen, not the
+   * input.)
+   */
+  #resized(): void {
+    if (this.#closed) return;
+    const cols = consoleColumns();
+    const up = Math.floor(this.#cursorCol / cols);
+    this.#write(`${up > 0 ? `\x1b[${up}A` : ""}\r\x1b[J`);
+    this.#cursorCol = 0;
+    if (this.#secret) this.#write(this.#secret.prompt);
+    this.#redraw();
   }
 
   #redraw(): void {
@@ -394,6 +421,7 @@ class TtyLineEditor implements LineInput {
       this.#waiter = null;
       this.#active = false;
       this.#write(this.#keep ? `\r\x1b[2K${this.#prompt}${this.#shown(line)}\r\n` : "\r\x1b[2K");
+      this.#cursorCol = 0;
       waiter(line);
     } else {
       this.#queue.push(line);
@@ -411,6 +439,7 @@ class TtyLineEditor implements LineInput {
     if (!pending) return;
     this.#secret = null;
     this.#write(`\r\x1b[2K${pending.prompt}\r\n`);
+    this.#cursorCol = 0;
     pending.done(secret);
   }
 

@@ -116,6 +116,54 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "client tty: a resize redraws the input row: no stale copy when narrower, unscrolled when wider",
+  ignore: !hasTmux,
+  async fn() {
+    await using server = await startServer();
+    const bob = await JsonClient.connect(server.port, { name: "bob" });
+    await using tmux = new Tmux();
+    try {
+      await tmux.start(clientShellCommand(["-port", String(server.port), "--name", "alice"]));
+      await tmux.waitFor((l) => lastLine(l) === "choose>", "the menu prompt");
+      await tmux.keys("1", "Enter");
+      await tmux.waitFor((l) => lastLine(l) === "public>", "the public chat prompt");
+      const text = Array.from({ length: 9 }, (_, i) => `w${i}xxxxx`).join(" "); // 71 columns
+      await tmux.type(text);
+      await tmux.waitFor((l) => lastLine(l) === `public> ${text}`, "the typed line");
+
+      await tmux.resize(50);
+      const narrow = await tmux.waitFor(
+        (l) => lastLine(l).startsWith("public> ") && lastLine(l).length <= 50,
+        "the line redrawn for 50 columns",
+      );
+      assert.ok(lastLine(narrow).endsWith("w8xxxxx"), lastLine(narrow));
+      const input = narrow.filter((l) => /public>|xxxxx/.test(l));
+      assert.deepEqual(input, [lastLine(narrow)], `one input row:\n${narrow.join("\n")}`);
+
+      await tmux.resize(100);
+      const wide = await tmux.waitFor(
+        (l) => lastLine(l) === `public> ${text}`,
+        "the whole line again",
+      );
+      assert.equal(wide.filter((l) => /public>|xxxxx/.test(l)).length, 1, wide.join("\n"));
+
+      // Still the line being edited, and a message still prints above it.
+      await bob.send({ type: "say", text: "after the resize" });
+      await tmux.waitFor((l) => l.some((x) => x.endsWith("<bob> after the resize")), "a message");
+      await tmux.type("!");
+      await tmux.keys("Enter");
+      const said = await bob.readUntil((f) => f.type === "public" && f.from === "alice");
+      assert.equal(said.text, `${text}!`);
+      await tmux.keys("C-c");
+      await tmux.waitFor((l) => l.includes("[exit 0]"), "the client to exit");
+    } finally {
+      bob.close();
+    }
+  },
+});
+
+Deno.test({
   name: "client tty: names in colour on a terminal, none with NO_COLOR",
   ignore: !hasTmux,
   async fn(t) {

@@ -362,6 +362,11 @@ export class Tmux implements AsyncDisposable {
     return this.run("send-keys", ...keys);
   }
 
+  /** Resizes the window to `columns` wide (the client gets SIGWINCH, as from a real terminal). */
+  async resize(columns: number): Promise<void> {
+    await this.run("resize-window", "-x", String(columns));
+  }
+
   async cursor(): Promise<{ x: number; y: number }> {
     const [x, y] = (await this.run("display-message", "-p", "#{cursor_x},#{cursor_y}")).trim()
       .split(",").map(Number);

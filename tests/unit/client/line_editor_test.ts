@@ -113,6 +113,22 @@ Deno.test("client line editor: a long line scrolls sideways on one row", () => {
   assert.equal(atHome.visible, "x".repeat(31));
 });
 
+Deno.test("client line editor: a wider screen shows the text a narrower one scrolled away", () => {
+  const b = new EditBuffer();
+  const text = "0123456789".repeat(7);
+  b.apply({ kind: "text", text });
+  assert.ok(b.view(50, 8).visible.length < text.length, "scrolled at 50 columns");
+  const wide = b.view(100, 8);
+  assert.equal(wide.visible, text);
+  assert.equal(wide.cursorCol, 8 + text.length);
+  // Moving left inside a scrolled line does not scroll it.
+  b.view(50, 8);
+  const before = b.scroll;
+  b.apply({ kind: "left" });
+  b.view(50, 8);
+  assert.equal(b.scroll, before);
+});
+
 Deno.test("client line editor: widths", () => {
   assert.equal(charWidth("a"), 1);
   assert.equal(charWidth("\u4e2d"), 2);
