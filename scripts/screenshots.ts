@@ -30,6 +30,12 @@ await grace.request({
 await linus.request({ type: "say", text: "nice, reading them now" });
 await using browser = await launchBrowser();
 const ada = await openChat(browser, port, "ada", { viewport: DESKTOP });
+await send(ada, "/join #dev");
+await ada.waitForSelector('.conv.active[data-conv="#dev"]');
+await ada.click('.conv[data-conv="#lobby"]');
+await linus.request({ type: "join", room: "#dev" });
+await linus.request({ type: "say", room: "#dev", text: "build is green again" });
+await linus.request({ type: "say", room: "#dev", text: "shipping the page today" });
 await send(ada, "hi! the browser client works offline too");
 await waitForLine(ada, "ada: hi! the browser client works offline too");
 await linus.send({ type: "msg", to: "ada", text: "can you review my patch later?" });

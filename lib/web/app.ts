@@ -8,9 +8,16 @@
 
 /// <reference lib="dom" />
 
-import type { OkFrame, PresenceFrame, Reply, ServerFrame, WelcomeFrame } from "./frames.ts";
+import type {
+  OkFrame,
+  PresenceFrame,
+  Reply,
+  RoomFrame,
+  ServerFrame,
+  WelcomeFrame,
+} from "./frames.ts";
 import { Session } from "./session.ts";
-import { ChatState, type Line, LOBBY, privateId } from "./state.ts";
+import { ChatState, isPublic, type Line, LOBBY, privateId, roomId } from "./state.ts";
 import { el, localTime, renderText } from "./render.ts";
 
 /** Messages fetched per scroll-back step and per reconnect catch-up step. */
@@ -21,9 +28,7 @@ let session: Session;
 /** The last message sent, for the Up key. */
 let lastSent = "";
 /** Says sent while offline, or whose reply was lost to a drop: settled after the catch-up. */
-let unsure: { text: string; after: number }[] = [];
-/** False once scroll-back reached the oldest message. */
-let olderLeft = true;
+let unsure: { id: string; text: string; after: number }[] = [];
 /** The server's `--max-line`, from the welcome: a longer request would close the connection. */
 let maxLine = 8192;
 const encoder = new TextEncoder();
@@ -52,7 +57,7 @@ const input = el("input", {
   class: "input",
   name: "text",
   autocomplete: "off",
-  placeholder: "Message (/nick NAME, /msg NAME TEXT, /register PASSWORD)",
+  placeholder: "Message  (/join #ROOM, /msg NAME TEXT, /nick NAME, /help)",
   "aria-label": "Message",
 });
 const compose = el(
@@ -119,7 +124,7 @@ function showLines(): void {
   const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
   lines.replaceChildren(...c.lines.map(lineElement));
   title.textContent = c.title;
-  olderButton.hidden = state.active !== LOBBY || !olderLeft;
+  olderButton.hidden = !isPublic(state.active) || !c.olderLeft;
   if (nearBottom) log.scrollTop = log.scrollHeight;
 }
 
@@ -173,10 +178,65 @@ function presenceText(f: PresenceFrame): string {
   return f.event === "online" ? `${f.name} joined` : `${f.name} left`;
 }
 
+/** The `room` field of a request about public conversation `id` (none for the lobby). */
+function roomField(id: string): { room?: string } {
+  return id === LOBBY ? {} : { room: state.conversation(id).title };
+}
+
+/** A system line (someone joined, a topic...) in conversation `id`. */
+function addSystem(id: string, text: string, msgId?: number, ts = Date.now()): void {
+  // Lines without a server id (the page's own) sort after everything shown so far.
+  const c = state.conversation(id);
+  const last = c.lines.at(-1)?.msgId ?? 0;
+  state.add(id, { msgId: msgId ?? last + 0.001, ts, from: "", text, own: false });
+}
+
+function roomText(f: RoomFrame): string | undefined {
+  switch (f.event) {
+    case "joined":
+      return `${f.name} joined`;
+    case "left":
+      return `${f.name} left`;
+    case "topic":
+      return f.text ? `${f.name} set the topic: ${f.text}` : `${f.name} cleared the topic`;
+    case "kicked":
+      return `${f.by} kicked ${f.name}${f.text ? `: ${f.text}` : ""}`;
+    case "mode":
+      return f.inviteOnly
+        ? `${f.name} made the room invite-only`
+        : `${f.name} opened the room to everyone`;
+    case "op":
+      return `${f.by} made ${f.name} an operator`;
+    default:
+      return undefined;
+  }
+}
+
+function onRoom(f: RoomFrame): void {
+  const id = roomId(f.room);
+  if (f.event === "invited") return say(`${f.by} invited you to ${f.room}: /join ${f.room}`);
+  if (f.event === "unread") return; // "Load older messages" pages back
+  if (f.event === "closed") {
+    state.remove(id);
+    return say(`${f.room} was closed by ${f.name}`);
+  }
+  if (f.event === "kicked" && f.name === state.me) {
+    state.remove(id);
+    return say(`${f.by} kicked you from ${f.room}${f.text ? `: ${f.text}` : ""}`);
+  }
+  state.conversation(id, f.room).title = f.room;
+  const text = roomText(f);
+  if (text && f.msgId !== undefined) addSystem(id, text, f.msgId, f.ts);
+}
+
 function onFrame(f: ServerFrame): void {
   switch (f.type) {
+    case "room":
+      onRoom(f);
+      break;
     case "public":
-      state.add(LOBBY, {
+      if (f.room) state.conversation(roomId(f.room), f.room);
+      state.add(f.room ? roomId(f.room) : LOBBY, {
         msgId: f.msgId,
         ts: f.ts,
         from: f.from,
@@ -235,33 +295,55 @@ async function onWelcome(w: WelcomeFrame, resumed: boolean): Promise<void> {
   if (!document.body.contains(app)) document.body.replaceChildren(app);
   status.textContent = "";
   app.classList.remove("offline");
-  if (resumed) await catchUp();
+  for (const r of w.rooms ?? []) state.conversation(roomId(r.room), r.room);
+  if (resumed) await resume();
   await settleUnsure();
   render();
 }
 
 /**
- * Fetches the public messages that came while the page was away, newest pages first, until it
- * reaches the last one it had: message ids make this exact (nothing lost, nothing shown twice).
+ * Fetches the messages that came to public conversation `id` (the lobby or a room) while the page
+ * was away, newest pages first, until it reaches the last one it had: message ids make this exact
+ * (nothing lost, nothing shown twice).
  */
-async function catchUp(): Promise<void> {
-  const since = state.lastPublicId;
+async function catchUp(id: string): Promise<void> {
+  const c = state.conversation(id);
+  const since = c.lastId;
+  const room = roomField(id);
   let before: number | undefined;
   for (;;) {
     const reply = await session.request({
       type: "history",
       limit: PAGE,
+      ...room,
       ...(before ? { before } : {}),
     });
     if (reply.type !== "ok" || !reply.messages) return;
     const messages = reply.messages;
     for (const m of messages) {
-      if (m.msgId > since) {
-        state.add(LOBBY, { ...m, own: m.from === state.me }, false);
-      }
+      if (m.msgId > since) state.add(id, { ...m, own: m.from === state.me }, false);
     }
     if (messages.length < PAGE || messages.length === 0 || messages[0].msgId <= since) return;
     before = messages[0].msgId;
+  }
+}
+
+/**
+ * After a reconnect: the rooms are joined again (a guest's membership ends with its connection)
+ * and every public conversation catches up.
+ */
+async function resume(): Promise<void> {
+  for (const c of [...state.conversations.values()]) {
+    if (!isPublic(c.id)) continue;
+    if (c.id !== LOBBY) {
+      const r = await session.request({ type: "join", room: c.title });
+      if (r.type === "error") {
+        if (r.code === "disconnected") return;
+        addSystem(c.id, `could not rejoin ${c.title}: ${r.message}`);
+        continue;
+      }
+    }
+    await catchUp(c.id);
   }
 }
 
@@ -272,10 +354,10 @@ async function catchUp(): Promise<void> {
 async function settleUnsure(): Promise<void> {
   const waiting = unsure;
   unsure = [];
-  const lobby = state.conversation(LOBBY).lines;
   for (const u of waiting) {
-    const arrived = lobby.some((l) => l.own && l.text === u.text && l.msgId > u.after);
-    if (!arrived) await send(u.text);
+    const lines = state.conversation(u.id).lines;
+    const arrived = lines.some((l) => l.own && l.text === u.text && l.msgId > u.after);
+    if (!arrived) await send(u.id, u.text);
   }
 }
 
@@ -287,15 +369,16 @@ function reply(r: Reply): OkFrame | undefined {
   return undefined;
 }
 
-async function send(text: string): Promise<void> {
+/** Says `text` in public conversation `id` (the lobby or a room). */
+async function send(id: string, text: string): Promise<void> {
+  const after = state.conversation(id).lastId;
   if (!session.online) {
-    unsure.push({ text, after: state.lastPublicId });
+    unsure.push({ id, text, after });
     say("not connected: the message will be sent when the connection is back");
     return;
   }
-  const after = state.lastPublicId;
-  const r = await session.request({ type: "say", text });
-  if (r.type === "error" && r.code === "disconnected") unsure.push({ text, after });
+  const r = await session.request({ type: "say", text, ...roomField(id) });
+  if (r.type === "error" && r.code === "disconnected") unsure.push({ id, text, after });
   else reply(r);
 }
 
@@ -324,6 +407,31 @@ async function command(text: string): Promise<void> {
     const [, to, body] = /^(\S+)\s+(.*)$/.exec(rest)!;
     openConversation(privateId(to), to);
     await sendPrivate(to, body);
+  } else if (verb === "join" && rest) {
+    const ok = reply(await session.request({ type: "join", room: rest }));
+    if (ok?.room) {
+      const id = roomId(ok.room);
+      state.conversation(id, ok.room);
+      if (ok.topic) addSystem(id, `topic: ${ok.topic}`);
+      openConversation(id);
+    }
+  } else if (verb === "part" && state.active !== LOBBY && isPublic(state.active)) {
+    const room = state.conversation(state.active).title;
+    if (reply(await session.request({ type: "part", room }))) {
+      state.remove(state.active);
+      render();
+    }
+  } else if (verb === "topic" && isPublic(state.active) && state.active !== LOBBY) {
+    const room = state.conversation(state.active).title;
+    reply(await session.request({ type: "topic", room, ...(rest ? { text: rest } : {}) }));
+  } else if (verb === "rooms") {
+    const ok = reply(await session.request({ type: "rooms" }));
+    const list = (ok?.rooms ?? []).filter((r) => r.room.toLowerCase() !== LOBBY);
+    say(
+      list.length === 0
+        ? "no rooms yet: /join #NAME creates one"
+        : "rooms: " + list.map((r) => `${r.room} (${r.members})`).join(", "),
+    );
   } else if (verb === "register" && rest) {
     const ok = reply(await session.request({ type: "register", password: rest }));
     if (ok) {
@@ -332,7 +440,10 @@ async function command(text: string): Promise<void> {
       say(`the name ${state.me} is now registered to you`);
     }
   } else {
-    say("commands: /nick NAME, /msg NAME TEXT, /register PASSWORD");
+    say(
+      "commands: /join #ROOM, /part, /topic TEXT, /rooms, /nick NAME, /msg NAME TEXT, " +
+        "/register PASSWORD",
+    );
   }
 }
 
@@ -350,7 +461,7 @@ compose.onsubmit = (e) => {
   lastSent = text;
   say("");
   if (text.startsWith("/")) void command(text);
-  else if (state.active === LOBBY) void send(text);
+  else if (isPublic(state.active)) void send(state.active, text);
   else void sendPrivate(state.conversation(state.active).title, text);
 };
 
@@ -364,15 +475,21 @@ input.onkeydown = (e) => {
 menuButton.onclick = () => app.classList.toggle("show-side");
 
 olderButton.onclick = async () => {
-  const lobby = state.conversation(LOBBY).lines.filter((l) => l.from !== "");
-  const before = lobby[0]?.msgId;
+  const id = state.active;
+  const c = state.conversation(id);
+  const before = c.lines.find((l) => l.from !== "")?.msgId;
   const ok = reply(
-    await session.request({ type: "history", limit: PAGE, ...(before ? { before } : {}) }),
+    await session.request({
+      type: "history",
+      limit: PAGE,
+      ...roomField(id),
+      ...(before ? { before } : {}),
+    }),
   );
   if (!ok?.messages) return;
-  if (ok.messages.length < PAGE) olderLeft = false;
+  if (ok.messages.length < PAGE) c.olderLeft = false;
   const height = log.scrollHeight;
-  for (const m of ok.messages) state.add(LOBBY, { ...m, own: m.from === state.me }, true);
+  for (const m of ok.messages) state.add(id, { ...m, own: m.from === state.me }, true);
   render();
   log.scrollTop += log.scrollHeight - height;
 };

@@ -11,14 +11,36 @@ export interface UserInfo {
   addr: string;
 }
 
-/** A public message, live or from history. */
+/** A public message, live or from history; in a room when `room` is set, else in the lobby. */
 export interface PublicFrame {
   type: "public";
   msgId: number;
   ts: number;
   from: string;
   text: string;
+  room?: string;
   history?: true;
+}
+
+/** Something about a room: someone joined or left, a topic, a kick, a mode... */
+export interface RoomFrame {
+  type: "room";
+  msgId?: number;
+  ts?: number;
+  room: string;
+  event: "joined" | "left" | "topic" | "kicked" | "mode" | "op" | "invited" | "closed" | "unread";
+  name?: string;
+  by?: string;
+  text?: string;
+  inviteOnly?: boolean;
+}
+
+/** A room as `rooms` and the welcome list it. */
+export interface RoomInfo {
+  room: string;
+  topic?: string;
+  members: number;
+  member?: boolean;
 }
 
 /** A private message to this user. */
@@ -58,6 +80,8 @@ export interface WelcomeFrame {
   account?: string;
   limits: { maxLine: number; idleTimeoutMs: number };
   online: UserInfo[];
+  /** The rooms the user is in (after a login in the hello). */
+  rooms?: RoomInfo[];
   nameError?: { code: string; message: string };
 }
 
@@ -71,6 +95,9 @@ export interface OkFrame {
   to?: string;
   stored?: true;
   users?: UserInfo[];
+  room?: string;
+  topic?: string;
+  rooms?: RoomInfo[];
   messages?: { msgId: number; ts: number; from: string; text: string }[];
 }
 
@@ -87,6 +114,7 @@ export type ServerFrame =
   | PublicFrame
   | PrivateFrame
   | PresenceFrame
+  | RoomFrame
   | NoticeFrame
   | WelcomeFrame
   | OkFrame

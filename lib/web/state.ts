@@ -21,18 +21,32 @@ export interface Line {
 /** The lobby's conversation id. */
 export const LOBBY = "#lobby";
 
+/** A room's conversation id (room names are case-insensitive). */
+export function roomId(room: string): string {
+  return room.toLowerCase();
+}
+
 /** A private conversation's id for `peer` (names are case-insensitive). */
 export function privateId(peer: string): string {
   return "@" + peer.toLowerCase();
 }
 
-/** A conversation: the lobby or a private one. */
+/** A conversation: the lobby, a room (`#name`) or a private one (`@name`). */
 export interface Conversation {
   id: string;
-  /** What the list shows: "Lobby", or the peer's name. */
+  /** What the list shows: "Lobby", the room's name, or the peer's name. */
   title: string;
   lines: Line[];
   unread: number;
+  /** The highest id of a message (not a system line) in it: a reconnect fetches what came after. */
+  lastId: number;
+  /** False once scroll-back reached its oldest message. */
+  olderLeft: boolean;
+}
+
+/** Whether conversation `id` is the lobby or a room (public, with history), not a private one. */
+export function isPublic(id: string): boolean {
+  return id.startsWith("#");
 }
 
 /**
@@ -51,18 +65,16 @@ export class ChatState {
   /** Online users by name, with their address. */
   readonly online = new Map<string, string>();
   readonly conversations = new Map<string, Conversation>([
-    [LOBBY, { id: LOBBY, title: "Lobby", lines: [], unread: 0 }],
+    [LOBBY, { id: LOBBY, title: "Lobby", lines: [], unread: 0, lastId: 0, olderLeft: true }],
   ]);
   active = LOBBY;
-  /** The highest public message id seen: a reconnect fetches what came after it. */
-  lastPublicId = 0;
   readonly #seen = new Set<number>();
 
   /** The conversation `id`, created for a private peer when missing. */
   conversation(id: string, title = id.slice(1)): Conversation {
     let c = this.conversations.get(id);
     if (!c) {
-      c = { id, title, lines: [], unread: 0 };
+      c = { id, title, lines: [], unread: 0, lastId: 0, olderLeft: true };
       this.conversations.set(id, c);
     }
     return c;
@@ -79,9 +91,7 @@ export class ChatState {
     let i = c.lines.length;
     while (i > 0 && c.lines[i - 1].msgId > line.msgId) i--;
     c.lines.splice(i, 0, line);
-    if (id === LOBBY && line.from !== "") {
-      this.lastPublicId = Math.max(this.lastPublicId, line.msgId);
-    }
+    if (line.from !== "") c.lastId = Math.max(c.lastId, line.msgId);
     if (!quiet && !line.own && line.from !== "" && id !== this.active) c.unread++;
     return true;
   }
@@ -110,6 +120,13 @@ export class ChatState {
     c.title = name;
     this.conversations.set(to, c);
     if (this.active === from) this.active = to;
+  }
+
+  /** Forgets conversation `id` (a room left or closed); the lobby opens if it was shown. */
+  remove(id: string): void {
+    if (id === LOBBY) return;
+    this.conversations.delete(id);
+    if (this.active === id) this.active = LOBBY;
   }
 
   /** Changes the text of the lobby's last system line that says `from`; false if none does. */

@@ -108,6 +108,10 @@ Deno.test("a server restart: the page reconnects, nothing lost or doubled", opts
     const port = await httpPort(first);
     await using browser = await launchBrowser();
     const alice = await openChat(browser, port, "alice");
+    await send(alice, "/join #dev");
+    await send(alice, "in the room before");
+    await waitForLine(alice, "alice: in the room before");
+    await alice.click('.conv[data-conv="#lobby"]');
     await send(alice, "before the restart");
     await waitForLine(alice, "alice: before the restart");
     await first.stop();
@@ -123,6 +127,16 @@ Deno.test("a server restart: the page reconnects, nothing lost or doubled", opts
     await send(alice, "after the restart");
     await waitForLine(alice, "alice: after the restart");
     await bob.readUntil((f) => f.type === "public" && f.text === "after the restart");
+    // A guest's rooms end with its connection: the page joins again and fetches what it missed.
+    await bob.request({ type: "join", room: "#dev" });
+    await bob.request({ type: "say", room: "#dev", text: "missed in the room" });
+    await alice.click('.conv[data-conv="#dev"]');
+    await waitForLine(alice, "bob: missed in the room");
+    deepStrictEqual(
+      (await lineTexts(alice)).filter((l) => l.startsWith("alice: ") || l.startsWith("bob: ")),
+      ["alice: in the room before", "bob: missed in the room"],
+    );
+    await alice.click('.conv[data-conv="#lobby"]');
     const said = (await lineTexts(alice)).filter((l) =>
       !l.includes(" joined") && !l.includes(" left")
     );
@@ -208,4 +222,33 @@ Deno.test("a phone-sized viewport: one column, the list behind a button", opts, 
     await phone.$eval(".compose input", (i) => (i as HTMLInputElement).value),
     "from a phone",
   );
+});
+
+Deno.test("rooms: join, talk, unread counts, and the lobby does not see it", opts, async () => {
+  await using server = await startServer();
+  const port = await httpPort(server);
+  await using browser = await launchBrowser();
+  const alice = await openChat(browser, port, "alice");
+  const bob = await openChat(browser, port, "bob");
+  using term = await JsonClient.connect(server.port, { name: "carol" });
+  await send(alice, "/join #dev");
+  await alice.waitForSelector('.conv.active[data-conv="#dev"]');
+  await send(bob, "/join #Dev");
+  await waitForLine(alice, "bob joined");
+  await send(alice, "room talk");
+  await waitForLine(bob, "alice: room talk");
+  // Carol, in the lobby only, is not sent it; she joins and sends, and Bob reads it in the room.
+  await term.request({ type: "join", room: "#dev" });
+  await term.request({ type: "say", room: "#dev", text: "hello room" });
+  await waitForLine(bob, "carol: hello room");
+  ok(!term.lines.received.some((l) => l.includes("room talk")), "carol joined after it was said");
+  // Bob goes to the lobby: a room message is counted unread on the room's entry.
+  await bob.click('.conv[data-conv="#lobby"]');
+  ok(!(await lineTexts(bob)).includes("alice: room talk"), "not in the lobby");
+  await send(alice, "while you were away");
+  const badge = await bob.waitForSelector('.conv[data-conv="#dev"] .unread');
+  strictEqual(await badge!.evaluate((e) => e.textContent), "1");
+  await send(alice, "/part");
+  await alice.waitForSelector('.conv.active[data-conv="#lobby"]');
+  strictEqual(await alice.$('.conv[data-conv="#dev"]'), null);
 });

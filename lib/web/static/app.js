@@ -133,8 +133,14 @@ var Session = class {
 
 // lib/web/state.ts
 var LOBBY = "#lobby";
+function roomId(room) {
+  return room.toLowerCase();
+}
 function privateId(peer) {
   return "@" + peer.toLowerCase();
+}
+function isPublic(id) {
+  return id.startsWith("#");
 }
 var ChatState = class {
   me = "";
@@ -147,13 +153,13 @@ var ChatState = class {
         id: LOBBY,
         title: "Lobby",
         lines: [],
-        unread: 0
+        unread: 0,
+        lastId: 0,
+        olderLeft: true
       }
     ]
   ]);
   active = LOBBY;
-  /** The highest public message id seen: a reconnect fetches what came after it. */
-  lastPublicId = 0;
   #seen = /* @__PURE__ */ new Set();
   /** The conversation `id`, created for a private peer when missing. */
   conversation(id, title2 = id.slice(1)) {
@@ -163,7 +169,9 @@ var ChatState = class {
         id,
         title: title2,
         lines: [],
-        unread: 0
+        unread: 0,
+        lastId: 0,
+        olderLeft: true
       };
       this.conversations.set(id, c);
     }
@@ -180,9 +188,7 @@ var ChatState = class {
     let i = c.lines.length;
     while (i > 0 && c.lines[i - 1].msgId > line.msgId) i--;
     c.lines.splice(i, 0, line);
-    if (id === LOBBY && line.from !== "") {
-      this.lastPublicId = Math.max(this.lastPublicId, line.msgId);
-    }
+    if (line.from !== "") c.lastId = Math.max(c.lastId, line.msgId);
     if (!quiet && !line.own && line.from !== "" && id !== this.active) c.unread++;
     return true;
   }
@@ -209,6 +215,12 @@ var ChatState = class {
     c.title = name;
     this.conversations.set(to, c);
     if (this.active === from) this.active = to;
+  }
+  /** Forgets conversation `id` (a room left or closed); the lobby opens if it was shown. */
+  remove(id) {
+    if (id === LOBBY) return;
+    this.conversations.delete(id);
+    if (this.active === id) this.active = LOBBY;
   }
   /** Changes the text of the lobby's last system line that says `from`; false if none does. */
   retitle(from, to) {
@@ -298,7 +310,6 @@ var state = new ChatState();
 var session;
 var lastSent = "";
 var unsure = [];
-var olderLeft = true;
 var maxLine = 8192;
 var encoder = new TextEncoder();
 var convList = el("nav", {
@@ -344,7 +355,7 @@ var input = el("input", {
   class: "input",
   name: "text",
   autocomplete: "off",
-  placeholder: "Message (/nick NAME, /msg NAME TEXT, /register PASSWORD)",
+  placeholder: "Message  (/join #ROOM, /msg NAME TEXT, /nick NAME, /help)",
   "aria-label": "Message"
 });
 var compose = el("form", {
@@ -413,7 +424,7 @@ function showLines() {
   const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
   lines.replaceChildren(...c.lines.map(lineElement));
   title.textContent = c.title;
-  olderButton.hidden = state.active !== LOBBY || !olderLeft;
+  olderButton.hidden = !isPublic(state.active) || !c.olderLeft;
   if (nearBottom) log.scrollTop = log.scrollHeight;
 }
 function showLists() {
@@ -466,10 +477,64 @@ function presenceText(f) {
   if (f.event === "renamed") return `${f.old} is now ${f.name}`;
   return f.event === "online" ? `${f.name} joined` : `${f.name} left`;
 }
+function roomField(id) {
+  return id === LOBBY ? {} : {
+    room: state.conversation(id).title
+  };
+}
+function addSystem(id, text, msgId, ts = Date.now()) {
+  const c = state.conversation(id);
+  const last = c.lines.at(-1)?.msgId ?? 0;
+  state.add(id, {
+    msgId: msgId ?? last + 1e-3,
+    ts,
+    from: "",
+    text,
+    own: false
+  });
+}
+function roomText(f) {
+  switch (f.event) {
+    case "joined":
+      return `${f.name} joined`;
+    case "left":
+      return `${f.name} left`;
+    case "topic":
+      return f.text ? `${f.name} set the topic: ${f.text}` : `${f.name} cleared the topic`;
+    case "kicked":
+      return `${f.by} kicked ${f.name}${f.text ? `: ${f.text}` : ""}`;
+    case "mode":
+      return f.inviteOnly ? `${f.name} made the room invite-only` : `${f.name} opened the room to everyone`;
+    case "op":
+      return `${f.by} made ${f.name} an operator`;
+    default:
+      return void 0;
+  }
+}
+function onRoom(f) {
+  const id = roomId(f.room);
+  if (f.event === "invited") return say(`${f.by} invited you to ${f.room}: /join ${f.room}`);
+  if (f.event === "unread") return;
+  if (f.event === "closed") {
+    state.remove(id);
+    return say(`${f.room} was closed by ${f.name}`);
+  }
+  if (f.event === "kicked" && f.name === state.me) {
+    state.remove(id);
+    return say(`${f.by} kicked you from ${f.room}${f.text ? `: ${f.text}` : ""}`);
+  }
+  state.conversation(id, f.room).title = f.room;
+  const text = roomText(f);
+  if (text && f.msgId !== void 0) addSystem(id, text, f.msgId, f.ts);
+}
 function onFrame(f) {
   switch (f.type) {
+    case "room":
+      onRoom(f);
+      break;
     case "public":
-      state.add(LOBBY, {
+      if (f.room) state.conversation(roomId(f.room), f.room);
+      state.add(f.room ? roomId(f.room) : LOBBY, {
         msgId: f.msgId,
         ts: f.ts,
         from: f.from,
@@ -538,17 +603,21 @@ async function onWelcome(w, resumed) {
   if (!document.body.contains(app)) document.body.replaceChildren(app);
   status.textContent = "";
   app.classList.remove("offline");
-  if (resumed) await catchUp();
+  for (const r of w.rooms ?? []) state.conversation(roomId(r.room), r.room);
+  if (resumed) await resume();
   await settleUnsure();
   render();
 }
-async function catchUp() {
-  const since = state.lastPublicId;
+async function catchUp(id) {
+  const c = state.conversation(id);
+  const since = c.lastId;
+  const room = roomField(id);
   let before;
   for (; ; ) {
     const reply2 = await session.request({
       type: "history",
       limit: PAGE,
+      ...room,
       ...before ? {
         before
       } : {}
@@ -556,24 +625,41 @@ async function catchUp() {
     if (reply2.type !== "ok" || !reply2.messages) return;
     const messages = reply2.messages;
     for (const m of messages) {
-      if (m.msgId > since) {
-        state.add(LOBBY, {
-          ...m,
-          own: m.from === state.me
-        }, false);
-      }
+      if (m.msgId > since) state.add(id, {
+        ...m,
+        own: m.from === state.me
+      }, false);
     }
     if (messages.length < PAGE || messages.length === 0 || messages[0].msgId <= since) return;
     before = messages[0].msgId;
   }
 }
+async function resume() {
+  for (const c of [
+    ...state.conversations.values()
+  ]) {
+    if (!isPublic(c.id)) continue;
+    if (c.id !== LOBBY) {
+      const r = await session.request({
+        type: "join",
+        room: c.title
+      });
+      if (r.type === "error") {
+        if (r.code === "disconnected") return;
+        addSystem(c.id, `could not rejoin ${c.title}: ${r.message}`);
+        continue;
+      }
+    }
+    await catchUp(c.id);
+  }
+}
 async function settleUnsure() {
   const waiting = unsure;
   unsure = [];
-  const lobby = state.conversation(LOBBY).lines;
   for (const u of waiting) {
-    const arrived = lobby.some((l) => l.own && l.text === u.text && l.msgId > u.after);
-    if (!arrived) await send(u.text);
+    const lines2 = state.conversation(u.id).lines;
+    const arrived = lines2.some((l) => l.own && l.text === u.text && l.msgId > u.after);
+    if (!arrived) await send(u.id, u.text);
   }
 }
 function reply(r) {
@@ -581,21 +667,24 @@ function reply(r) {
   say(r.message);
   return void 0;
 }
-async function send(text) {
+async function send(id, text) {
+  const after = state.conversation(id).lastId;
   if (!session.online) {
     unsure.push({
+      id,
       text,
-      after: state.lastPublicId
+      after
     });
     say("not connected: the message will be sent when the connection is back");
     return;
   }
-  const after = state.lastPublicId;
   const r = await session.request({
     type: "say",
-    text
+    text,
+    ...roomField(id)
   });
   if (r.type === "error" && r.code === "disconnected") unsure.push({
+    id,
     text,
     after
   });
@@ -640,6 +729,41 @@ async function command(text) {
     const [, to, body] = /^(\S+)\s+(.*)$/.exec(rest);
     openConversation(privateId(to), to);
     await sendPrivate(to, body);
+  } else if (verb === "join" && rest) {
+    const ok = reply(await session.request({
+      type: "join",
+      room: rest
+    }));
+    if (ok?.room) {
+      const id = roomId(ok.room);
+      state.conversation(id, ok.room);
+      if (ok.topic) addSystem(id, `topic: ${ok.topic}`);
+      openConversation(id);
+    }
+  } else if (verb === "part" && state.active !== LOBBY && isPublic(state.active)) {
+    const room = state.conversation(state.active).title;
+    if (reply(await session.request({
+      type: "part",
+      room
+    }))) {
+      state.remove(state.active);
+      render();
+    }
+  } else if (verb === "topic" && isPublic(state.active) && state.active !== LOBBY) {
+    const room = state.conversation(state.active).title;
+    reply(await session.request({
+      type: "topic",
+      room,
+      ...rest ? {
+        text: rest
+      } : {}
+    }));
+  } else if (verb === "rooms") {
+    const ok = reply(await session.request({
+      type: "rooms"
+    }));
+    const list = (ok?.rooms ?? []).filter((r) => r.room.toLowerCase() !== LOBBY);
+    say(list.length === 0 ? "no rooms yet: /join #NAME creates one" : "rooms: " + list.map((r) => `${r.room} (${r.members})`).join(", "));
   } else if (verb === "register" && rest) {
     const ok = reply(await session.request({
       type: "register",
@@ -654,7 +778,7 @@ async function command(text) {
       say(`the name ${state.me} is now registered to you`);
     }
   } else {
-    say("commands: /nick NAME, /msg NAME TEXT, /register PASSWORD");
+    say("commands: /join #ROOM, /part, /topic TEXT, /rooms, /nick NAME, /msg NAME TEXT, /register PASSWORD");
   }
 }
 compose.onsubmit = (e) => {
@@ -675,7 +799,7 @@ compose.onsubmit = (e) => {
   lastSent = text;
   say("");
   if (text.startsWith("/")) void command(text);
-  else if (state.active === LOBBY) void send(text);
+  else if (isPublic(state.active)) void send(state.active, text);
   else void sendPrivate(state.conversation(state.active).title, text);
 };
 input.onkeydown = (e) => {
@@ -686,19 +810,21 @@ input.onkeydown = (e) => {
 };
 menuButton.onclick = () => app.classList.toggle("show-side");
 olderButton.onclick = async () => {
-  const lobby = state.conversation(LOBBY).lines.filter((l) => l.from !== "");
-  const before = lobby[0]?.msgId;
+  const id = state.active;
+  const c = state.conversation(id);
+  const before = c.lines.find((l) => l.from !== "")?.msgId;
   const ok = reply(await session.request({
     type: "history",
     limit: PAGE,
+    ...roomField(id),
     ...before ? {
       before
     } : {}
   }));
   if (!ok?.messages) return;
-  if (ok.messages.length < PAGE) olderLeft = false;
+  if (ok.messages.length < PAGE) c.olderLeft = false;
   const height = log.scrollHeight;
-  for (const m of ok.messages) state.add(LOBBY, {
+  for (const m of ok.messages) state.add(id, {
     ...m,
     own: m.from === state.me
   }, true);

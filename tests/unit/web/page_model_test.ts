@@ -30,7 +30,7 @@ Deno.test("ChatState keeps lines in message-id order and never twice", () => {
   strictEqual(s.add(LOBBY, line(5)), false);
   s.add(LOBBY, line(9));
   deepStrictEqual(s.conversation(LOBBY).lines.map((l) => l.msgId), [3, 5, 9]);
-  strictEqual(s.lastPublicId, 9);
+  strictEqual(s.conversation(LOBBY).lastId, 9);
 });
 
 Deno.test("ChatState counts unread outside the open conversation, and renames follow", () => {
