@@ -5,8 +5,14 @@
  *
  * @example
  * ```ts
- * const chat = new Chat(conn, { event: print, reply: print, status: print, problem: print }, false);
- * await chat.msg("bob", "hi"); // prints "12:03 [you -> bob] hi" or "! could not send to bob: …"
+ * import { Chat } from "./chat.ts";
+ * import type { Connection } from "./connection.ts";
+ *
+ * async function greetBob(conn: Connection): Promise<void> {
+ *   const print = (line: string) => console.log(line);
+ *   const chat = new Chat(conn, { event: print, reply: print, status: print, problem: print }, false);
+ *   await chat.msg("bob", "hi"); // prints "12:03 [you -> bob] hi" or "! could not send to bob: …"
+ * }
  * ```
  * @module
  */

@@ -4,6 +4,8 @@
  *
  * @example
  * ```ts
+ * import { parseChatLine } from "./commands.ts";
+ *
  * parseChatLine("/msg bob hi there"); // { kind: "command", name: "msg", args: "bob hi there" }
  * parseChatLine("//shrug");           // { kind: "text", text: "/shrug" }
  * ```
@@ -169,6 +171,8 @@ const PASSWORD_COMMANDS: Record<string, (args: string) => boolean> = {
  *
  * @example
  * ```ts
+ * import { holdsPassword } from "./commands.ts";
+ *
  * holdsPassword("/login bob hunter22"); // true
  * holdsPassword("/login bob");          // false: the password will be asked for
  * ```

@@ -8,6 +8,8 @@
  *
  * @example
  * ```ts
+ * import { parseConfig } from "./config.ts";
+ *
  * const config = parseConfig(["-ip", "10.0.0.2", "-port", "9000"], {});
  * // config.host === "10.0.0.2", config.port === 9000
  * ```
@@ -216,6 +218,8 @@ export function usage(): string {
  *
  * @example
  * ```ts
+ * import { parseConfig } from "./config.ts";
+ *
  * parseConfig(["--send", "hi", "--to", "bob"], {}, { stdin: false, stdout: false }).mode; // "send"
  * ```
  */

@@ -6,6 +6,8 @@
  *
  * @example
  * ```ts
+ * import { Connection } from "./connection.ts";
+ *
  * const conn = await Connection.open({ host: "127.0.0.1", port: 8888, onFrame: console.log });
  * await conn.request({ type: "say", text: "hello" });
  * await conn.quit();

@@ -4,6 +4,8 @@
  *
  * @example
  * ```ts
+ * import { parseKeys } from "./keys.ts";
+ *
  * parseKeys("hi\x1b[D\r").keys; // text "hi", left, enter
  * ```
  * @module

@@ -9,6 +9,8 @@
  *
  * @example
  * ```ts
+ * import { openLineInput } from "./line_editor.ts";
+ *
  * const input = openLineInput({ editor: Deno.stdin.isTerminal() && Deno.stdout.isTerminal() });
  * const line = await input.readLine("> ");
  * input.print(`you typed ${line}`);

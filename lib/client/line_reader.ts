@@ -4,6 +4,9 @@
  *
  * @example
  * ```ts
+ * import { readLines } from "./line_reader.ts";
+ *
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 8888 });
  * for await (const line of readLines(conn.readable, 1024 * 1024)) console.log(line);
  * ```
  * @module

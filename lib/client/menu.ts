@@ -4,7 +4,13 @@
  *
  * @example
  * ```ts
- * await runMenu(chat, input); // returns when the user leaves (0, /quit, Ctrl-C or Ctrl-D)
+ * import { runMenu } from "./menu.ts";
+ * import type { Chat } from "./chat.ts";
+ * import type { LineInput } from "./line_editor.ts";
+ *
+ * async function interactive(chat: Chat, input: LineInput): Promise<void> {
+ *   await runMenu(chat, input); // returns when the user leaves (0, /quit, Ctrl-C or Ctrl-D)
+ * }
  * ```
  * @module
  */

@@ -8,6 +8,8 @@
  *
  * @example
  * ```ts
+ * import { renderFrame } from "./render.ts";
+ *
  * const view = { me: "alice", color: false };
  * renderFrame({ type: "public", ts: 0, from: "bob", text: "hi" }, view); // "00:00 <bob> hi" (UTC)
  * ```

@@ -5,7 +5,13 @@
  *
  * @example
  * ```ts
- * const code = await runLines(chat, input); // 0 if every request was accepted
+ * import { runLines } from "./scripting.ts";
+ * import type { Chat } from "./chat.ts";
+ * import type { LineInput } from "./line_editor.ts";
+ *
+ * async function script(chat: Chat, input: LineInput): Promise<number> {
+ *   return await runLines(chat, input); // 0 if every request was accepted
+ * }
  * ```
  * @module
  */

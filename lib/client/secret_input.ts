@@ -6,6 +6,8 @@
  *
  * @example
  * ```ts
+ * import { readTerminalSecret, StdinBytes } from "./secret_input.ts";
+ *
  * const password = await readTerminalSecret("password: ", new StdinBytes());
  * if (password === null) console.error("cancelled");
  * ```

@@ -5,6 +5,8 @@
  *
  * @example
  * ```ts
+ * import { connectTls, readCaFile } from "./tls.ts";
+ *
  * const caCerts = [readCaFile("ca.pem")];
  * const conn = await connectTls({ host: "chat.example", port: 8889, caCerts });
  * ```
@@ -22,6 +24,8 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE
  *
  * @example
  * ```ts
+ * import { readCaFile } from "./tls.ts";
+ *
  * readCaFile("/etc/fastim/ca.pem"); // "-----BEGIN CERTIFICATE-----\n…"
  * ```
  */
@@ -101,6 +105,8 @@ const CERTIFICATE_PROBLEMS: Record<string, string> = {
  *
  * @example
  * ```ts
+ * import { describeHandshakeError } from "./tls.ts";
+ *
  * describeHandshakeError(new Error("invalid peer certificate: UnknownIssuer"), "h");
  * // "the server's certificate is not trusted: it is self-signed, or signed by a CA …"
  * ```

@@ -49,6 +49,8 @@ async function inHashSlot<T>(task: () => Promise<T>): Promise<T> {
  *
  * @example
  * ```ts
+ * import { checkPassword } from "./accounts.ts";
+ *
  * checkPassword("short"); // { ok: false, code: "password_weak", ... }
  * ```
  */
@@ -67,6 +69,8 @@ export function checkPassword(password: string): Failure | null {
  *
  * @example
  * ```ts
+ * import { hashPassword } from "./accounts.ts";
+ *
  * const { salt, hash } = await hashPassword("correct horse");
  * ```
  */
@@ -100,8 +104,11 @@ export async function verifyPassword(
  *
  * @example
  * ```ts
+ * import { LoginLimiter } from "./accounts.ts";
+ *
  * const limiter = new LoginLimiter();
- * if (limiter.waitMs("1.2.3.4") > 0) refuse();
+ * limiter.failed("1.2.3.4");
+ * limiter.waitMs("1.2.3.4"); // 0: one failure is not yet five
  * ```
  */
 export class LoginLimiter {

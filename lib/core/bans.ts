@@ -29,6 +29,8 @@ export interface BanStore {
  *
  * @example
  * ```ts
+ * import { banTarget } from "./bans.ts";
+ *
  * banTarget("10.0.0.7"); // { kind: "ip", target: "10.0.0.7" }
  * banTarget("Mallory"); // { kind: "name", target: "mallory" }
  * ```
@@ -46,7 +48,14 @@ export function banTarget(raw: string): { kind: "ip" | "name"; target: string } 
  *
  * @example
  * ```ts
- * const bans = new Bans(store);
+ * import { type Ban, Bans } from "./bans.ts";
+ *
+ * const kept: Ban[] = []; // any BanStore: SQLite's, or this
+ * const bans = new Bans({
+ *   bans: () => kept,
+ *   putBan: (ban) => kept.push(ban),
+ *   removeBan: () => {},
+ * });
  * bans.add({ kind: "ip", target: "10.0.0.7", until: null, reason: "spam" });
  * bans.find("ip", "10.0.0.7"); // the ban
  * ```

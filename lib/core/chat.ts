@@ -59,6 +59,8 @@ const ID_BLOCK = 1000;
  *
  * @example
  * ```ts
+ * import { ChatCore } from "./chat.ts";
+ *
  * const core = new ChatCore();
  * const alice = core.join({ deliver: (e) => console.log(e), kick() {} }, "127.0.0.1:5000");
  * core.rename(alice, "alice");

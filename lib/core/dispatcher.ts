@@ -57,8 +57,28 @@ export interface DispatcherOptions {
  *
  * @example
  * ```ts
- * const dispatcher = new Dispatcher({ core, store, log, historyOnJoin: 50, admins, bans });
- * const reply = await dispatcher.execute(session, { type: "who" });
+ * import { Dispatcher } from "./dispatcher.ts";
+ * import { ChatCore } from "./chat.ts";
+ * import { Bans } from "./bans.ts";
+ * import type { ChatStorage } from "./storage.ts";
+ * import { Logger } from "../shared/log.ts";
+ *
+ * // The storage is any ChatStorage: lib/store/'s SQLite, or the one in memory.
+ * async function who(store: ChatStorage): Promise<void> {
+ *   const core = new ChatCore();
+ *   const dispatcher = new Dispatcher({
+ *     core,
+ *     store,
+ *     log: new Logger("info"),
+ *     historyOnJoin: 50,
+ *     replyBudgetBytes: 256 * 1024,
+ *     admins: new Set(["alice"]),
+ *     bans: new Bans(store),
+ *   });
+ *   const user = core.join({ deliver() {}, kick() {} }, "127.0.0.1:5000");
+ *   const caller = { user, ip: "127.0.0.1", acks: true, closing: false };
+ *   const reply = await dispatcher.execute(caller, { type: "who" }); // { ok: true, users: [...] }
+ * }
  * ```
  */
 export class Dispatcher {

@@ -62,6 +62,8 @@ export function roomKey(name: string): string {
  *
  * @example
  * ```ts
+ * import { validateRoom } from "./rooms.ts";
+ *
  * validateRoom("#Dev"); // { ok: true, name: "#Dev" }
  * validateRoom("dev").ok; // false
  * ```
@@ -139,7 +141,18 @@ export interface RoomsOptions {
  *
  * @example
  * ```ts
- * const rooms = new Rooms({ stamp, lastMsgId, find, clock: Date.now });
+ * import { Rooms } from "./rooms.ts";
+ * import { ChatCore } from "./chat.ts";
+ *
+ * const core = new ChatCore();
+ * const alice = core.join({ deliver() {}, kick() {} }, "127.0.0.1:5000");
+ * let lastId = 0;
+ * const rooms = new Rooms({
+ *   stamp: () => ({ msgId: ++lastId, ts: Date.now() }),
+ *   lastMsgId: () => lastId,
+ *   find: (name) => core.find(name),
+ *   clock: Date.now,
+ * });
  * rooms.join(alice, "#dev", false); // alice creates #dev and is its operator
  * rooms.say(alice, "#dev", "hi");
  * ```

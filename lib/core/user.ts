@@ -22,6 +22,8 @@ export interface Peer {
  *
  * @example
  * ```ts
+ * import { User } from "./user.ts";
+ *
  * const u = new User(1, "127.0.0.1:5000", { deliver() {}, kick() {} });
  * u.name; // "127.0.0.1:5000"
  * ```

@@ -65,6 +65,8 @@ function isId(v: unknown): v is RequestId {
  *
  * @example
  * ```ts
+ * import { parseHello } from "./json_codec.ts";
+ *
  * parseHello('{"type":"hello","version":1}'); // { version: 1 }
  * parseHello("hello"); // null
  * ```
@@ -86,6 +88,8 @@ export function parseHello(line: string): Hello | null {
  *
  * @example
  * ```ts
+ * import { parseJsonLine } from "./json_codec.ts";
+ *
  * parseJsonLine('{"type":"say","id":1,"text":"hi"}'); // { type: "say", id: 1, text: "hi" }
  * ```
  */

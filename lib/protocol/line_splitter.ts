@@ -34,6 +34,8 @@ const decoder = new TextDecoder("utf-8", { fatal: false });
  *
  * @example
  * ```ts
+ * import { LineSplitter, LineTooLongError } from "./line_splitter.ts";
+ *
  * const splitter = new LineSplitter(4);
  * splitter.push(new TextEncoder().encode("hello\n")); // [], and splitter.overflowed is true
  * try {
@@ -60,6 +62,8 @@ export class LineTooLongError extends Error {
  *
  * @example
  * ```ts
+ * import { LineSplitter } from "./line_splitter.ts";
+ *
  * const splitter = new LineSplitter(8192);
  * const enc = new TextEncoder();
  * splitter.push(enc.encode("hel")); // []
@@ -78,6 +82,8 @@ export class LineSplitter {
    *
    * @example
    * ```ts
+   * import { LineSplitter } from "./line_splitter.ts";
+   *
    * const splitter = new LineSplitter(8192);
    * ```
    */
@@ -93,6 +99,8 @@ export class LineSplitter {
    *
    * @example
    * ```ts
+   * import { LineSplitter } from "./line_splitter.ts";
+   *
    * const splitter = new LineSplitter(100);
    * splitter.push(new TextEncoder().encode("abc"));
    * splitter.pending; // 3
@@ -109,6 +117,8 @@ export class LineSplitter {
    *
    * @example
    * ```ts
+   * import { LineSplitter } from "./line_splitter.ts";
+   *
    * const splitter = new LineSplitter(4);
    * splitter.push(new TextEncoder().encode("ok\ntoo long\n")); // ["ok"]
    * splitter.overflowed; // true
@@ -129,6 +139,8 @@ export class LineSplitter {
    *
    * @example
    * ```ts
+   * import { LineSplitter } from "./line_splitter.ts";
+   *
    * const splitter = new LineSplitter(8192);
    * splitter.push(new TextEncoder().encode("a\n\nb\r\nc")); // ["a", "b"]
    * splitter.pending; // 1

@@ -34,6 +34,8 @@ function twoFields(rest: string): [string, string] | null {
  *
  * @example
  * ```ts
+ * import { parseTextLine } from "./text_codec.ts";
+ *
  * parseTextLine("to|bob|hi | there"); // { type: "msg", to: "bob", text: "hi | there" }
  * ```
  */
@@ -171,6 +173,18 @@ const TEXT_HINTS: Partial<Record<ErrorCode, string>> = {
  *
  * @example
  * ```ts
+ * import { renderTextEvent } from "./text_codec.ts";
+ * import type { PublicEvent } from "./events.ts";
+ *
+ * const event: PublicEvent = {
+ *   kind: "public",
+ *   msgId: 1,
+ *   ts: 0,
+ *   from: "alice",
+ *   fromAddr: "127.0.0.1:5000",
+ *   text: "hello",
+ *   wire: [],
+ * };
  * renderTextEvent(event); // "[127.0.0.1:5000], alice:hello"
  * ```
  */

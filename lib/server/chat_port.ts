@@ -80,7 +80,13 @@ const STORE_FAILED: Reply = fail("store_failed");
  *
  * @example
  * ```ts
- * const { core, dispatcher } = openServices(config, log);
+ * import { LocalPort } from "./chat_port.ts";
+ * import { openServices } from "./services.ts";
+ * import { SERVER_DEFAULTS } from "./config.ts";
+ * import { Logger } from "../shared/log.ts";
+ *
+ * const config = { ...SERVER_DEFAULTS, dbPath: ":memory:" };
+ * const { core, dispatcher } = openServices(config, new Logger("info"));
  * const port = new LocalPort(core, dispatcher);
  * ```
  */
@@ -165,6 +171,13 @@ export class LocalPort implements ChatPort {
  *
  * @example
  * ```ts
+ * import { LocalGate } from "./chat_port.ts";
+ * import { openServices } from "./services.ts";
+ * import { SERVER_DEFAULTS } from "./config.ts";
+ * import { Logger } from "../shared/log.ts";
+ *
+ * const config = { ...SERVER_DEFAULTS, dbPath: ":memory:" };
+ * const { dispatcher } = openServices(config, new Logger("info"));
  * const gate = new LocalGate(dispatcher.bans, config.conns);
  * const a = gate.admit("203.0.113.7", Date.now());
  * ```

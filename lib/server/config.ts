@@ -331,6 +331,8 @@ export type ServerCommand =
  *
  * @example
  * ```ts
+ * import { parseServerArgs } from "./config.ts";
+ *
  * parseServerArgs(["-port", "9000"]); // { kind: "serve", config: { port: 9000, ... } }
  * ```
  */

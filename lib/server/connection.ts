@@ -90,6 +90,8 @@ export interface ServerContext {
  *
  * @example
  * ```ts
+ * import { notice } from "./connection.ts";
+ *
  * const bye = notice("shutdown", "server is shutting down");
  * ```
  */
@@ -108,8 +110,14 @@ export function formatAddr(addr: Deno.Addr): string {
  *
  * @example
  * ```ts
- * const c = new Connection(await listener.accept(), ctx);
- * await c.run();
+ * import { Connection } from "./connection.ts";
+ * import type { ServerContext } from "./connection.ts";
+ *
+ * // `ctx` is the server: see listener.ts.
+ * async function serveOne(listener: Deno.Listener, ctx: ServerContext): Promise<void> {
+ *   const c = new Connection(await listener.accept(), ctx);
+ *   await c.run();
+ * }
  * ```
  */
 export class Connection implements Peer, Session {

@@ -65,6 +65,13 @@ export interface ListenOptions {
  *
  * @example
  * ```ts
+ * import { ChatServer } from "./listener.ts";
+ * import { SERVER_DEFAULTS } from "./config.ts";
+ * import { openServices } from "./services.ts";
+ * import { Logger } from "../shared/log.ts";
+ *
+ * const config = { ...SERVER_DEFAULTS, port: 0, dbPath: ":memory:" };
+ * const log = new Logger("info");
  * const server = ChatServer.listen(config, log, openServices(config, log));
  * Deno.addSignalListener("SIGTERM", () => server.shutdown());
  * await server.finished;

@@ -245,6 +245,9 @@ const frameLog = new FrameLog();
  *
  * @example
  * ```ts
+ * import { Outbox } from "./outbox.ts";
+ *
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 8888 });
  * const out = new Outbox(conn, 1 << 20, () => conn.close());
  * out.push(new TextEncoder().encode("hello\n"));
  * await out.drained();

@@ -18,6 +18,8 @@ import type { Request } from "../protocol/requests.ts";
  *
  * @example
  * ```ts
+ * import { TokenBucket } from "./rate_limit.ts";
+ *
  * const bucket = new TokenBucket(10, 20, 0); // 10 per second, burst 20, full at time 0
  * bucket.take(1, 0); // 0: allowed
  * bucket.waitMs(1, 0); // 0
@@ -123,10 +125,13 @@ export type Stall = "line_timeout" | "nothing_useful";
  *
  * @example
  * ```ts
- * const guard = new FloodGuard(limits, Date.now());
+ * import { FloodGuard } from "./rate_limit.ts";
+ * import { SERVER_DEFAULTS } from "./config.ts";
+ *
+ * const guard = new FloodGuard(SERVER_DEFAULTS.flood, Date.now());
  * guard.onRead(6, 0, 1, Date.now()); // "hello\n": one complete line, nothing pending
  * const v = guard.check("say", Date.now());
- * if (v.action === "reject") reply(v.message); // "slow down: at most 10 messages per second; ..."
+ * if (v.action === "reject") console.log(v.message); // "slow down: at most 10 messages per second; ..."
  * ```
  */
 export class FloodGuard {
@@ -279,9 +284,12 @@ interface AddressEntry {
  *
  * @example
  * ```ts
+ * import { ConnectionLimiter } from "./rate_limit.ts";
+ *
  * const limiter = new ConnectionLimiter({ maxConns: 10000, maxConnsPerIp: 20, connsPerMinute: 60 });
  * const a = limiter.admit("203.0.113.7", Date.now());
- * if (a.ok) { serve(); limiter.release(a.key); } else refuse(a.message);
+ * if (a.ok) limiter.release(a.key); // once the connection has closed
+ * else console.log(a.message); // "too many connections from your address: ..."
  * ```
  */
 export class ConnectionLimiter {
@@ -356,6 +364,8 @@ export class ConnectionLimiter {
  *
  * @example
  * ```ts
+ * import { formatWait } from "./rate_limit.ts";
+ *
  * formatWait(400); // "0.4 s"
  * formatWait(90_000); // "1.5 min"
  * ```

@@ -49,7 +49,12 @@ export interface OpenServices {
  *
  * @example
  * ```ts
- * const { core, dispatcher, store } = openServices(config, log);
+ * import { openServices } from "./services.ts";
+ * import { SERVER_DEFAULTS } from "./config.ts";
+ * import { Logger } from "../shared/log.ts";
+ *
+ * const config = { ...SERVER_DEFAULTS, dbPath: ":memory:" };
+ * const { core, dispatcher, store } = openServices(config, new Logger("info"));
  * ```
  */
 export function openServices(config: ServicesConfig, log: Logger): OpenServices {

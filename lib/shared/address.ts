@@ -11,6 +11,8 @@
  *
  * @example
  * ```ts
+ * import { addressKey } from "./address.ts";
+ *
  * addressKey("2001:db8:1:2:aaaa::1"); // "2001:db8:1:2::/64"
  * addressKey("::ffff:192.0.2.1"); // "192.0.2.1"
  * ```
@@ -33,6 +35,8 @@ export function addressKey(ip: string): string {
  *
  * @example
  * ```ts
+ * import { ipOf } from "./address.ts";
+ *
  * ipOf("[::1]:5000"); // "::1"
  * ```
  */

@@ -39,6 +39,12 @@ export type FlagValues = Record<string, string | boolean | undefined>;
  *
  * @example
  * ```ts
+ * import { parseFlags } from "./cli.ts";
+ *
+ * const specs: FlagSpec[] = [
+ *   { name: "host", type: "string", aliases: ["ip"], doc: "address to listen on" },
+ *   { name: "port", type: "string", doc: "port to listen on" },
+ * ];
  * parseFlags(["-ip", "10.0.0.1", "-port=9000"], specs); // { host: "10.0.0.1", port: "9000" }
  * ```
  */
@@ -112,6 +118,9 @@ function negatedFlag(key: string, byName: Map<string, FlagSpec>): FlagSpec | und
  *
  * @example
  * ```ts
+ * import { formatHelp } from "./cli.ts";
+ *
+ * const specs: FlagSpec[] = [{ name: "port", type: "string", default: "8888", doc: "TCP port" }];
  * console.log(formatHelp(["Usage: server [flags]"], specs));
  * ```
  */

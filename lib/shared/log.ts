@@ -16,6 +16,8 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import { Logger } from "./log.ts";
+ *
  * const log = new Logger("info");
  * log.info("connect", { addr: "127.0.0.1:5000" });
  * // 2026-11-26T06:00:00.000Z INFO connect addr=127.0.0.1:5000

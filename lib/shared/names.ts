@@ -21,6 +21,8 @@
  *
  * @example
  * ```ts
+ * import { MAX_NAME_LENGTH, validateName } from "./names.ts";
+ *
  * validateName("a".repeat(MAX_NAME_LENGTH)).ok; // true
  * ```
  */
@@ -31,6 +33,8 @@ export const MAX_NAME_LENGTH = 32;
  *
  * @example
  * ```ts
+ * import type { NameError } from "./names.ts";
+ *
  * const error: NameError = { code: "name_empty", message: "name may not be empty." };
  * ```
  */
@@ -56,6 +60,8 @@ const ALLOWED_HINT = "use letters, digits, _ - .";
  *
  * @example
  * ```ts
+ * import { validateName } from "./names.ts";
+ *
  * validateName("  Zoë_99 "); // { ok: true, name: "Zoë_99" }
  * validateName("a|b"); // { ok: false, error: { code: "name_invalid_char", message: ... } }
  * validateName("10.0.0.7"); // { ok: false, error: { code: "name_invalid_char", message: ... } }
@@ -101,6 +107,8 @@ export function validateName(
  *
  * @example
  * ```ts
+ * import { nameKey } from "./names.ts";
+ *
  * nameKey("ALICE") === nameKey("alice"); // true
  * nameKey("\u00e9") === nameKey("e\u0301"); // true
  * ```

@@ -35,6 +35,8 @@ const C1_APC = 0x9f;
  *
  * @example
  * ```ts
+ * import { sanitizeText } from "./sanitize.ts";
+ *
  * sanitizeText("\x1b]0;pwned\x07hi \x1b[31mthere\x1b[0m"); // "hi there"
  * sanitizeText("a\tb\u202ec"); // "a\tbc"
  * ```

@@ -92,6 +92,8 @@ export function parseDuration(value: string, flag: string): number {
  *
  * @example
  * ```ts
+ * import { parseSize } from "./units.ts";
+ *
  * parseSize("8192", "max-line"); // 8192
  * parseSize("8KiB", "max-line"); // 8192
  * parseSize("1M", "max-line"); // 1048576
@@ -117,6 +119,8 @@ export function parseSize(value: string, flag: string, min = 1): number {
  *
  * @example
  * ```ts
+ * import { parseIntFlag } from "./units.ts";
+ *
  * parseIntFlag("100", "max-clients", 1, 10_000); // 100
  * ```
  */

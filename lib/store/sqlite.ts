@@ -70,6 +70,9 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  *
  * @example
  * ```ts
+ * import { migrate } from "./sqlite.ts";
+ * import { DatabaseSync } from "node:sqlite";
+ *
  * migrate(new DatabaseSync(":memory:"));
  * ```
  */
@@ -103,6 +106,8 @@ export function userVersion(db: DatabaseSync): number {
  *
  * @example
  * ```ts
+ * import { Store } from "./sqlite.ts";
+ *
  * const store = Store.open("fastim.db");
  * store.appendPublic({ msgId: 1, ts: Date.now(), from: "alice", fromAddr: "1.2.3.4:5", text: "hi" });
  * store.afterCommit((err) => console.log(err ?? "durable"));

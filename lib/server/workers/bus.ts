@@ -76,8 +76,12 @@ export type EdgeControl =
  *
  * @example
  * ```ts
- * const out = new Batcher<EdgeMessage>((items) => worker.postMessage(items));
- * out.push({ t: "release", key: "127.0.0.1" });
+ * import { Batcher, type EdgeMessage } from "./bus.ts";
+ *
+ * function toHub(worker: Worker): void {
+ *   const out = new Batcher<EdgeMessage>((items) => worker.postMessage(items));
+ *   out.push({ t: "release", key: "127.0.0.1" });
+ * }
  * ```
  */
 export class Batcher<T> {

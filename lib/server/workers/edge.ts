@@ -56,9 +56,23 @@ const NOBODY: Welcomed = { online: [], rooms: [], history: [] };
  *
  * @example
  * ```ts
- * const port = new EdgePort((items) => self.postMessage(items));
- * self.onmessage = (e) => port.receive(e.data);
- * ChatServer.listen(config, log, { port, gate: port.gate }, { reusePort: true });
+ * import { EdgePort } from "./edge.ts";
+ * import { ChatServer } from "../listener.ts";
+ * import { SERVER_DEFAULTS } from "../config.ts";
+ * import { Logger } from "../../shared/log.ts";
+ *
+ * // The worker's global scope, as an edge thread sees it (see edge_thread.ts).
+ * interface WorkerScope {
+ *   postMessage(data: unknown): void;
+ *   onmessage: ((e: MessageEvent) => void) | null;
+ * }
+ *
+ * function startEdge(scope: WorkerScope): void {
+ *   const port = new EdgePort((items) => scope.postMessage(items));
+ *   scope.onmessage = (e) => port.receive(e.data);
+ *   const config = { ...SERVER_DEFAULTS, port: 8888 };
+ *   ChatServer.listen(config, new Logger("info"), { port, gate: port.gate }, { reusePort: true });
+ * }
  * ```
  */
 export class EdgePort implements ChatPort {

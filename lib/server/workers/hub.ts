@@ -68,9 +68,19 @@ class RemoteSession implements Session, Peer {
  *
  * @example
  * ```ts
- * const hub = new Hub(services.port, services.gate, log);
- * const link = hub.attach(0, (items) => worker.postMessage(items));
- * worker.onmessage = (e) => hub.receive(link, e.data);
+ * import { Hub } from "./hub.ts";
+ * import { openServices } from "../services.ts";
+ * import { SERVER_DEFAULTS } from "../config.ts";
+ * import { Logger } from "../../shared/log.ts";
+ *
+ * function serveEdge(worker: Worker): void {
+ *   const config = { ...SERVER_DEFAULTS, dbPath: ":memory:" };
+ *   const log = new Logger("info");
+ *   const services = openServices(config, log);
+ *   const hub = new Hub(services.port, services.gate, log);
+ *   const link = hub.attach(0, (items) => worker.postMessage(items));
+ *   worker.onmessage = (e) => hub.receive(link, e.data);
+ * }
  * ```
  */
 export class Hub {

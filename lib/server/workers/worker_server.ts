@@ -29,6 +29,13 @@ interface Edge {
  *
  * @example
  * ```ts
+ * import { WorkerServer } from "./worker_server.ts";
+ * import { openServices } from "../services.ts";
+ * import { SERVER_DEFAULTS } from "../config.ts";
+ * import { Logger } from "../../shared/log.ts";
+ *
+ * const config = { ...SERVER_DEFAULTS, dbPath: ":memory:" };
+ * const log = new Logger("info");
  * const server = await WorkerServer.start(config, log, openServices(config, log), 2);
  * await server.finished;
  * ```
