@@ -1,7 +1,7 @@
 /**
  * The seam between a transport and the chat: what a {@link Connection} asks of the chat and what
  * the accept loop asks before serving a socket. {@link LocalPort} and {@link LocalGate} answer in
- * the same thread (one process, the default); `lib/edge.ts` answers over the bus to a hub in
+ * the same thread (one process, the default); `workers/edge.ts` answers over the bus to a hub in
  * another thread (`--workers N`, see docs/SCALING.md). Both keep the same promises: replies in
  * request order, each after the group commit that made it durable.
  *

@@ -26,13 +26,13 @@ const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 const encoder = new TextEncoder();
 
-/** The chat and its gate, built before the server listens (see lib/services.ts, lib/edge.ts). */
+/** The chat and its gate, built before the server listens (see services.ts, workers/edge.ts). */
 export interface Services {
   port: ChatPort;
   gate: Gate;
 }
 
-/** A server that is listening, in one thread ({@link ChatServer}) or several (lib/workers.ts). */
+/** A server that is listening, in one thread ({@link ChatServer}) or several (workers/worker_server.ts). */
 export interface RunningServer {
   /** The plain TCP address listened on, or the TLS one with `--no-plain` (ports are real). */
   readonly addr: Deno.NetAddr;

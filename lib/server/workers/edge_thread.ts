@@ -1,7 +1,7 @@
 /**
  * The entrypoint of an edge thread (`--workers N`): listens on the shared ports with
  * `SO_REUSEPORT` and serves its connections through an {@link EdgePort} to the hub. Started by
- * lib/workers.ts; `deno compile` must `--include` this file.
+ * lib/server/workers/worker_server.ts; `deno compile` must `--include` this file.
  *
  * @module
  */
