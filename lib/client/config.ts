@@ -2,7 +2,7 @@
  * Command-line flags and environment of the FastIM client, parsed once into a typed
  * {@linkcode ClientConfig}. Nothing else in the client reads `Deno.args` or the environment.
  *
- * Flags are parsed by the shared `lib/shared/cli.ts`, as the server's are: Go-style single-dash long flags
+ * Flags are parsed by `lib/shared/cli.ts`, as the server's are: Go-style single-dash long flags
  * (`-ip 127.0.0.1 -port 8888`, as the Go original takes them) work beside `--port 8888`, and a
  * string flag takes the next word as its value even if it starts with a dash (`--send -1`).
  *
