@@ -20,6 +20,8 @@ export const WORKFLOWS_DIR = ".github/workflows";
  *
  * @example
  * ```ts
+ * import { workflowProblems } from "./check_workflows.ts";
+ *
  * workflowProblems("on: push\njobs: {}\n"); // [] or the schema's complaints
  * ```
  */

@@ -256,6 +256,8 @@ function historyLine(ts: number, live: string): string {
  *
  * @example
  * ```ts
+ * import { renderTextHistory } from "./text_codec.ts";
+ *
  * renderTextHistory([{ msgId: 1, ts: 0, from: "bob", fromAddr: "10.0.0.2:5000", text: "hi" }]);
  * // "history|1970-01-01T00:00:00.000Z|[10.0.0.2:5000], bob:hi\nhistory|end|1"
  * ```

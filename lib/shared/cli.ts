@@ -39,7 +39,7 @@ export type FlagValues = Record<string, string | boolean | undefined>;
  *
  * @example
  * ```ts
- * import { parseFlags } from "./cli.ts";
+ * import { type FlagSpec, parseFlags } from "./cli.ts";
  *
  * const specs: FlagSpec[] = [
  *   { name: "host", type: "string", aliases: ["ip"], doc: "address to listen on" },
@@ -97,6 +97,8 @@ function isKnownFlag(word: string, byName: Map<string, FlagSpec>): boolean {
  *
  * @example
  * ```ts
+ * import { UsageError, usageErrorLine } from "./cli.ts";
+ *
  * usageErrorLine("server", new UsageError("unknown flag --prot")); // "server: unknown flag --prot; try --help"
  * ```
  */
@@ -118,7 +120,7 @@ function negatedFlag(key: string, byName: Map<string, FlagSpec>): FlagSpec | und
  *
  * @example
  * ```ts
- * import { formatHelp } from "./cli.ts";
+ * import { type FlagSpec, formatHelp } from "./cli.ts";
  *
  * const specs: FlagSpec[] = [{ name: "port", type: "string", default: "8888", doc: "TCP port" }];
  * console.log(formatHelp(["Usage: server [flags]"], specs));

@@ -101,6 +101,8 @@ function formatValue(v: unknown): string {
  *
  * @example
  * ```ts
+ * import { droppingSink } from "./log.ts";
+ *
  * const sink = droppingSink((bytes) => Deno.stderr.writeSync(bytes));
  * sink("hello"); // written, or dropped and counted
  * ```

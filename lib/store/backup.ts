@@ -29,6 +29,8 @@ export interface BackupSummary {
  *
  * @example
  * ```ts
+ * import { backupDatabase } from "./backup.ts";
+ *
  * const summary = await backupDatabase("fastim.db", "backups/fastim-2026-11-29.db");
  * ```
  */
