@@ -23,6 +23,8 @@ const TRAILING = /[.,;:!?)\]]+$/;
  *
  * @example
  * ```ts
+ * import { linkParts } from "./render.ts";
+ *
  * linkParts("see https://example.org.");
  * // [{ text: "see " }, { text: "https://example.org", href: "https://example.org/" }, { text: "." }]
  * ```

@@ -20,6 +20,8 @@ export const MAX_BACKOFF_MS = 15_000;
  *
  * @example
  * ```ts
+ * import { backoffMs } from "./session.ts";
+ *
  * backoffMs(0, () => 0.5); // 500
  * backoffMs(10, () => 0.5); // 15000
  * ```
@@ -35,6 +37,8 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
  *
  * @example
  * ```ts
+ * import { parseFrames } from "./session.ts";
+ *
  * parseFrames('[1.2.3.4:5], x:online\n{"type":"ok","id":1}\n'); // [{ type: "ok", id: 1 }]
  * ```
  */
@@ -65,9 +69,13 @@ export interface SessionEvents {
  *
  * @example
  * ```ts
- * const s = new Session(new URL("/ws", location.href), events);
- * s.start({ name: "alice" });
- * await s.request({ type: "say", text: "hi" });
+ * import { Session, type SessionEvents } from "./session.ts";
+ *
+ * async function sayHi(events: SessionEvents): Promise<void> {
+ *   const s = new Session(new URL("/ws", location.href), events);
+ *   s.start({ name: "alice" });
+ *   await s.request({ type: "say", text: "hi" });
+ * }
  * ```
  */
 export class Session {

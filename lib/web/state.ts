@@ -54,6 +54,8 @@ export function isPublic(id: string): boolean {
  *
  * @example
  * ```ts
+ * import { ChatState, LOBBY } from "./state.ts";
+ *
  * const s = new ChatState();
  * s.me = "alice";
  * s.add(LOBBY, { msgId: 5, ts: 0, from: "bob", text: "hi", own: false }); // true

@@ -78,6 +78,8 @@ export const HTTP_FLAGS: FlagSpec[] = [
  *
  * @example
  * ```ts
+ * import { parseHttpFlags } from "./http_config.ts";
+ *
  * parseHttpFlags({ "http-port": "0" }, false, true); // { port: 0, allowedOrigins: [], ... }
  * ```
  */

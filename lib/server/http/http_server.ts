@@ -69,8 +69,15 @@ export class HttpListenError extends Error {
  *
  * @example
  * ```ts
- * const front = HttpFront.listen(config, log, chatServer);
- * await front.shutdown();
+ * import { type HttpHost, HttpFront } from "./http_server.ts";
+ * import type { ServerConfig } from "../config.ts";
+ * import type { Logger } from "../../shared/log.ts";
+ *
+ * // `chatServer` is the running ChatServer (see ../listener.ts), which serves the WebSockets.
+ * async function serveHttp(config: ServerConfig, log: Logger, chatServer: HttpHost): Promise<void> {
+ *   const front = HttpFront.listen(config, log, chatServer);
+ *   await front.shutdown();
+ * }
  * ```
  */
 export class HttpFront {

@@ -17,6 +17,8 @@ const LAG_PROBE_MS = 500;
  *
  * @example
  * ```ts
+ * import { counters } from "./metrics.ts";
+ *
  * counters.requests.set("say", (counters.requests.get("say") ?? 0) + 1);
  * ```
  */
@@ -78,6 +80,8 @@ export interface Gauges {
  *
  * @example
  * ```ts
+ * import { renderMetrics } from "./metrics.ts";
+ *
  * renderMetrics({ connections: { tcp: 2, ws: 1 }, usersOnline: 3 });
  * // "# HELP fastim_connections Open client connections by transport.\n..."
  * ```

@@ -27,6 +27,8 @@ const STATIC = new URL("../../web/static/", import.meta.url);
  *
  * @example
  * ```ts
+ * import { loadPage } from "./page.ts";
+ *
  * const page = loadPage();
  * page.get("/")!.type; // "text/html; charset=utf-8"
  * ```

@@ -44,9 +44,20 @@ function decodeShared(bytes: Uint8Array): string {
  *
  * @example
  * ```ts
- * const { socket, response } = Deno.upgradeWebSocket(request);
- * const transport = new WebSocketTransport(socket, info.remoteAddr, 1024 * 1024);
- * socket.onopen = () => void new Connection(transport, ctx).run();
+ * import { WebSocketTransport } from "./ws_transport.ts";
+ * import { Connection, type ServerContext } from "../connection.ts";
+ *
+ * // In a Deno.serve handler; `ctx` is the server (see ../listener.ts).
+ * function upgrade(
+ *   request: Request,
+ *   info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+ *   ctx: ServerContext,
+ * ): Response {
+ *   const { socket, response } = Deno.upgradeWebSocket(request);
+ *   const transport = new WebSocketTransport(socket, info.remoteAddr, 1024 * 1024);
+ *   socket.onopen = () => void new Connection(transport, ctx).run();
+ *   return response;
+ * }
  * ```
  */
 export class WebSocketTransport implements Transport {
