@@ -165,6 +165,13 @@ export class Rooms {
   readonly #byUser = new Map<User, Set<Room>>();
   /** The rooms each registered account is a member of, online or not. */
   readonly #byAccount = new Map<string, Set<Room>>();
+  /**
+   * The connections logged in as each account (an account may be online from several): a room
+   * the account joins takes them all.
+   */
+  readonly #sessions = new Map<string, Set<User>>();
+  /** The account each of those connections was logged in as when it was recorded. */
+  readonly #accountOf = new Map<User, string>();
   /** When each connection created its recent rooms. */
   readonly #created = new WeakMap<User, number[]>();
 
@@ -415,6 +422,13 @@ export class Rooms {
    * member stays one, and when its last connection goes, what it last saw is recorded.
    */
   disconnect(user: User): void {
+    const account = this.#accountOf.get(user);
+    if (account !== undefined) {
+      this.#accountOf.delete(user);
+      const sessions = this.#sessions.get(account);
+      sessions?.delete(user);
+      if (sessions?.size === 0) this.#sessions.delete(account);
+    }
     const rooms = this.#byUser.get(user);
     if (!rooms) return;
     this.#byUser.delete(user);
@@ -442,6 +456,10 @@ export class Rooms {
   registered(user: User): void {
     const account = user.account;
     if (account === undefined) return;
+    let sessions = this.#sessions.get(account);
+    if (!sessions) this.#sessions.set(account, sessions = new Set());
+    sessions.add(user);
+    this.#accountOf.set(user, account);
     for (const room of this.#byUser.get(user) ?? []) {
       const guest = room.members.get(`@${user.id}`);
       if (!guest) continue;
@@ -592,7 +610,12 @@ export class Rooms {
     room.members.set(key, member);
     if (operator) room.operators.add(key);
     this.#connect(room, member, user);
-    if (user.account !== undefined) this.#registeredMember(room, user.account, operator);
+    if (user.account === undefined) return;
+    // Every connection of the account is in the room, not only the one that asked.
+    for (const other of this.#sessions.get(user.account) ?? []) {
+      if (other.account === user.account) this.#connect(room, member, other);
+    }
+    this.#registeredMember(room, user.account, operator);
   }
 
   /** Records a registered member (and the room, if it was not stored yet). */

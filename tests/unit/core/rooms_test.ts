@@ -187,3 +187,26 @@ Deno.test("a member that renamed away from its account still leaves the account'
   strictEqual(room.online.size, 1);
   strictEqual(room.members.get("u0")?.users.size, 0, "the account stays a member, offline");
 });
+
+Deno.test("an account on several connections is in its rooms on all of them", () => {
+  const { core, peers, users } = setup(3);
+  // Two connections logged in as one account (what an account online twice looks like).
+  users[0].account = "acc";
+  users[1].account = "acc";
+  core.rooms.rejoin(users[0]);
+  core.rooms.rejoin(users[1]);
+  ok(core.rooms.join(users[0], "#both", false).ok);
+  ok(core.rooms.join(users[2], "#both", false).ok);
+  for (const p of peers) p.take();
+  ok(core.rooms.say(users[2], "#both", "to all of acc").ok);
+  deepStrictEqual(peers.map((p) => p.take().map(brief)), [
+    ["#both u2:to all of acc"],
+    ["#both u2:to all of acc"],
+    ["#both u2:to all of acc"],
+  ]);
+  ok(core.rooms.say(users[1], "#both", "from the other one").ok, "either connection may talk");
+  ok(core.rooms.part(users[1], "#both").ok);
+  for (const p of peers) p.take();
+  core.rooms.say(users[2], "#both", "gone?");
+  deepStrictEqual(peers.map((p) => p.take().length), [0, 0, 1], "parting took both out");
+});
