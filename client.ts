@@ -29,6 +29,7 @@ import {
   withoutColor,
 } from "./lib/client/render.ts";
 import { runLines, runSend } from "./lib/client/scripting.ts";
+import { OnlineNames, renderStatus } from "./lib/client/status.ts";
 import { readTerminalSecret, StdinBytes } from "./lib/client/secret_input.ts";
 import { readCaFile } from "./lib/client/tls.ts";
 
@@ -87,6 +88,17 @@ function outputFor(config: ClientConfig, input: LineInput | null): Output {
     ? ignore
     : (line: string) => (input ? input.print(line) : stdoutLine(line));
   return { event: data, reply: data, status: stderrLine, problem: stderrLine };
+}
+
+/** `out`, calling `refresh` after each line (the status line follows renames and presence). */
+function withStatusRefresh(out: Output, refresh: () => void): Output {
+  const after = (show: (line: string) => void) => (line: string) => (show(line), refresh());
+  return {
+    event: after(out.event),
+    reply: after(out.reply),
+    status: after(out.status),
+    problem: after(out.problem),
+  };
 }
 
 function describeStatus(s: ConnectionStatus, config: ClientConfig, view: View): string[] {
@@ -157,9 +169,18 @@ async function main(): Promise<number> {
     : input
     ? (prompt) => input.readSecret(prompt)
     : (prompt) => readTerminalSecret(prompt, new StdinBytes());
-  const out = outputFor(config, input);
   let conn: Connection | null = null;
   const view = (): View => ({ me: conn?.name ?? "", color: config.color });
+  // The status line (a terminal only): name, room and how many are online, without /who.
+  const online = new OnlineNames();
+  let greeted = false;
+  const refreshStatus = () => {
+    if (!greeted || !conn || config.mode !== "menu") return;
+    input?.setStatus(
+      renderStatus({ name: conn.name, online: online.count, connected: conn.online }, config.color),
+    );
+  };
+  const out = withStatusRefresh(outputFor(config, input), refreshStatus);
   let chat: Chat | null = null;
   /** History lines shown since the last live event: a line after them marks where they end. */
   let backlogShown = 0;
@@ -196,6 +217,7 @@ async function main(): Promise<number> {
       // After a reconnect it does print the backlog's messages it has not seen: they were missed.
       firstBacklog: config.mode !== "lines",
       onFrame: (frame) => {
+        online.apply(frame);
         const line = renderFrame(frame, view());
         if (line !== null) {
           if (frame.history === true) backlogShown++;
@@ -207,10 +229,12 @@ async function main(): Promise<number> {
       onBacklogEnd: endBacklog,
       onWire: config.json ? (frame) => stdoutLine(toJsonLine(frame)) : undefined,
       onStatus: (s) => {
+        if (s.kind === "back" && conn) online.reset(conn.lastWelcome);
         const problem = s.kind !== "back";
         for (const line of describeStatus(s, config, view())) {
           (problem ? out.problem : out.status)(line);
         }
+        refreshStatus();
       },
     });
   } catch (e) {
@@ -232,10 +256,11 @@ async function main(): Promise<number> {
       return await leave(1);
     }
   }
-  const online = Array.isArray(conn.welcome.online) ? conn.welcome.online.length : 0;
+  online.reset(conn.welcome);
   out.status(
-    renderInfo(`connected to ${where(config)} as ${conn.name} (${online} online)`, view()),
+    renderInfo(`connected to ${where(config)} as ${conn.name} (${online.count} online)`, view()),
   );
+  greeted = true;
 
   // Now the history and offline messages that came with the welcome, all before the menu.
   await conn.start();

@@ -559,6 +559,11 @@ export class Connection {
     return this.#welcome;
   }
 
+  /** The welcome of the current session (after a reconnect, the latest one). */
+  get lastWelcome(): Frame {
+    return this.#session?.welcome ?? this.#welcome;
+  }
+
   /** The current name as the server knows it. */
   get name(): string {
     return this.#name;

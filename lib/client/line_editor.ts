@@ -43,6 +43,11 @@ export interface LineInput {
   readSecret(prompt: string): Promise<string | null>;
   /** Prints one or more display lines (without trailing newline). */
   print(text: string): void;
+  /**
+   * Shows `text` on a status row kept just above the input line (a terminal only; elsewhere it
+   * does nothing, so scripts see no change). An empty `text` removes the row.
+   */
+  setStatus(text: string): void;
   /** Called on Ctrl-C (raw mode) or SIGINT/SIGTERM; the app leaves cleanly. */
   onInterrupt: () => void;
   /** Restores the terminal. */
@@ -271,6 +276,10 @@ class PlainLineInput implements LineInput {
     writeAllSync(encoder.encode(text + "\n"));
   }
 
+  setStatus(): void {
+    // Plain lines: no status row, so piped output stays what it was.
+  }
+
   close(): void {
     this.#unlisten();
   }
@@ -291,6 +300,10 @@ class TtyLineEditor implements LineInput {
   #secret: { buffer: SecretBuffer; prompt: string; done: (s: string | null) => void } | null = null;
   /** The cursor's column on the input row as last drawn (where a resize finds it). */
   #cursorCol = 0;
+  /** The status row's text, and whether (and how wide) it is on screen above the input row. */
+  #status = "";
+  #statusShown = false;
+  #statusWidth = 0;
   onInterrupt: () => void = () => {};
 
   constructor(secretLine?: (line: string) => boolean) {
@@ -308,7 +321,7 @@ class TtyLineEditor implements LineInput {
     this.#keep = opts.keep ?? false;
     const queued = this.#queue.shift();
     if (queued !== undefined) {
-      if (this.#keep) this.#write(`${prompt}${this.#shown(queued)}\r\n`);
+      if (this.#keep) this.print(`${prompt}${this.#shown(queued)}`);
       return Promise.resolve(queued);
     }
     if (this.#eof) return Promise.resolve(null);
@@ -330,21 +343,51 @@ class TtyLineEditor implements LineInput {
   print(text: string): void {
     if (this.#closed) return;
     const body = text.split("\n").join("\r\n");
-    this.#cursorCol = this.#secret ? textWidth(this.#secret.prompt) : 0;
-    const bottom = this.#secret ? this.#secret.prompt : this.#active ? this.#line() : "";
-    this.#write(`\r\x1b[2K${body}\r\n${bottom}`);
+    this.#write(`${this.#top()}${body}\r\n${this.#bottom()}`);
+  }
+
+  setStatus(text: string): void {
+    if (text === this.#status) return;
+    this.#status = text;
+    if (!this.#closed) this.#write(this.#top() + this.#bottom());
   }
 
   close(): void {
     if (this.#closed) return;
     this.#endSecret(null);
     this.#closed = true;
-    if (this.#active) this.#write("\r\x1b[2K");
+    if (this.#active || this.#statusShown) this.#write(this.#top());
+    this.#statusShown = false;
     this.#active = false;
     this.#unlisten();
     try {
       Deno.stdin.setRaw(false);
     } catch { /* stdin already gone */ }
+  }
+
+  /**
+   * From the input row to the start of the bottom area (the status row, if shown), clearing both:
+   * what is printed next replaces them.
+   */
+  #top(): string {
+    return `\r\x1b[2K${this.#statusShown ? "\x1b[1A\r\x1b[2K" : ""}`;
+  }
+
+  /** Draws the bottom area on cleared rows: the status row, then the input row. */
+  #bottom(): string {
+    let out = "";
+    this.#statusShown = this.#status !== "";
+    if (this.#statusShown) {
+      const text = fitWidth(this.#status, consoleColumns() - 1);
+      this.#statusWidth = textWidth(text);
+      out += `${text}\r\n`;
+    }
+    this.#cursorCol = 0;
+    if (this.#secret) {
+      this.#cursorCol = textWidth(this.#secret.prompt);
+      return out + this.#secret.prompt;
+    }
+    return this.#active ? out + this.#line() : out;
   }
 
   /** The prompt line with the cursor placed, preceded by a clear of the current row. */
@@ -366,11 +409,9 @@ class TtyLineEditor implements LineInput {
   #resized(): void {
     if (this.#closed) return;
     const cols = consoleColumns();
-    const up = Math.floor(this.#cursorCol / cols);
-    this.#write(`${up > 0 ? `\x1b[${up}A` : ""}\r\x1b[J`);
-    this.#cursorCol = 0;
-    if (this.#secret) this.#write(this.#secret.prompt);
-    this.#redraw();
+    const statusRows = this.#statusShown ? Math.max(1, Math.ceil(this.#statusWidth / cols)) : 0;
+    const up = Math.floor(this.#cursorCol / cols) + statusRows;
+    this.#write(`${up > 0 ? `\x1b[${up}A` : ""}\r\x1b[J${this.#bottom()}`);
   }
 
   #redraw(): void {
@@ -415,14 +456,15 @@ class TtyLineEditor implements LineInput {
       if (this.#buf.chars.length === 0) return this.#endOfInput();
       return void this.#buf.apply({ kind: "delete" });
     }
-    if (key.kind === "redraw") return this.#write("\x1b[2J\x1b[H");
+    if (key.kind === "redraw") return this.#write(`\x1b[2J\x1b[H${this.#bottom()}`);
     const line = this.#buf.apply(key);
     if (line === null) return;
     const waiter = this.#waiter;
     if (waiter && this.#active) {
       this.#waiter = null;
       this.#active = false;
-      this.#write(this.#keep ? `\r\x1b[2K${this.#prompt}${this.#shown(line)}\r\n` : "\r\x1b[2K");
+      if (this.#keep) this.print(`${this.#prompt}${this.#shown(line)}`);
+      else this.#write("\r\x1b[2K");
       this.#cursorCol = 0;
       waiter(line);
     } else {
@@ -440,8 +482,7 @@ class TtyLineEditor implements LineInput {
     const pending = this.#secret;
     if (!pending) return;
     this.#secret = null;
-    this.#write(`\r\x1b[2K${pending.prompt}\r\n`);
-    this.#cursorCol = 0;
+    this.print(pending.prompt);
     pending.done(secret);
   }
 
@@ -456,6 +497,20 @@ class TtyLineEditor implements LineInput {
       waiter(null);
     }
   }
+}
+
+/** `s` cut to at most `max` columns (its colours dropped when it has to be cut). */
+function fitWidth(s: string, max: number): string {
+  if (textWidth(s) <= max) return s;
+  let out = "";
+  let w = 0;
+  // deno-lint-ignore no-control-regex -- the colour codes take no columns
+  for (const ch of s.replace(/\x1b\[[0-9;]*m/g, "")) {
+    if (w + charWidth(ch) > max) break;
+    out += ch;
+    w += charWidth(ch);
+  }
+  return out;
 }
 
 function consoleColumns(): number {

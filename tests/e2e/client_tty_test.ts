@@ -164,6 +164,39 @@ Deno.test({
 });
 
 Deno.test({
+  name: "client tty: a status line above the input shows the room and how many are online",
+  ignore: !hasTmux,
+  async fn() {
+    await using server = await startServer();
+    await using tmux = new Tmux();
+    const status = (n: number) => `alice in #lobby · ${n} online`;
+    const above = (l: string[]) => (l.at(-2) ?? "").trim();
+    await tmux.start(clientShellCommand(["-port", String(server.port), "--name", "alice"]));
+    await tmux.waitFor((l) => lastLine(l) === "choose>" && above(l) === status(1), "1 online");
+    const bob = await JsonClient.connect(server.port, { name: "bob" });
+    try {
+      await tmux.waitFor((l) => above(l) === status(2), "2 online after bob came");
+      await tmux.keys("1", "Enter");
+      await tmux.type("half typed");
+      await bob.send({ type: "say", text: "hello" });
+      const screen = await tmux.waitFor(
+        (l) => l.some((x) => x.endsWith("<bob> hello")) && lastLine(l) === "public> half typed",
+        "a message above the status line",
+      );
+      assert.equal(above(screen), status(2));
+      assert.equal(screen.filter((l) => l.includes("#lobby")).length, 1, screen.join("\n"));
+    } finally {
+      bob.close();
+    }
+    const after = await tmux.waitFor((l) => above(l) === status(1), "1 online after bob left");
+    assert.equal(after.filter((l) => l.includes("#lobby")).length, 1, after.join("\n"));
+    await tmux.keys("C-c");
+    const gone = await tmux.waitFor((l) => l.includes("[exit 0]"), "the client to exit");
+    assert.ok(!gone.some((l) => l.includes("#lobby")), "the status line goes when the client does");
+  },
+});
+
+Deno.test({
   name: "client tty: names in colour on a terminal, none with NO_COLOR",
   ignore: !hasTmux,
   async fn(t) {
