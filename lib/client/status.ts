@@ -4,6 +4,8 @@
  *
  * @example
  * ```ts
+ * import { OnlineNames, renderStatus } from "./status.ts";
+ *
  * const online = new OnlineNames();
  * online.reset({ type: "welcome", online: [{ name: "alice" }, { name: "bob" }] });
  * online.apply({ type: "presence", event: "offline", name: "bob" }); // true: it changed
