@@ -117,6 +117,10 @@ export function renderFrame(frame: Frame, view: View, now = Date.now()): string 
       return `${at} <${paintName(from, view)}> ${own ? paint(text, SGR.bold, view.color) : text}`;
     }
     case "private": {
+      // Sent from another of this account's connections: shown as if sent from here.
+      if (frame.echo === true) {
+        return renderSentPrivate(safe(frame.to), safe(frame.text), timeOf(frame, now), view);
+      }
       const mark = (s: string) => paint(s, `${SGR.bold};${SGR.magenta}`, view.color);
       const label = mark("[") + paintName(safe(frame.from), view) + mark(" -> you]");
       const away = frame.offline === true

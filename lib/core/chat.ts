@@ -6,6 +6,11 @@
  *
  * All text and names entering the core are sanitised here, so no transport can forget to.
  *
+ * A {@link User} is one connection. A registered account may be online from several connections
+ * at once (laptop, phone, scripts; Ergo calls this multiclient): they share one name, each gets
+ * what the name receives, and presence is per name: `online` when the first connection takes the
+ * name, `offline` when the last one leaves, one entry in `who`. A guest's name has one connection.
+ *
  * @module
  */
 
@@ -17,7 +22,7 @@ import {
   type PublicEvent,
   type Result,
 } from "../protocol/events.ts";
-import { nameKey, validateName } from "../shared/names.ts";
+import { nameKey, nameSkeletons, validateName } from "../shared/names.ts";
 import { sanitizeText } from "../shared/sanitize.ts";
 import { type Peer, User } from "./user.ts";
 import { type RoomLimits, Rooms } from "./rooms.ts";
@@ -31,6 +36,11 @@ export interface CoreOptions {
   reserveIds?: (count: number) => number;
   /** The display name registered under a name key, if that name is registered. */
   registeredName?: (key: string) => string | undefined;
+  /**
+   * A registered account whose name looks like a name with these {@link nameSkeletons} keys:
+   * its key and display name, if any.
+   */
+  registeredLookalike?: (skeletons: string[]) => { key: string; name: string } | undefined;
   /** Receives every public message, to store it. */
   onPublic?: (event: PublicEvent) => void;
   /**
@@ -71,12 +81,18 @@ export class ChatCore {
   readonly #clock: () => number;
   readonly #reserveIds: (count: number) => number;
   readonly #registeredName: (key: string) => string | undefined;
+  readonly #registeredLookalike: CoreOptions["registeredLookalike"];
   readonly #onPublic?: (event: PublicEvent) => void;
   readonly #onOffline?: (event: PrivateEvent, recipientKey: string) => boolean;
   /** Online users in join order; iterated for every broadcast. */
   readonly #users = new Map<number, User>();
-  /** Online users by {@link nameKey} of their name. */
-  readonly #byName = new Map<string, User>();
+  /**
+   * The connections holding each name, by {@link nameKey}, oldest first. More than one only for
+   * an account online from several connections, all logged in as it.
+   */
+  readonly #byName = new Map<string, User[]>();
+  /** The name keys online under each {@link nameSkeletons} key, to refuse look-alike names. */
+  readonly #bySkeleton = new Map<string, Set<string>>();
   #nextUserId = 1;
   #nextMsgId = 0;
   #idsLeft = 0;
@@ -88,6 +104,7 @@ export class ChatCore {
     this.#clock = options.clock ?? Date.now;
     this.#reserveIds = options.reserveIds ?? ((n) => (counter += n) - n);
     this.#registeredName = options.registeredName ?? (() => undefined);
+    this.#registeredLookalike = options.registeredLookalike;
     this.#onPublic = options.onPublic;
     this.#onOffline = options.onOffline;
     this.rooms = new Rooms({
@@ -101,7 +118,7 @@ export class ChatCore {
     });
   }
 
-  /** How many users are online. */
+  /** How many connections are open. */
   get size(): number {
     return this.#users.size;
   }
@@ -110,27 +127,40 @@ export class ChatCore {
   join(peer: Peer, addr: string): User {
     const user = new User(this.#nextUserId++, sanitizeText(addr), peer);
     this.#users.set(user.id, user);
-    this.#byName.set(nameKey(user.name), user);
+    this.#hold(user);
     this.#broadcast(this.#presence("online", user));
     return user;
   }
 
-  /** Removes a user; unless `silent`, announces it to everyone left. Idempotent. */
+  /**
+   * Removes a connection; unless `silent`, announces it to everyone left when it was its name's
+   * last connection. Idempotent.
+   */
   leave(user: User, silent = false): void {
     if (!this.#users.delete(user.id)) return;
-    this.#unname(user);
+    const last = this.#release(user);
     this.rooms.disconnect(user);
-    if (!silent) this.#broadcast(this.#presence("offline", user));
+    if (!silent && last) this.#broadcast(this.#presence("offline", user));
   }
 
-  /** The online users, in join order. */
+  /** The online names, each once (by its oldest connection), in join order. */
   who(): User[] {
+    return [...this.#users.values()].filter((u) => this.#byName.get(nameKey(u.name))?.[0] === u);
+  }
+
+  /** Every open connection, in join order (an account's several connections each count). */
+  connections(): User[] {
     return [...this.#users.values()];
   }
 
-  /** The online user called `name` (case-insensitively), if any. */
+  /** The oldest connection of the name `name` (case-insensitively), if it is online. */
   find(name: string): User | undefined {
-    return this.#byName.get(nameKey(name));
+    return this.#byName.get(nameKey(name))?.[0];
+  }
+
+  /** Every connection holding the name `name` (case-insensitively). */
+  findAll(name: string): readonly User[] {
+    return this.#byName.get(nameKey(name)) ?? [];
   }
 
   /** Sends `text` to everyone online, the sender included. */
@@ -161,7 +191,8 @@ export class ChatCore {
     const clean = sanitizeText(text);
     if (clean.trim() === "") return fail("empty_text");
     const key = nameKey(name);
-    const receiver = this.#byName.get(key);
+    const receivers = this.#byName.get(key);
+    const receiver = receivers?.[0];
     const offlineName = receiver ? undefined : this.#registeredName(key);
     if (!receiver && offlineName === undefined) {
       return fail("not_online");
@@ -176,8 +207,14 @@ export class ChatCore {
       text: clean,
       wire: [],
     };
-    if (receiver) {
-      receiver.peer.deliver(event);
+    if (receivers) {
+      for (const r of receivers) r.peer.deliver(event);
+      // The sender's other connections see what it sent, as its own echo would show it.
+      let echo: PrivateEvent | undefined;
+      for (const mine of this.#byName.get(nameKey(user.name)) ?? []) {
+        if (mine === user || receivers.includes(mine)) continue;
+        mine.peer.deliver(echo ??= { ...event, echo: true, wire: [] });
+      }
       return { ok: true, msgId: event.msgId, ts: event.ts };
     }
     if (this.#onOffline && !this.#onOffline(event, key)) {
@@ -192,21 +229,47 @@ export class ChatCore {
    */
   rename(user: User, requested: string): Result<{ name: string }> {
     const valid = validateName(sanitizeText(requested));
-    if (!valid.ok) return fail(valid.error.code, valid.error.message);
-    const key = nameKey(valid.name);
-    const holder = this.#byName.get(key);
-    if (holder && holder !== user) return fail("name_taken");
-    if (user.account !== key && this.#registeredName(key) !== undefined) {
-      return fail(
-        "name_registered",
-        `${valid.name} is registered: log in to use it`,
-      );
+    // A mixed-script name is refused either way; saying which name it imitates is clearer.
+    if (!valid.ok && valid.error.code !== "name_mixed_script") {
+      return fail(valid.error.code, valid.error.message);
     }
+    const name = valid.ok ? valid.name : sanitizeText(requested).normalize("NFC").trim();
+    const key = nameKey(name);
+    // Before "taken": a registered name's owner, online elsewhere, may log in alongside.
+    if (user.account !== key && this.#registeredName(key) !== undefined) {
+      return fail("name_registered", `${name} is registered: log in to use it`);
+    }
+    const holders = this.#byName.get(key);
+    if (holders && holders.some((h) => h !== user)) {
+      return fail("name_taken");
+    }
+    const alike = this.#lookalike(user, name, key);
+    if (alike !== undefined) {
+      return fail("name_lookalike", `${name} looks too much like ${alike}: choose another name`);
+    }
+    if (!valid.ok) return fail(valid.error.code, valid.error.message);
     // Renaming away from your registered name ends the login, so a name's owner is always
     // whoever holds it (takeovers and name bans find them by name).
     if (user.account !== undefined && user.account !== key) user.account = undefined;
-    this.#setName(user, valid.name);
+    this.#setName(user, name);
     return { ok: true, name: user.name };
+  }
+
+  /**
+   * The name that `name` (key `key`) looks too much like, online (held by another connection)
+   * or registered, if any. The same name in another case is not a look-alike: that is the
+   * checks on `key`'s business.
+   */
+  #lookalike(user: User, name: string, key: string): string | undefined {
+    const skeletons = nameSkeletons(name);
+    for (const skeleton of skeletons) {
+      for (const other of this.#bySkeleton.get(skeleton) ?? []) {
+        const holder = this.#byName.get(other)?.find((h) => h !== user);
+        if (other !== key && holder) return holder.name;
+      }
+    }
+    const registered = this.#registeredLookalike?.(skeletons);
+    return registered && registered.key !== key ? registered.name : undefined;
   }
 
   /**
@@ -226,12 +289,14 @@ export class ChatCore {
 
   /**
    * Logs `user` in as the account `key` (its password already checked) under the account's
-   * `name`. Whoever else is online under that name leaves (announced as usual) and is kicked:
-   * the owner may be reconnecting before the server noticed the old connection die.
+   * `name`. When the account is online from other connections, `user` joins them, unless
+   * `takeover`: then they are kicked (the owner may be reconnecting before the server noticed
+   * the old connection die, or wants a lost device out). A guest somehow holding the name is
+   * always kicked.
    */
-  signIn(user: User, key: string, name: string): Result<{ name: string }> {
-    const holder = this.#byName.get(key);
-    if (holder && holder !== user) {
+  signIn(user: User, key: string, name: string, takeover = false): Result<{ name: string }> {
+    for (const holder of [...(this.#byName.get(key) ?? [])]) {
+      if (holder === user || (holder.account === key && !takeover)) continue;
       holder.account = undefined;
       this.leave(holder);
       holder.peer.kick("replaced", "you logged in from another connection");
@@ -241,20 +306,58 @@ export class ChatCore {
     return { ok: true, name: user.name };
   }
 
+  /**
+   * Gives `user` the name `name`. Others see it as a rename, or, when the old name stays online
+   * through the account's other connections or the new one already was, as the names coming
+   * and going that they saw.
+   */
   #setName(user: User, name: string): void {
     const old = user.name;
     if (old === name) return;
-    this.#unname(user);
-    this.#byName.set(nameKey(name), user);
+    const oldLast = this.#release(user);
     user.name = name;
-    const event = this.#presence("renamed", user, old);
-    for (const other of this.#users.values()) if (other !== user) other.peer.deliver(event);
+    const newFirst = this.#hold(user);
+    const events = oldLast && newFirst ? [this.#presence("renamed", user, old)] : [
+      ...(oldLast ? [this.#presence("offline", user, undefined, old)] : []),
+      ...(newFirst ? [this.#presence("online", user)] : []),
+    ];
+    for (const event of events) {
+      for (const other of this.#users.values()) if (other !== user) other.peer.deliver(event);
+    }
   }
 
-  /** Frees `user`'s name, unless someone else has taken it over since. */
-  #unname(user: User): void {
+  /** Adds `user` to its name's connections; true when it is the first. */
+  #hold(user: User): boolean {
     const key = nameKey(user.name);
-    if (this.#byName.get(key) === user) this.#byName.delete(key);
+    const holders = this.#byName.get(key);
+    if (holders) {
+      holders.push(user);
+      return false;
+    }
+    this.#byName.set(key, [user]);
+    for (const skeleton of nameSkeletons(user.name)) {
+      const keys = this.#bySkeleton.get(skeleton) ?? new Set();
+      this.#bySkeleton.set(skeleton, keys.add(key));
+    }
+    return true;
+  }
+
+  /** Removes `user` from its name's connections; true when it was the last. */
+  #release(user: User): boolean {
+    const key = nameKey(user.name);
+    const holders = this.#byName.get(key);
+    if (!holders?.includes(user)) return false;
+    if (holders.length > 1) {
+      holders.splice(holders.indexOf(user), 1);
+      return false;
+    }
+    this.#byName.delete(key);
+    for (const skeleton of nameSkeletons(user.name)) {
+      const keys = this.#bySkeleton.get(skeleton);
+      keys?.delete(key);
+      if (keys?.size === 0) this.#bySkeleton.delete(skeleton);
+    }
+    return true;
   }
 
   #msgId(): number {
@@ -266,13 +369,19 @@ export class ChatCore {
     return this.#nextMsgId++;
   }
 
-  #presence(event: PresenceEvent["event"], user: User, old?: string): PresenceEvent {
+  /** A presence event about `user`, under `name` when it is not the user's current name. */
+  #presence(
+    event: PresenceEvent["event"],
+    user: User,
+    old?: string,
+    name = user.name,
+  ): PresenceEvent {
     const e: PresenceEvent = {
       kind: "presence",
       msgId: this.#msgId(),
       ts: this.#clock(),
       event,
-      name: user.name,
+      name,
       addr: user.addr,
       wire: [],
     };

@@ -141,7 +141,7 @@ export class Dispatcher {
       case "register":
         return this.#register(session, request.password);
       case "login":
-        return this.#login(session, request.name, request.password);
+        return this.#login(session, request.name, request.password, request.takeover);
       case "passwd":
         return this.#passwd(session, request.old, request.new);
       case "ack":
@@ -220,12 +220,16 @@ export class Dispatcher {
 
   #kick(session: Session, name: string, reason = ""): Reply {
     if (!this.#isAdmin(session)) return notAdmin();
-    const target = this.core.find(sanitizeText(name).trim());
-    if (!target) return fail("not_online", `${sanitizeText(name).trim()} is not online`);
+    // Every connection of the name: kicking one of an account's devices would leave it online.
+    const targets = [...this.core.findAll(sanitizeText(name).trim())];
+    if (targets.length === 0) {
+      return fail("not_online", `${sanitizeText(name).trim()} is not online`);
+    }
     const why = sanitizeText(reason).trim();
-    this.log.warn("kick", { by: session.user.name, name: target.name, reason: why });
-    target.peer.kick("kicked", `you were kicked by ${session.user.name}${why ? `: ${why}` : ""}`);
-    return { ok: true, name: target.name };
+    this.log.warn("kick", { by: session.user.name, name: targets[0].name, reason: why });
+    const text = `you were kicked by ${session.user.name}${why ? `: ${why}` : ""}`;
+    for (const target of targets) target.peer.kick("kicked", text);
+    return { ok: true, name: targets[0].name };
   }
 
   #ban(session: Session, rawTarget: string, duration = "", reason = ""): Reply {
@@ -245,7 +249,7 @@ export class Dispatcher {
     this.bans.add({ kind, target, until, reason: why });
     this.log.warn("ban", { by: session.user.name, kind, target, until: until ?? "forever" });
     const text = "you are banned from this server";
-    for (const u of this.core.who()) {
+    for (const u of this.core.connections()) {
       const hit = kind === "ip" ? ipOf(u.addr) === target : nameKey(u.name) === target;
       if (hit && u !== session.user) u.peer.kick("banned", text);
     }
@@ -283,7 +287,12 @@ export class Dispatcher {
     return { ok: true, name: session.user.name };
   }
 
-  async #login(session: Session, name: string, password: string): Promise<Reply> {
+  async #login(
+    session: Session,
+    name: string,
+    password: string,
+    takeover = false,
+  ): Promise<Reply> {
     if (this.bans.find("name", nameKey(sanitizeText(name).trim()))) {
       return fail("name_banned");
     }
@@ -309,9 +318,9 @@ export class Dispatcher {
     // Failures are not forgiven by a success: they age out, so logging in to an account of
     // one's own between guesses does not reset the count.
     if (session.closing) return fail("connection_closed");
-    const signed = this.core.signIn(session.user, account.key, account.name);
+    const signed = this.core.signIn(session.user, account.key, account.name, takeover);
     this.#backlogs.set(session.user, this.core.rooms.rejoin(session.user));
-    this.log.info("login", { name: account.name, ip: session.ip });
+    this.log.info("login", { name: account.name, ip: session.ip, takeover });
     return signed;
   }
 

@@ -97,7 +97,12 @@ export interface ChatStorage extends BanStore, RoomStorage {
   removeFromInbox(recipientKey: string, msgIds: number[]): void;
   /** The account registered under a name key. */
   account(key: string): Account | undefined;
-  /** Creates or replaces an account (in the current group commit). */
+  /**
+   * A registered account whose name has one of these look-alike keys (`nameSkeletons` in
+   * lib/shared/names.ts), if any: names that imitate it are refused.
+   */
+  accountLookingLike(skeletons: string[]): { key: string; name: string } | undefined;
+  /** Creates or replaces an account (in the current group commit), with its look-alike keys. */
   putAccount(a: Account): void;
   /** Commits anything pending and releases the storage. */
   close(): void;

@@ -60,6 +60,14 @@ export const ERRORS = Object.freeze(
       message: "this name is already used",
       doc: "someone else has that name (case-insensitively)",
     },
+    name_lookalike: {
+      message: "this name looks too much like a name that is online or registered",
+      doc: 'the name looks like one that is online or registered (see "Names"); `message` names it',
+    },
+    name_mixed_script: {
+      message: "name may not mix Latin, Cyrillic and Greek letters",
+      doc: "the name mixes Latin with Cyrillic or Greek letters",
+    },
     not_online: {
       message: "the receiver is not online",
       doc: "no user of that name is online",

@@ -42,6 +42,8 @@ export interface PrivateEvent {
   text: string;
   /** Set when it was stored while the receiver was offline. */
   offline?: true;
+  /** Set on the copy the sender's other connections get (an account's several devices). */
+  echo?: true;
   wire: WireCache;
 }
 

@@ -34,6 +34,8 @@ export interface Hello {
   name?: string;
   /** With `name`: log in as that registered name instead of renaming. */
   password?: string;
+  /** With `password`: end the account's other connections instead of joining them. */
+  takeover?: boolean;
   client?: string;
 }
 
@@ -78,6 +80,7 @@ export function parseHello(line: string): Hello | null {
   if (isId(frame.id)) hello.id = frame.id;
   if (typeof frame.name === "string") hello.name = frame.name;
   if (typeof frame.password === "string") hello.password = frame.password;
+  if (frame.takeover === true) hello.takeover = true;
   if (typeof frame.client === "string") hello.client = frame.client.slice(0, 100);
   return hello;
 }
@@ -163,7 +166,12 @@ export function parseJsonLine(line: string): Request {
       const name = str("name");
       if (typeof name !== "string") return name;
       const password = str("password");
-      return typeof password === "string" ? withId({ type: "login", name, password }) : password;
+      if (typeof password !== "string") return password;
+      const takeover = frame.takeover;
+      if (takeover !== undefined && typeof takeover !== "boolean") {
+        return invalid("bad_request", "takeover must be true or false", id);
+      }
+      return withId({ type: "login", name, password, ...(takeover ? { takeover } : {}) });
     }
     case "passwd": {
       const old = str("old");
@@ -295,6 +303,7 @@ function eventFrame(event: ChatEvent): Frame {
         text: event.text,
       };
       if (event.offline) f.offline = true;
+      if (event.echo) f.echo = true;
       return f;
     }
     case "presence": {

@@ -20,7 +20,8 @@ export type Request =
   | { type: "quit"; id?: RequestId }
   | { type: "history"; id?: RequestId; limit?: number; before?: number; room?: string }
   | { type: "register"; id?: RequestId; password: string }
-  | { type: "login"; id?: RequestId; name: string; password: string }
+  /** `takeover`: end the account's other connections instead of joining them. */
+  | { type: "login"; id?: RequestId; name: string; password: string; takeover?: boolean }
   | { type: "passwd"; id?: RequestId; old: string; new: string }
   | { type: "ack"; id?: RequestId; msgIds: number[] }
   | { type: "kick"; id?: RequestId; name: string; reason?: string; room?: string }

@@ -94,6 +94,13 @@ export function parseTextLine(line: string): Request {
         ? { type: "login", name: f[0], password: f[1] }
         : badFormat("login", "login|<name>|<password>");
     }
+    case "takeover": {
+      if (rest === undefined) break;
+      const f = twoFields(rest);
+      return f
+        ? { type: "login", name: f[0], password: f[1], takeover: true }
+        : badFormat("takeover", "takeover|<name>|<password>");
+    }
     case "passwd": {
       if (rest === undefined) break;
       const f = twoFields(rest);
@@ -198,6 +205,7 @@ export function renderTextEvent(event: ChatEvent): string {
     case "room":
       return `[${event.room}] ${roomEventText(event)}`;
     case "private":
+      if (event.echo) return `You sent ${event.to} a message: ${event.text}`;
       return event.offline
         ? `${event.from} sent you a message (at ${new Date(event.ts).toISOString()}): ${event.text}`
         : `${event.from} sent you a message: ${event.text}`;

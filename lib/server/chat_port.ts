@@ -139,6 +139,7 @@ export class LocalPort implements ChatPort {
         type: "login",
         name: hello.name,
         password: hello.password,
+        ...(hello.takeover ? { takeover: true } : {}),
       });
     } else if (hello.name !== undefined) {
       named = await dispatcher.execute(session, { type: "rename", name: hello.name });

@@ -64,6 +64,7 @@ export function openServices(config: ServicesConfig, log: Logger): OpenServices 
   const core = new ChatCore({
     reserveIds: (n) => store.reserveIds(n),
     registeredName: (key) => store.account(key)?.name,
+    registeredLookalike: (skeletons) => store.accountLookingLike(skeletons),
     onPublic: (e) => store.appendPublic(e),
     onOffline: (e, key) => {
       if (store.inboxSize(key) >= MAX_INBOX_MESSAGES) return false;

@@ -14,7 +14,18 @@
  *
  * A name made only of ASCII digits and dots ("10.0.0.7", "123", "...") is refused too, because
  * operators ban IP addresses with the same syntax as names.
+ *
+ * A name may not mix Latin letters with Cyrillic or Greek ones (a simplified form of Unicode
+ * TR39's "single script" restriction): those three scripts share letter shapes, so a mix such
+ * as "pаypal" with a Cyrillic "а" exists only to impersonate. Other scripts may appear together
+ * and with Latin (Japanese mixes Han, Hiragana and Katakana; "Zoë_日本" harms no one).
+ *
+ * Two names that would be read as the same cannot both be in use: {@link nameSkeletons} gives
+ * the keys under which the chat compares them (Unicode TR39 confusable skeletons, from the
+ * `unhomoglyph` package's copy of Unicode's confusables.txt).
  */
+
+import unhomoglyph from "unhomoglyph";
 
 /**
  * Longest allowed name, in Unicode code points after NFC normalisation.
@@ -39,7 +50,7 @@ export const MAX_NAME_LENGTH = 32;
  * ```
  */
 export type NameError = {
-  code: "name_empty" | "name_too_long" | "name_invalid_char";
+  code: "name_empty" | "name_too_long" | "name_invalid_char" | "name_mixed_script";
   message: string;
 };
 
@@ -97,7 +108,62 @@ export function validateName(
       "name may not look like an address: use at least one letter, _ or -",
     );
   }
+  const mixed = mixedScripts(name);
+  if (mixed) {
+    return fail(
+      "name_mixed_script",
+      `name may not mix ${mixed[0]} and ${mixed[1]} letters: they look alike; use one script`,
+    );
+  }
   return { ok: true, name };
+}
+
+/** The scripts whose letters are confusable with each other, so a name may use only one. */
+const LOOKALIKE_SCRIPTS: readonly [string, RegExp][] = [
+  ["Latin", /\p{Script=Latin}/u],
+  ["Cyrillic", /\p{Script=Cyrillic}/u],
+  ["Greek", /\p{Script=Greek}/u],
+];
+
+/** The first two of {@link LOOKALIKE_SCRIPTS} that `name` mixes, if any. */
+function mixedScripts(name: string): [string, string] | undefined {
+  const found = LOOKALIKE_SCRIPTS.filter(([, re]) => re.test(name)).map(([script]) => script);
+  return found.length > 1 ? [found[0], found[1]] : undefined;
+}
+
+/**
+ * The TR39 skeleton of `s`: NFD, each confusable character replaced by its prototype from
+ * Unicode's confusables.txt, NFD again. Two strings with the same skeleton look alike.
+ */
+function skeleton(s: string): string {
+  return unhomoglyph(s.normalize("NFD")).normalize("NFD");
+}
+
+/**
+ * The keys under which `name` is compared with other names for looking alike: two names that
+ * share a key would be read as the same. Both keys start from NFKC (so fullwidth "ａ" is "a")
+ * and end in a lower-cased skeleton; one takes the skeleton before lower-casing, so capital "I"
+ * counts as the "l" it looks like ("aIice" is "alice"), the other lower-cases first, so
+ * "ＡＬＩＣＥ" is "alice" too. Names that differ only in case share the second key.
+ *
+ * @example
+ * ```ts
+ * const [key] = nameSkeletons("alice");
+ * nameSkeletons("\u0430lice").includes(key); // true: a Cyrillic "а"
+ * nameSkeletons("aIice").includes(key); // true: a capital "I"
+ * ```
+ */
+export function nameSkeletons(name: string): string[] {
+  const compat = name.normalize("NFKC");
+  const shapeFirst = skeleton(skeleton(compat).toLowerCase());
+  const caseFirst = skeleton(compat.toLowerCase());
+  return shapeFirst === caseFirst ? [shapeFirst] : [shapeFirst, caseFirst];
+}
+
+/** Whether two names would be read as the same (they share a {@link nameSkeletons} key). */
+export function looksAlike(a: string, b: string): boolean {
+  const keys = nameSkeletons(b);
+  return nameSkeletons(a).some((k) => keys.includes(k));
 }
 
 /**

@@ -19,7 +19,7 @@ import type {
   StoredMessage,
   StoredRoom,
 } from "../core/storage.ts";
-import { nameKey } from "../shared/names.ts";
+import { nameKey, nameSkeletons } from "../shared/names.ts";
 
 /** A stored message and the key of its room (undefined: the lobby). */
 type Row = StoredMessage & { roomKey?: string };
@@ -205,6 +205,16 @@ export class MemoryStorage implements ChatStorage {
     const kept = box.filter((m) => !gone.has(m.msgId));
     if (kept.length === 0) this.#inboxes.delete(recipientKey);
     else this.#inboxes.set(recipientKey, kept);
+  }
+
+  /** A registered account whose name has one of these look-alike keys, if any. */
+  accountLookingLike(skeletons: string[]): { key: string; name: string } | undefined {
+    for (const a of this.#accounts.values()) {
+      if (nameSkeletons(a.name).some((k) => skeletons.includes(k))) {
+        return { key: a.key, name: a.name };
+      }
+    }
+    return undefined;
   }
 
   account(key: string): Account | undefined {

@@ -18,7 +18,7 @@ import type {
   StoredMessage,
   StoredRoom,
 } from "../core/storage.ts";
-import { nameKey } from "../shared/names.ts";
+import { nameKey, nameSkeletons } from "../shared/names.ts";
 
 export type { Account, InboxMessage, StoredMessage };
 
@@ -60,6 +60,11 @@ export const MIGRATIONS: readonly string[] = [
      operator INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (room_key, account_key));
    CREATE TABLE room_invites (
      room_key TEXT NOT NULL, name_key TEXT NOT NULL, PRIMARY KEY (room_key, name_key));`,
+  // 5: each account's look-alike keys (names.ts nameSkeletons), to refuse names that imitate it.
+  // Existing accounts get theirs when the store opens (see fillSkeletons): computing them needs
+  // the confusables data, which SQL does not have.
+  `CREATE TABLE account_skeletons (
+     skeleton TEXT NOT NULL, name_key TEXT NOT NULL, PRIMARY KEY (skeleton, name_key));`,
 ];
 
 /** The schema version this build writes. */
@@ -94,6 +99,26 @@ export function migrate(db: DatabaseSync, target = SCHEMA_VERSION): void {
       throw e;
     }
   }
+}
+
+/**
+ * Stores the look-alike keys of every account that has none: those registered before schema
+ * version 4. Cheap when there are none: one indexed query.
+ */
+export function fillSkeletons(db: DatabaseSync): void {
+  const missing = db.prepare(
+    `SELECT name_key AS key, name FROM accounts
+     WHERE name_key NOT IN (SELECT name_key FROM account_skeletons)`,
+  ).all() as { key: string; name: string }[];
+  if (missing.length === 0) return;
+  const insert = db.prepare(
+    "INSERT OR IGNORE INTO account_skeletons (skeleton, name_key) VALUES (?, ?)",
+  );
+  db.exec("BEGIN IMMEDIATE");
+  for (const { key, name } of missing) {
+    for (const skeleton of nameSkeletons(name)) insert.run(skeleton, key);
+  }
+  db.exec("COMMIT");
 }
 
 /** The schema version recorded in the file. */
@@ -155,6 +180,7 @@ export class Store implements ChatStorage {
       // the process. Group commit keeps this to one sync per event-loop turn.
       db.exec("PRAGMA synchronous = FULL");
       migrate(db);
+      fillSkeletons(db);
       // Prove we can write now rather than fail on the first message.
       db.exec("BEGIN IMMEDIATE");
       db.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('next_id', 1)");
@@ -372,6 +398,23 @@ export class Store implements ChatStorage {
       `INSERT INTO accounts (name_key, name, salt, hash, created) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (name_key) DO UPDATE SET salt = excluded.salt, hash = excluded.hash`,
     ).run(a.key, a.name, a.salt, a.hash, Date.now());
+    const insert = this.#sql(
+      "INSERT OR IGNORE INTO account_skeletons (skeleton, name_key) VALUES (?, ?)",
+    );
+    for (const skeleton of nameSkeletons(a.name)) insert.run(skeleton, a.key);
+  }
+
+  /** A registered account whose name has one of these look-alike keys, if any. */
+  accountLookingLike(skeletons: string[]): { key: string; name: string } | undefined {
+    const find = this.#sql(
+      `SELECT a.name_key AS key, a.name AS name FROM account_skeletons s
+       JOIN accounts a ON a.name_key = s.name_key WHERE s.skeleton = ? LIMIT 1`,
+    );
+    for (const skeleton of skeletons) {
+      const row = find.get(skeleton) as { key: string; name: string } | undefined;
+      if (row) return { key: row.key, name: row.name };
+    }
+    return undefined;
   }
 
   /** Every ban, expired ones included (the ban list drops those). */

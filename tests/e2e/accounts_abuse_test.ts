@@ -89,8 +89,13 @@ Deno.test("renaming away from a registered name logs out, and a takeover announc
     (await a.request({ type: "login", name: "alice", password: "alice password" })).name,
     "alice",
   );
-  // A second login takes the name over: the watcher sees alice leave, then the newcomer renamed.
-  const b = await JsonClient.connect(server.port, { name: "alice", password: "alice password" });
+  // A login asking for a takeover ends the other connections: the watcher sees alice leave,
+  // then the newcomer renamed.
+  const b = await JsonClient.connect(server.port, {
+    name: "alice",
+    password: "alice password",
+    takeover: true,
+  });
   strictEqual(b.welcome.account, "alice");
   const left = await watcher.readUntil((f) => f.event === "offline");
   strictEqual(left.name, "alice");

@@ -391,7 +391,7 @@ Deno.test("client e2e: piped lines over the server's rate limit wait and all arr
   );
 });
 
-Deno.test("client e2e: logging in elsewhere closes the old client for good", async () => {
+Deno.test("client e2e: a second client of the same account logs in alongside the first", async () => {
   await using server = await startServer();
   const password = "correct horse battery";
   const setup = await watcher(server.port, "solo");
@@ -400,14 +400,27 @@ Deno.test("client e2e: logging in elsewhere closes the old client for good", asy
   const env = { FASTIM_PASSWORD: password };
   await using first = ClientProcess.spawn([...at(server.port), "--name", "solo"], { env });
   await first.waitForStderr("connected to");
+  // A script sends a notification as the same account: it must not log the terminal out.
+  const sent = await runClient([...at(server.port), "--name", "solo", "--send", "build done"], {
+    env,
+  });
+  assert.equal(sent.code, 0, sent.stderr);
   await using second = ClientProcess.spawn([...at(server.port), "--name", "solo"], { env });
   await second.waitForStderr("connected to 127.0.0.1");
-  const r = await first.finish();
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /connection closed: .*another connection/);
-  assert.doesNotMatch(r.stderr, /reconnect/);
-  await second.closeStdin();
-  assert.equal((await second.finish()).code, 0);
+  const other = await watcher(server.port, "other");
+  assert.equal(
+    (await other.request({ type: "msg", to: "solo", text: "to both" })).type,
+    "ok",
+  );
+  await first.waitFor((out) => out.includes("to both"), "the message on the first client");
+  await second.waitFor((out) => out.includes("to both"), "the message on the second client");
+  other.close();
+  for (const c of [first, second]) {
+    await c.closeStdin();
+    const r = await c.finish();
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /another connection/);
+  }
 });
 
 Deno.test("client e2e: 60 piped lines at the default limits are paced, all arrive in order", async () => {

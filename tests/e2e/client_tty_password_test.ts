@@ -77,6 +77,38 @@ Deno.test({
 });
 
 Deno.test({
+  name: "client tty: --name of a registered user online elsewhere asks for the password and joins",
+  ignore: !hasTmux,
+  async fn() {
+    await using server = await startServer();
+    const secret = "correct horse battery";
+    await register(server.port, "alice", secret);
+    const elsewhere = await JsonClient.connect(server.port, { name: "alice", password: secret });
+    assert.equal(elsewhere.welcome.account, "alice");
+    try {
+      await using tmux = new Tmux();
+      await tmux.start(
+        clientShellCommand([...at(server.port), "--name", "alice"]),
+        NO_PASSWORD,
+      );
+      await typeSecret(tmux, "password for alice: ", secret);
+      const screen = await tmux.waitFor((l) => lastLine(l) === "choose>", "the menu");
+      assert.ok(screen.some((l) => /^connected to 127\.0\.0\.1:\d+ as alice \(/.test(l)));
+      // The other connection stays: no notice, and a private message reaches it still.
+      const bob = await JsonClient.connect(server.port, { name: "bob" });
+      assert.equal((await bob.request({ type: "msg", to: "alice", text: "both?" })).type, "ok");
+      const got = await elsewhere.readUntil((f) => f.type === "private" || f.type === "notice");
+      assert.equal(got.text, "both?");
+      bob.close();
+      await tmux.keys("0", "Enter");
+      await tmux.waitFor((l) => l.includes("[exit 0]"), "the client to exit");
+    } finally {
+      elsewhere.close();
+    }
+  },
+});
+
+Deno.test({
   name: "client tty: --name of a registered user asks for the password, again after a wrong one",
   ignore: !hasTmux,
   async fn() {

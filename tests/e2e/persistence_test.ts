@@ -112,10 +112,10 @@ Deno.test("a registered name is protected, and a wrong password is refused", asy
   deepStrictEqual([wrong.type, wrong.code], ["error", "login_failed"]);
   const right = await j.request({ type: "login", name: "Alice", password: "correct horse" });
   deepStrictEqual([right.type, right.name], ["ok", "alice"]);
-  // The text dialect logs in too.
-  await g.send("login|alice|correct horse");
+  // The text dialect logs in too, here asking for a takeover...
+  await g.send("takeover|alice|correct horse");
   strictEqual(await g.readUntil((l) => l.startsWith("You logged in")), "You logged in as alice");
-  // ...and the JSON connection that held the name is told and closed.
+  // ...so the JSON connection that held the name is told and closed.
   const bye = await j.readUntil((f) => f.type === "notice");
   strictEqual(bye.code, "replaced");
   g.close();

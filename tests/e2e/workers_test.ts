@@ -70,7 +70,8 @@ Deno.test("workers: accounts, takeover and offline messages go through the one h
   const bob = await JsonClient.connect(server.port, { name: "bob" });
   const stored = await bob.request({ type: "msg", to: "alice", text: "while you were out" });
   strictEqual(stored.stored, true);
-  // Log in on as many connections as it takes to use both edges: each takes the name over.
+  // Log in on as many connections as it takes to use both edges: each joins the others, and
+  // gets the inbox while it is not acknowledged.
   const sessions: JsonClient[] = [];
   const used = new Set<string>();
   for (let i = 0; i < 16 && used.size < 2; i++) {
@@ -79,13 +80,27 @@ Deno.test("workers: accounts, takeover and offline messages go through the one h
     const offline = await s.readUntil((f) => f.type === "private");
     strictEqual(offline.text, "while you were out");
     strictEqual(offline.offline, true);
-    if (sessions.length > 0) {
-      strictEqual((await sessions.at(-1)!.readUntil((f) => f.type === "notice")).code, "replaced");
-    }
     sessions.push(s);
     for (const edge of (await edgesOf(server, [s.lines])).values()) used.add(edge);
   }
-  deepStrictEqual(used, new Set(["0", "1"]), "the logins took the name over across both edges");
+  // A private message reaches every connection, on both edges; who lists alice once.
+  strictEqual((await bob.request({ type: "msg", to: "alice", text: "to all of you" })).type, "ok");
+  for (const s of sessions) {
+    strictEqual((await s.readUntil((f) => f.type === "private")).text, "to all of you");
+  }
+  const who = await bob.request({ type: "who" });
+  strictEqual((who.users as { name: string }[]).filter((u) => u.name === "alice").length, 1);
+  // A takeover ends all the others, wherever they are.
+  const taker = await JsonClient.connect(server.port, {
+    name: "alice",
+    password: "alice password",
+    takeover: true,
+  });
+  for (const s of sessions) {
+    strictEqual((await s.readUntil((f) => f.type === "notice")).code, "replaced");
+  }
+  sessions.push(taker);
+  deepStrictEqual(used, new Set(["0", "1"]), "the logins joined the account across both edges");
   strictEqual((await sessions.at(-1)!.request({ type: "ack", msgIds: [stored.msgId] })).type, "ok");
   sessions.at(-1)!.close();
   const last = await JsonClient.connect(server.port, {

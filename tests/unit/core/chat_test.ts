@@ -320,3 +320,124 @@ Deno.test("ChatCore handles many users without cross-talk", () => {
   assertOk(core.say(users[7], "all"));
   for (const p of peers) strictEqual(p.take().length, 1);
 });
+
+/** A core with `alice` registered, and `n` users joined. */
+function withAccount(n: number) {
+  const registered = new Map([["alice", "alice"]]);
+  const core = new ChatCore({
+    clock: () => 1_000,
+    registeredName: (key) => registered.get(key),
+    registeredLookalike: (skeletons) =>
+      skeletons.includes("alice") ? { key: "alice", name: "alice" } : undefined,
+  });
+  const peers: FakePeer[] = [];
+  const users: User[] = [];
+  for (let i = 0; i < n; i++) {
+    const peer = new FakePeer();
+    peers.push(peer);
+    users.push(core.join(peer, `127.0.0.1:${5000 + i}`));
+  }
+  for (const p of peers) p.take();
+  return { core, peers, users };
+}
+
+Deno.test("ChatCore: an account online from several connections", async (t) => {
+  const { core, peers, users } = withAccount(4);
+  const [laptop, phone, bob, guest] = users;
+  assertOk(core.signIn(laptop, "alice", "alice"));
+  assertOk(core.rename(bob, "bob"));
+  for (const p of peers) p.take();
+
+  await t.step("a second login joins the first: no kick, no second online", () => {
+    assertOk(core.signIn(phone, "alice", "alice"));
+    deepStrictEqual(peers[0].kicks, []);
+    const seen = peers[2].take();
+    deepStrictEqual(
+      seen.map((e) => e.kind === "presence" && [e.event, e.name]),
+      [["offline", "127.0.0.1:5001"]],
+    );
+    peers[0].take();
+    peers[1].take();
+    peers[3].take();
+  });
+  await t.step("who lists the name once; findAll has both", () => {
+    deepStrictEqual(core.who().map((u) => u.name).filter((n) => n === "alice"), ["alice"]);
+    deepStrictEqual(core.findAll("ALICE"), [laptop, phone]);
+    strictEqual(core.connections().length, 4);
+  });
+  await t.step("a private message reaches every connection", () => {
+    assertOk(core.whisper(bob, "alice", "hi"));
+    for (const p of [peers[0], peers[1]]) {
+      deepStrictEqual(p.take().map((e) => e.kind === "private" && [e.text, e.echo]), [[
+        "hi",
+        undefined,
+      ]]);
+    }
+  });
+  await t.step("what one connection sends, the others see as an echo", () => {
+    assertOk(core.whisper(phone, "bob", "from the phone"));
+    deepStrictEqual(peers[0].take().map((e) => e.kind === "private" && [e.to, e.echo]), [[
+      "bob",
+      true,
+    ]]);
+    deepStrictEqual(peers[1].take(), [], "the sender gets its reply, not an event");
+    strictEqual(peers[2].take().length, 1);
+  });
+  await t.step("a guest's name still has one connection", () => {
+    const r = core.rename(guest, "bob");
+    deepStrictEqual(r.ok ? r : r.code, "name_taken");
+    const g = core.rename(guest, "alice");
+    deepStrictEqual(g.ok ? g : g.code, "name_registered");
+  });
+  await t.step("the name goes offline only with its last connection", () => {
+    core.leave(laptop);
+    deepStrictEqual(peers[2].take(), []);
+    strictEqual(core.find("alice"), phone);
+    core.leave(phone);
+    deepStrictEqual(
+      peers[2].take().map((e) => e.kind === "presence" && [e.event, e.name]),
+      [["offline", "alice"]],
+    );
+    strictEqual(core.find("alice"), undefined);
+  });
+});
+
+Deno.test("ChatCore.signIn with takeover ends the account's other connections", () => {
+  const { core, peers, users } = withAccount(3);
+  assertOk(core.signIn(users[0], "alice", "alice"));
+  assertOk(core.signIn(users[1], "alice", "alice"));
+  assertOk(core.signIn(users[2], "alice", "alice", true));
+  deepStrictEqual(peers[0].kicks, ["replaced: you logged in from another connection"]);
+  deepStrictEqual(peers[1].kicks, ["replaced: you logged in from another connection"]);
+  deepStrictEqual(core.findAll("alice"), [users[2]]);
+  deepStrictEqual(peers[2].kicks, []);
+});
+
+Deno.test("ChatCore.rename refuses names that look like one online or registered", async (t) => {
+  const { core, users } = withAccount(3);
+  assertOk(core.rename(users[0], "bob"));
+  const impostors = ["\u0430lice", "al\u0456ce", "\uff41\uff4c\uff49\uff43\uff45", "aIice"];
+  for (const name of impostors) {
+    await t.step(`registered: ${name}`, () => {
+      const r = core.rename(users[1], name);
+      deepStrictEqual(r.ok ? r : [r.code, r.message], [
+        "name_lookalike",
+        `${name.normalize("NFC")} looks too much like alice: choose another name`,
+      ]);
+    });
+  }
+  for (const name of ["b0b", "\u0432ob".replace("\u0432", "\u0184"), "BOB".replace("O", "0")]) {
+    await t.step(`online: ${name}`, () => {
+      const r = core.rename(users[1], name);
+      strictEqual(r.ok ? "ok" : r.code, "name_lookalike", name);
+    });
+  }
+  await t.step("the name itself and other names are fine", () => {
+    assertOk(core.rename(users[1], "carol"));
+    assertOk(core.rename(users[0], "Bob"));
+  });
+  await t.step("a look-alike is free once its holder leaves", () => {
+    core.leave(users[0]);
+    assertOk(core.rename(users[2], "b0b"));
+  });
+});

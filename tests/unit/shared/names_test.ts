@@ -1,8 +1,10 @@
 import { deepStrictEqual, notStrictEqual, ok, strictEqual } from "node:assert/strict";
 import {
+  looksAlike,
   MAX_NAME_LENGTH,
   type NameError,
   nameKey,
+  nameSkeletons,
   validateName,
 } from "../../../lib/shared/names.ts";
 
@@ -215,5 +217,50 @@ Deno.test("nameKey makes equivalent names collide", async (t) => {
   });
   await t.step("the key of a validated name is lowercase NFC", () => {
     strictEqual(nameKey(accepted("Zoe\u0308")), "zo\u00eb");
+  });
+});
+
+Deno.test("looksAlike catches confusable names (TR39 skeleton and NFKC case folding)", async (t) => {
+  const impostors = {
+    "Cyrillic а": "\u0430lice",
+    "Ukrainian і": "al\u0456ce",
+    "fullwidth": "\uff41\uff4c\uff49\uff43\uff45",
+    "capital I for l": "aIice",
+    "fullwidth capitals": "\uff21\uff2c\uff29\uff23\uff25",
+    "Cyrillic capitals": "\u0410LICE",
+    "digit one for l": "a1ice",
+  };
+  for (const [what, name] of Object.entries(impostors)) {
+    await t.step(what, () => ok(looksAlike(name, "alice"), name));
+  }
+  await t.step("zero for o, both ways", () => {
+    ok(looksAlike("b0b", "bob"));
+    ok(looksAlike("bob", "b0b"));
+  });
+  await t.step("different names do not", () => {
+    for (const name of ["alicia", "bob", "aiice", "\u0431\u043e\u0440\u0438\u0441"]) {
+      ok(!looksAlike(name, "alice"), name);
+    }
+  });
+  await t.step("the same name in another case shares a key", () => {
+    ok(nameSkeletons("ALICE").some((k) => nameSkeletons("alice").includes(k)));
+  });
+});
+
+Deno.test("validateName refuses names mixing Latin with Cyrillic or Greek letters", async (t) => {
+  for (const name of ["p\u0430ypal", "\u03a9mega", "bob\u0431", "\u0430\u03b1"]) {
+    await t.step(name, () => strictEqual(rejected(name).code, "name_mixed_script"));
+  }
+  await t.step("one of those scripts, or others together, is fine", () => {
+    for (
+      const name of [
+        "\u0431\u043e\u0440\u0438\u0441",
+        "\u03c9\u03bc\u03ad\u03b3\u03b1",
+        "Zo\u00eb_\u65e5\u672c",
+        "\u3042\u30a2\u6f22",
+      ]
+    ) {
+      accepted(name);
+    }
   });
 });

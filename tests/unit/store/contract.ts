@@ -5,6 +5,7 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import type { ChatStorage } from "../../../lib/core/storage.ts";
+import { nameSkeletons } from "../../../lib/shared/names.ts";
 
 export const msg = (msgId: number, text = `m${msgId}`) => ({
   msgId,
@@ -99,6 +100,17 @@ export function storageContract(name: string, open: () => ChatStorage): void {
     deepStrictEqual(store.inbox("carol").map((m) => m.msgId), [6]);
     store.removeFromInbox("alice", []);
     strictEqual(store.inboxSize("alice"), 1);
+  });
+
+  test("an account is found by the look-alike keys of its name", (store) => {
+    const salt = new Uint8Array([1]);
+    store.putAccount({ key: "alice", name: "Alice", salt, hash: salt });
+    deepStrictEqual(store.accountLookingLike(nameSkeletons("aIice")), {
+      key: "alice",
+      name: "Alice",
+    });
+    strictEqual(store.accountLookingLike(nameSkeletons("\u0430lice"))?.key, "alice");
+    strictEqual(store.accountLookingLike(nameSkeletons("bob")), undefined);
   });
 
   test("accounts are created, and a replacement changes the password, not the name", (store) => {
