@@ -68,7 +68,7 @@ Deno.test("Dispatcher: history keeps the newest messages that fit the reply budg
   deepStrictEqual(reply.messages?.map((m) => m.text[0]), ["b", "c"]);
 });
 
-Deno.test("Dispatcher: register, then log in from another connection, which takes the name over", async () => {
+Deno.test("Dispatcher: register, then log in from another connection alongside, then with takeover", async () => {
   const { dispatcher, connect, store } = setup();
   const first = connect("tom");
   const registered = await dispatcher.execute(first.session, {
@@ -93,7 +93,17 @@ Deno.test("Dispatcher: register, then log in from another connection, which take
   });
   ok(right.ok);
   strictEqual(second.session.user.name, "tom");
+  deepStrictEqual(first.peer.kicks, [], "a plain login joins the account's other connection");
+  const third = connect();
+  const taking = await dispatcher.execute(third.session, {
+    type: "login",
+    name: "tom",
+    password: "correct horse",
+    takeover: true,
+  });
+  ok(taking.ok);
   deepStrictEqual(first.peer.kicks, ["replaced: you logged in from another connection"]);
+  deepStrictEqual(second.peer.kicks, ["replaced: you logged in from another connection"]);
 });
 
 Deno.test("Dispatcher: a private message to an offline account waits in its inbox until acked", async () => {
