@@ -245,6 +245,12 @@ function onFrame(f: ServerFrame): void {
       }, f.history === true);
       break;
     case "private":
+      // Sent from another of this account's connections: it belongs to the receiver's thread.
+      if (f.echo) {
+        state.conversation(privateId(f.to), f.to);
+        state.add(privateId(f.to), { ...f, own: true });
+        break;
+      }
       state.add(privateId(f.from), { ...f, own: false });
       state.conversation(privateId(f.from)).title = f.from;
       if (f.offline) void session.request({ type: "ack", msgIds: [f.msgId] });

@@ -52,6 +52,8 @@ export interface PrivateFrame {
   to: string;
   text: string;
   offline?: true;
+  /** Sent by this account from another of its connections (`to` is the receiver). */
+  echo?: true;
 }
 
 /** Someone came, left or renamed. */

@@ -543,6 +543,14 @@ function onFrame(f) {
       }, f.history === true);
       break;
     case "private":
+      if (f.echo) {
+        state.conversation(privateId(f.to), f.to);
+        state.add(privateId(f.to), {
+          ...f,
+          own: true
+        });
+        break;
+      }
       state.add(privateId(f.from), {
         ...f,
         own: false
