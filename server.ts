@@ -9,7 +9,7 @@ import { ChatServer, type RunningServer, StartupError } from "./lib/server/liste
 import { UsageError, usageErrorLine } from "./lib/shared/cli.ts";
 import { formatAddr } from "./lib/server/connection.ts";
 import { Logger } from "./lib/shared/log.ts";
-import { parseServerArgs } from "./lib/server/config.ts";
+import { parseServerArgs, readServerEnv } from "./lib/server/config.ts";
 import { type OpenServices, openServices } from "./lib/server/services.ts";
 import { StoreError } from "./lib/store/sqlite.ts";
 import { backupDatabase } from "./lib/store/backup.ts";
@@ -21,7 +21,10 @@ import { WorkerServer } from "./lib/server/workers/worker_server.ts";
 export async function main(args: string[]): Promise<number> {
   let command;
   try {
-    command = parseServerArgs(args);
+    command = parseServerArgs(args, {
+      env: readServerEnv(),
+      readFile: (path) => Deno.readTextFileSync(path),
+    });
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     console.error(usageErrorLine("server", e));
@@ -35,9 +38,13 @@ export async function main(args: string[]): Promise<number> {
     console.log(`fastim server ${VERSION}`);
     return 0;
   }
+  if (command.kind === "print-config") {
+    console.log(command.text);
+    return 0;
+  }
   if (command.kind === "backup") return await backup(command.dbPath, command.target);
   const { config } = command;
-  const log = new Logger(config.logLevel);
+  const log = new Logger(config.logLevel, undefined, config.logFormat);
   let services: OpenServices;
   let server: RunningServer;
   const dbExisted = config.dbPath === ":memory:" || exists(config.dbPath);
@@ -63,11 +70,9 @@ export async function main(args: string[]): Promise<number> {
   const stop = () => void server.shutdown();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
   // Always printed, whatever the log level: scripts and tests wait for this line.
-  console.error(`${new Date().toISOString()} INFO listening on ${formatAddr(server.addr)}`);
+  log.notice(`listening on ${formatAddr(server.addr)}`);
   if (config.plain && server.tlsAddr) {
-    console.error(
-      `${new Date().toISOString()} INFO listening (TLS) on ${formatAddr(server.tlsAddr)}`,
-    );
+    log.notice(`listening (TLS) on ${formatAddr(server.tlsAddr)}`);
   }
   if (server.httpAddr) {
     console.error(

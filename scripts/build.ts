@@ -22,6 +22,7 @@ export const RUNTIME_FLAGS: Record<"server" | "client", string[]> = {
     "--allow-net",
     "--allow-read",
     "--allow-write",
+    "--allow-env=FASTIM_*", // settings as FASTIM_PORT etc., beneath flags (lib/server/config_sources.ts)
   ],
   client: ["--allow-net", "--allow-read", "--allow-env=NO_COLOR,TERM,FASTIM_PASSWORD"],
 };

@@ -12,7 +12,16 @@ import {
   parseFlags,
   UsageError,
 } from "../shared/cli.ts";
-import { LOG_LEVELS, type LogLevel } from "../shared/log.ts";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../shared/log.ts";
+import {
+  blame,
+  CONFIG_ENV,
+  envName,
+  formatSettings,
+  mergeSources,
+  type SettingSources,
+  settingSpecs,
+} from "./config_sources.ts";
 import type { ConnectionLimits, FloodLimits } from "./rate_limit.ts";
 import { ROOM_LIMITS, type RoomLimits } from "../core/rooms.ts";
 import { parseDuration, parseIntFlag, parseSize } from "../shared/units.ts";
@@ -33,6 +42,8 @@ export interface ServerConfig {
   /** How long shutdown waits for queued messages to be written. */
   shutdownGraceMs: number;
   logLevel: LogLevel;
+  /** `text` lines, or `json` objects for log shippers. */
+  logFormat: LogFormat;
   /** SQLite file for history, accounts and the offline inbox; `:memory:` keeps nothing. */
   dbPath: string;
   /** Public messages sent to a joining JSON client. */
@@ -72,6 +83,7 @@ export const SERVER_DEFAULTS: ServerConfig = {
   maxQueueBytes: 1024 * 1024,
   shutdownGraceMs: 2_000,
   logLevel: "info",
+  logFormat: "text",
   dbPath: "fastim.db",
   historyOnJoin: 50,
   admins: [],
@@ -300,6 +312,25 @@ export const SERVER_FLAGS: FlagSpec[] = [
     doc: `one of ${LOG_LEVELS.join(", ")}`,
   },
   {
+    name: "log-format",
+    type: "string",
+    value: "FORMAT",
+    default: "text",
+    doc: "text (TIME LEVEL event key=value) or json (one object per line, for log shippers)",
+  },
+  {
+    name: "config",
+    type: "string",
+    value: "FILE",
+    doc: "read settings from this JSONC file: any flag above by its long name, " +
+      `e.g. {"port": 8888, "tls-cert": "..."} (or set ${CONFIG_ENV})`,
+  },
+  {
+    name: "print-config",
+    type: "boolean",
+    doc: "print the settings in effect, and where each came from, as JSONC; then exit",
+  },
+  {
     name: "backup",
     type: "string",
     value: "FILE",
@@ -314,8 +345,11 @@ export const SERVER_FLAGS: FlagSpec[] = [
 const SERVER_USAGE = ["Usage: server [flags]", "", "Runs a FastIM chat server."];
 /** The lines below the flags in `server --help`. */
 const SERVER_HELP_FOOTER = [
+  "Every flag can also be set in the --config file by its long name, or in the environment as",
+  "FASTIM_ and the name in capitals (FASTIM_PORT=9000, FASTIM_TLS_CERT=...). Precedence, lowest",
+  "first: defaults, the config file, FASTIM_* variables, the command line.",
   "Go-style single-dash flags work too (-ip 0.0.0.0 -port 8888). Exit status: 0 stopped by",
-  "SIGINT/SIGTERM, 1 could not start, 2 bad flags.",
+  "SIGINT/SIGTERM, 1 could not start, 2 bad flags or settings.",
 ];
 
 /** What the command line asks for. */
@@ -324,10 +358,22 @@ export type ServerCommand =
   | { kind: "version" }
   /** `--backup FILE`: copy the database at `dbPath` into `target`. */
   | { kind: "backup"; dbPath: string; target: string }
+  /** `--print-config`: the settings in effect, as JSONC. */
+  | { kind: "print-config"; text: string }
   | { kind: "serve"; config: ServerConfig };
 
+/** No config file and no environment: what the tests of flags alone use. */
+const NO_SOURCES: SettingSources = {
+  env: {},
+  readFile: () => {
+    throw new Deno.errors.NotFound("no files");
+  },
+};
+
 /**
- * Parses the server's command line; throws {@link UsageError} with one line on a bad flag.
+ * Parses the server's command line, with the `--config` file and the `FASTIM_*` variables of
+ * `sources` beneath it (lib/server/config_sources.ts); throws {@link UsageError} with one line on
+ * a bad flag or setting, naming the file and key or the variable it came from.
  *
  * @example
  * ```ts
@@ -336,17 +382,53 @@ export type ServerCommand =
  * parseServerArgs(["-port", "9000"]); // { kind: "serve", config: { port: 9000, ... } }
  * ```
  */
-export function parseServerArgs(args: string[]): ServerCommand {
-  const v = parseFlags(args, SERVER_FLAGS);
-  if (v.help) {
+export function parseServerArgs(
+  args: string[],
+  sources: SettingSources = NO_SOURCES,
+): ServerCommand {
+  const cli = parseFlags(args, SERVER_FLAGS);
+  if (cli.help) {
     return { kind: "help", text: formatHelp(SERVER_USAGE, SERVER_FLAGS, SERVER_HELP_FOOTER) };
   }
-  if (v.version) return { kind: "version" };
-  if (typeof v.backup === "string") {
-    if (v.backup === "") throw new UsageError("--backup needs a file to write the copy to");
+  if (cli.version) return { kind: "version" };
+  const sourced = mergeSources(cli, SERVER_FLAGS, sources);
+  const v = sourced.values;
+  if (typeof cli.backup === "string") {
+    if (cli.backup === "") throw new UsageError("--backup needs a file to write the copy to");
     const dbPath = typeof v.db === "string" && v.db !== "" ? v.db : SERVER_DEFAULTS.dbPath;
-    return { kind: "backup", dbPath, target: v.backup };
+    return { kind: "backup", dbPath, target: cli.backup };
   }
+  let config: ServerConfig;
+  try {
+    config = buildConfig(v);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    throw new UsageError(blame(e.message, sourced.origins));
+  }
+  if (cli["print-config"]) {
+    return { kind: "print-config", text: formatSettings(SERVER_FLAGS, sourced) };
+  }
+  return { kind: "serve", config };
+}
+
+/**
+ * The `FASTIM_*` variables the server reads, from the process environment (the compiled server
+ * may read only those: `--allow-env=FASTIM_*`).
+ */
+export function readServerEnv(): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const name of [CONFIG_ENV, ...settingSpecs(SERVER_FLAGS).map((s) => envName(s.name))]) {
+    try {
+      env[name] = Deno.env.get(name);
+    } catch {
+      // Run without --allow-env for it (an old `deno run` line): as if unset.
+    }
+  }
+  return env;
+}
+
+/** Validates merged flag values into a {@link ServerConfig}; throws UsageError with one line. */
+function buildConfig(v: FlagValues): ServerConfig {
   const config: ServerConfig = {
     ...SERVER_DEFAULTS,
     conns: { ...SERVER_DEFAULTS.conns },
@@ -387,6 +469,13 @@ export function parseServerArgs(args: string[]): ServerCommand {
       }
       config.logLevel = level;
     }
+    if (typeof v["log-format"] === "string") {
+      const format = v["log-format"] as LogFormat;
+      if (!LOG_FORMATS.includes(format)) {
+        throw new RangeError(`--log-format expects text or json; got "${format}"`);
+      }
+      config.logFormat = format;
+    }
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -397,7 +486,7 @@ export function parseServerArgs(args: string[]): ServerCommand {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  return { kind: "serve", config };
+  return config;
 }
 
 /**

@@ -1,5 +1,7 @@
 /**
- * Leveled log lines on stderr: `TIME LEVEL event key=value ...`, one line per event.
+ * Leveled log lines on stderr, one line per event: `TIME LEVEL event key=value ...`, or with
+ * `--log-format json` one JSON object per line (`{"time":…,"level":"info","msg":"connect",…}`)
+ * for log shippers.
  *
  * @module
  */
@@ -8,6 +10,10 @@
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 /** One of {@link LOG_LEVELS}. */
 export type LogLevel = typeof LOG_LEVELS[number];
+/** How lines are written: `text` (`TIME LEVEL event key=value`) or `json` (one object a line). */
+export const LOG_FORMATS = ["text", "json"] as const;
+/** One of {@link LOG_FORMATS}. */
+export type LogFormat = typeof LOG_FORMATS[number];
 
 const encoder = new TextEncoder();
 
@@ -26,17 +32,29 @@ const encoder = new TextEncoder();
 export class Logger {
   readonly #min: number;
   /** Fields added to every line (which `--workers` thread wrote it). */
-  #context = "";
+  #context: Record<string, unknown> = {};
 
-  constructor(readonly level: LogLevel, readonly sink: (line: string) => void = writeStderr) {
+  constructor(
+    readonly level: LogLevel,
+    readonly sink: (line: string) => void = writeStderr,
+    readonly format: LogFormat = "text",
+  ) {
     this.#min = LOG_LEVELS.indexOf(level);
   }
 
   /** A logger that adds `fields` to every line it writes. */
   with(fields: Record<string, unknown>): Logger {
-    const child = new Logger(this.level, this.sink);
-    child.#context = this.#context + formatFields(fields);
+    const child = new Logger(this.level, this.sink, this.format);
+    child.#context = { ...this.#context, ...fields };
     return child;
+  }
+
+  /**
+   * An `info` line written whatever the level: `listening on HOST:PORT`, which scripts and tests
+   * wait for.
+   */
+  notice(event: string, fields?: Record<string, unknown>): void {
+    this.#write(1, event, fields);
   }
 
   debug(event: string, fields?: Record<string, unknown>): void {
@@ -58,10 +76,41 @@ export class Logger {
   }
 
   #log(level: number, event: string, fields?: Record<string, unknown>): void {
-    if (level < this.#min) return;
-    const line = `${new Date().toISOString()} ${LOG_LEVELS[level].toUpperCase()} ${event}`;
-    this.sink(line + (fields ? formatFields(fields) : "") + this.#context);
+    if (level >= this.#min) this.#write(level, event, fields);
   }
+
+  #write(level: number, event: string, fields?: Record<string, unknown>): void {
+    const time = new Date().toISOString();
+    if (this.format === "json") {
+      this.sink(jsonLine({ time, level: LOG_LEVELS[level], msg: event }, fields, this.#context));
+      return;
+    }
+    const line = `${time} ${LOG_LEVELS[level].toUpperCase()} ${event}`;
+    this.sink(line + (fields ? formatFields(fields) : "") + formatFields(this.#context));
+  }
+}
+
+/**
+ * One JSON object: the line's own keys, then its fields, then the context's. Errors become their
+ * message and other non-JSON values strings; like text lines, no raw terminal escape survives.
+ */
+function jsonLine(
+  head: Record<string, unknown>,
+  fields: Record<string, unknown> | undefined,
+  context: Record<string, unknown>,
+): string {
+  const record: Record<string, unknown> = { ...head };
+  for (const source of [fields ?? {}, context]) {
+    for (const [k, v] of Object.entries(source)) {
+      if (k in head) continue; // a field named "msg" must not hide the event
+      record[k] = v instanceof Error
+        ? v.message
+        : typeof v === "number" || typeof v === "boolean" || v === null
+        ? v
+        : String(v);
+    }
+  }
+  return escapeUnsafe(JSON.stringify(record));
 }
 
 function formatFields(fields: Record<string, unknown>): string {
@@ -87,7 +136,12 @@ const UNSAFE_AFTER_JSON = /[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 function formatValue(v: unknown): string {
   const s = v instanceof Error ? v.message : String(v);
   if (s !== "" && !/[\s"=]/.test(s) && !UNSAFE.test(s)) return s;
-  return JSON.stringify(s).replace(
+  return escapeUnsafe(JSON.stringify(s));
+}
+
+/** JSON text with the characters JSON.stringify leaves raw escaped as `\uXXXX`. */
+function escapeUnsafe(json: string): string {
+  return json.replace(
     UNSAFE_AFTER_JSON,
     (ch) => `\\u${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`,
   );
@@ -116,7 +170,15 @@ export function droppingSink(write: (bytes: Uint8Array) => number): (line: strin
   return (line) => {
     try {
       if (dropped > 0) {
-        writeAll(`${new Date().toISOString()} WARN log lines dropped count=${dropped}\n`);
+        const time = new Date().toISOString();
+        // In the format of the line that follows, so a JSON log stays all JSON.
+        writeAll(
+          line.startsWith("{")
+            ? `${
+              JSON.stringify({ time, level: "warn", msg: "log lines dropped", count: dropped })
+            }\n`
+            : `${time} WARN log lines dropped count=${dropped}\n`,
+        );
         dropped = 0;
       }
       writeAll(line + "\n");

@@ -41,7 +41,7 @@ function workerArgs(args: string[]): string[] {
  */
 export async function startServer(
   args: string[] = [],
-  opts: { port?: number; cwd?: string; timeoutMs?: number } = {},
+  opts: { port?: number; cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<TestServer> {
   const argv = [
     "run",
@@ -64,7 +64,7 @@ export async function startServer(
     stdout: "piped",
     stderr: "piped",
     cwd: opts.cwd,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...opts.env },
   }).spawn();
   let err = "";
   let out = "";
@@ -124,6 +124,7 @@ export async function runServerToExit(
   args: string[],
   timeoutMs = 10_000,
   cwd?: string,
+  env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   // Without a cwd, a temporary one: a run that gets as far as creating fastim.db must not leave it
   // in the repository.
@@ -134,7 +135,7 @@ export async function runServerToExit(
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
   }).spawn();
   const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
   const out = await proc.output();

@@ -21,7 +21,7 @@ function control(message: EdgeControl): void {
 }
 
 function start({ index, config }: Extract<HubControl, { t: "start" }>): void {
-  const log = new Logger(config.logLevel).with({ edge: index });
+  const log = new Logger(config.logLevel, undefined, config.logFormat).with({ edge: index });
   port = new EdgePort((items) => self.postMessage(items));
   try {
     server = ChatServer.listen(config, log, { port, gate: port.gate }, { reusePort: true });

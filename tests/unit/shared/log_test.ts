@@ -100,3 +100,27 @@ Deno.test("droppingSink drops lines it cannot write, then says once how many", (
   match(written[0], /WARN log lines dropped count=2\n$/);
   deepStrictEqual(written.slice(1), ["c\n", "d\n"]);
 });
+
+Deno.test("the json format writes one object per line: time, level, msg, fields, context", () => {
+  const lines: string[] = [];
+  const log = new Logger("info", (l) => lines.push(l), "json").with({ edge: 1 });
+  log.info("connect", { addr: "127.0.0.1:5000", conns: 3, err: new Error("boom"), msg: "x" });
+  log.debug("hidden");
+  log.notice("listening on 0.0.0.0:8888");
+  strictEqual(lines.length, 2);
+  const [connect, listening] = lines.map((l) => JSON.parse(l));
+  deepStrictEqual(Object.keys(connect), ["time", "level", "msg", "addr", "conns", "err", "edge"]);
+  deepStrictEqual(
+    [connect.level, connect.msg, connect.addr, connect.conns, connect.err, connect.edge],
+    ["info", "connect", "127.0.0.1:5000", 3, "boom", 1],
+  );
+  deepStrictEqual([listening.level, listening.msg], ["info", "listening on 0.0.0.0:8888"]);
+});
+
+Deno.test("the json format escapes what a terminal would act on", () => {
+  const lines: string[] = [];
+  new Logger("info", (l) => lines.push(l), "json").info("rename", { name: "a\x1b[2Jb\u202ec\x9b" });
+  // deno-lint-ignore no-control-regex -- looking for raw control characters is the point
+  ok(!/[\x00-\x1f\x7f-\x9f\u202e]/.test(lines[0]), lines[0]);
+  strictEqual(JSON.parse(lines[0]).name, "a\x1b[2Jb\u202ec\x9b");
+});
