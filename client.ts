@@ -1,5 +1,5 @@
 /**
- * FastIM terminal client: `deno run --allow-net --allow-read --allow-env=NO_COLOR,TERM,FASTIM_PASSWORD
+ * FastIM terminal client: `deno run --allow-net --allow-read --allow-env=NO_COLOR,TERM,FASTIM_PASSWORD,HOME,XDG_CONFIG_HOME
  * client.ts -ip 127.0.0.1 -port 8888`. This file only wires the pieces in `lib/client/` together;
  * see docs/CLIENT.md.
  *
@@ -9,13 +9,13 @@
 import { type AskSecret, Chat, END_OF_HISTORY, type Output } from "./lib/client/chat.ts";
 import { holdsPassword } from "./lib/client/commands.ts";
 import {
-  CLIENT_VERSION,
   type ClientConfig,
   ConfigError,
   parseConfig,
   readEnv,
   usage,
 } from "./lib/client/config.ts";
+import { clientConfigPath, readClientConfigFile } from "./lib/client/config_file.ts";
 import { ConnectError, Connection, type ConnectionStatus } from "./lib/client/connection.ts";
 import { type LineInput, openLineInput } from "./lib/client/line_editor.ts";
 import { runMenu } from "./lib/client/menu.ts";
@@ -32,6 +32,7 @@ import { runLines, runSend } from "./lib/client/scripting.ts";
 import { OnlineNames, renderStatus } from "./lib/client/status.ts";
 import { readTerminalSecret, StdinBytes } from "./lib/client/secret_input.ts";
 import { readCaFile } from "./lib/client/tls.ts";
+import { versionLine } from "./lib/shared/version.ts";
 
 const encoder = new TextEncoder();
 
@@ -144,14 +145,17 @@ async function main(): Promise<number> {
   let config: ClientConfig;
   let caCerts: string[] | undefined;
   try {
-    config = parseConfig(Deno.args, readEnv(), {
+    const env = readEnv();
+    const configPath = clientConfigPath(env);
+    const file = configPath === undefined ? undefined : readClientConfigFile(configPath);
+    config = parseConfig(Deno.args, env, {
       stdin: Deno.stdin.isTerminal(),
       stdout: Deno.stdout.isTerminal(),
       stderr: Deno.stderr.isTerminal(),
-    });
+    }, file);
     stderrColor = config.stderrColor;
     if (config.help) return stdoutLine(usage()), 0;
-    if (config.version) return stdoutLine(`fastim client ${CLIENT_VERSION}`), 0;
+    if (config.version) return stdoutLine(versionLine("client")), 0;
     if (config.caFile !== undefined) caCerts = [readCaFile(config.caFile)];
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;

@@ -13,7 +13,7 @@ import { parseServerArgs, readServerEnv } from "./lib/server/config.ts";
 import { type OpenServices, openServices } from "./lib/server/services.ts";
 import { StoreError } from "./lib/store/sqlite.ts";
 import { backupDatabase } from "./lib/store/backup.ts";
-import { VERSION } from "./lib/shared/version.ts";
+import { versionLine } from "./lib/shared/version.ts";
 import { startLagProbe } from "./lib/server/http/metrics.ts";
 import { WorkerServer } from "./lib/server/workers/worker_server.ts";
 
@@ -35,7 +35,7 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (command.kind === "version") {
-    console.log(`fastim server ${VERSION}`);
+    console.log(versionLine("server"));
     return 0;
   }
   if (command.kind === "print-config") {

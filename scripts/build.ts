@@ -7,12 +7,18 @@
  * dl.deno.land into Deno's cache. Offline, `deno compile` fails with a DNS error and a stack
  * backtrace after creating the output folder, so this script checks first and says so in one line.
  *
- * Usage: `deno task compile [--out DIR]` (default `dist`).
+ * Each binary records the git commit it was built from (lib/shared/version.ts): this script writes
+ * `lib/shared/build_info.json` for the compile, `--include`s it, and removes it afterwards.
+ *
+ * Usage: `deno task compile [--target TARGET] [--out DIR]` (default: this machine, `dist`). The
+ * release workflow cross-compiles each target with `--target` (e.g. `aarch64-apple-darwin`);
+ * Windows binaries get `.exe`.
  *
  * @module
  */
 
 import { BUNDLE, bundle } from "./bundle.ts";
+import { BUILD_INFO_FILE, type BuildInfo } from "../lib/shared/version.ts";
 
 /** The runtime flags baked into each binary: permissions, unstable APIs and V8 settings. */
 export const RUNTIME_FLAGS: Record<"server" | "client", string[]> = {
@@ -24,7 +30,12 @@ export const RUNTIME_FLAGS: Record<"server" | "client", string[]> = {
     "--allow-write",
     "--allow-env=FASTIM_*", // settings as FASTIM_PORT etc., beneath flags (lib/server/config_sources.ts)
   ],
-  client: ["--allow-net", "--allow-read", "--allow-env=NO_COLOR,TERM,FASTIM_PASSWORD"],
+  client: [
+    "--allow-net",
+    "--allow-read",
+    // HOME and XDG_CONFIG_HOME: where ~/.config/fastim/client.jsonc is.
+    "--allow-env=NO_COLOR,TERM,FASTIM_PASSWORD,HOME,XDG_CONFIG_HOME",
+  ],
 };
 
 /** Files `deno compile` cannot find by following imports (workers are started by URL; the page is read). */
@@ -47,11 +58,11 @@ export function denortUrl(
 }
 
 /** Where Deno caches denort once downloaded (`DENO_DIR/dl/release/vX/denort-TARGET.zip`). */
-async function cachedDenort(): Promise<string | undefined> {
+async function cachedDenort(target: string): Promise<string | undefined> {
   const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
   if (!info.success) return undefined;
   const denoDir: string = JSON.parse(new TextDecoder().decode(info.stdout)).denoDir;
-  const path = `${denoDir}/dl/release/v${Deno.version.deno}/denort-${Deno.build.target}.zip`;
+  const path = `${denoDir}/dl/release/v${Deno.version.deno}/denort-${target}.zip`;
   try {
     return Deno.statSync(path).isFile ? path : undefined;
   } catch {
@@ -60,10 +71,10 @@ async function cachedDenort(): Promise<string | undefined> {
 }
 
 /** Why denort cannot be had, or undefined when it is cached, set by DENORT_BIN, or reachable. */
-async function denortProblem(): Promise<string | undefined> {
+async function denortProblem(target: string): Promise<string | undefined> {
   if (Deno.env.get("DENORT_BIN")) return undefined;
-  if (await cachedDenort()) return undefined;
-  const url = denortUrl();
+  if (await cachedDenort(target)) return undefined;
+  const url = denortUrl(Deno.version.deno, target);
   try {
     const res = await fetch(url, { method: "HEAD", signal: AbortSignal.timeout(10_000) });
     await res.body?.cancel();
@@ -91,17 +102,42 @@ function removeIfEmpty(dir: string): void {
   } catch { /* absent: nothing to do */ }
 }
 
+/** The build's record for lib/shared/version.ts: the commit, `-dirty` with uncommitted changes. */
+export async function gitCommit(cwd: URL | string = ROOT): Promise<string> {
+  const git = async (...args: string[]) => {
+    try {
+      const out = await new Deno.Command("git", { args, cwd, stderr: "null" }).output();
+      return out.success ? new TextDecoder().decode(out.stdout).trim() : undefined;
+    } catch {
+      return undefined; // no git installed
+    }
+  };
+  const commit = await git("rev-parse", "--short=12", "HEAD");
+  if (!commit) return "unknown";
+  const changes = await git("status", "--porcelain", "--untracked-files=no");
+  return changes ? `${commit}-dirty` : commit;
+}
+
+/** The value of `--name VALUE` in `args`, or `fallback`. */
+function option(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+}
+
 async function main(args: string[]): Promise<number> {
-  const outIndex = args.indexOf("--out");
-  const out = outIndex >= 0 && args[outIndex + 1] ? args[outIndex + 1] : "dist";
-  const problem = await denortProblem();
+  const out = option(args, "out", "dist");
+  const target = option(args, "target", Deno.build.target);
+  const problem = await denortProblem(target);
   if (problem) {
     console.error(
-      `build: compiling needs Deno's runtime base (denort), downloaded once from ${denortUrl()}; ` +
-        `${problem}: connect to the internet and retry, or set DENORT_BIN to a denort binary`,
+      `build: compiling needs Deno's runtime base (denort), downloaded once from ${
+        denortUrl(Deno.version.deno, target)
+      }; ${problem}: connect to the internet and retry, or set DENORT_BIN to a denort binary`,
     );
     return 1;
   }
+  // The commit, before anything below writes into the tree.
+  const info: BuildInfo = { commit: await gitCommit() };
   // The page's script is bundled from its TypeScript first, so the binary serves the current page.
   try {
     await Deno.writeTextFile(new URL(BUNDLE, ROOT), await bundle());
@@ -109,6 +145,17 @@ async function main(args: string[]): Promise<number> {
     console.error(`build: bundling the chat page failed: ${(e as Error).message}`);
     return 1;
   }
+  const buildInfo = new URL(`lib/shared/${BUILD_INFO_FILE}`, ROOT);
+  Deno.writeTextFileSync(buildInfo, JSON.stringify(info) + "\n");
+  try {
+    return await compileBoth(out, target);
+  } finally {
+    Deno.removeSync(buildInfo);
+  }
+}
+
+/** Compiles both entrypoints for `target` into `out`; 0 on success. */
+async function compileBoth(out: string, target: string): Promise<number> {
   const existed = (() => {
     try {
       Deno.statSync(out);
@@ -122,8 +169,10 @@ async function main(args: string[]): Promise<number> {
       cwd: ROOT,
       args: [
         "compile",
+        "--target",
+        target,
         ...RUNTIME_FLAGS[entry],
-        ...INCLUDES[entry].flatMap((file) => ["--include", file]),
+        ...[...INCLUDES[entry], `lib/shared/${BUILD_INFO_FILE}`].flatMap((f) => ["--include", f]),
         "--output",
         `${out}/${entry}`,
         `${entry}.ts`,
@@ -136,7 +185,7 @@ async function main(args: string[]): Promise<number> {
       return 1;
     }
   }
-  console.error(`build: wrote ${out}/server and ${out}/client`);
+  console.error(`build: wrote ${out}/server and ${out}/client for ${target}`);
   return 0;
 }
 

@@ -4,8 +4,9 @@
  * one built client through the built server to another. Prints one line per step; exits 1 with
  * what went wrong (and the server's log) on failure. Every process it starts is killed by its PID.
  *
- * Usage: `deno run --allow-run --allow-read scripts/smoke_test.ts DIR` (DIR holds `server` and
- * `client`, e.g. `dist/x86_64-unknown-linux-gnu`).
+ * Usage: `deno run --allow-run --allow-read scripts/smoke_test.ts [--built] DIR` (DIR holds
+ * `server` and `client`, e.g. `dist/x86_64-unknown-linux-gnu`; `--built`: their `--version` must
+ * name a commit).
  *
  * @module
  */
@@ -88,13 +89,23 @@ async function run(path: string, args: string[]): Promise<string> {
   return p.stdout();
 }
 
-/** Runs the smoke test against the binaries in `dir`; throws with what went wrong. */
-export async function smokeTest(dir: string, say: (line: string) => void): Promise<void> {
+/**
+ * Runs the smoke test against the binaries in `dir`; throws with what went wrong. With `built`,
+ * `--version` must name the commit the build recorded (not `source`).
+ */
+export async function smokeTest(
+  dir: string,
+  say: (line: string) => void,
+  { built = false } = {},
+): Promise<void> {
   const server = `${dir}/server`;
   const client = `${dir}/client`;
+  const expected = built
+    ? /^fastim (server|client) \S+ \(commit [0-9a-f]{12}(-dirty)?, Deno \S+\)$/
+    : /^fastim (server|client) \S+ \((commit \S+|source), Deno \S+\)$/;
   for (const bin of [server, client]) {
     const version = (await run(bin, ["--version"])).trim();
-    if (!/^fastim (server|client) \S+/.test(version)) {
+    if (!expected.test(version)) {
       throw new Error(`${bin} --version printed ${JSON.stringify(version)}`);
     }
     say(`ok ${bin} --version: ${version.split("\n")[0]}`);
@@ -121,13 +132,14 @@ export async function smokeTest(dir: string, say: (line: string) => void): Promi
 }
 
 if (import.meta.main) {
-  const dir = Deno.args[0];
-  if (Deno.args.length !== 1) {
-    console.error("usage: smoke_test.ts DIR (holding the built server and client)");
+  const built = Deno.args[0] === "--built";
+  const rest = Deno.args.slice(built ? 1 : 0);
+  if (rest.length !== 1) {
+    console.error("usage: smoke_test.ts [--built] DIR (holding the built server and client)");
     Deno.exit(2);
   }
   try {
-    await smokeTest(dir, (line) => console.log(line));
+    await smokeTest(rest[0], (line) => console.log(line), { built });
     console.log("smoke test passed");
   } catch (e) {
     console.error(`smoke test failed: ${(e as Error).message}`);

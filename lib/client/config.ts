@@ -24,6 +24,7 @@ import {
   UsageError,
 } from "../shared/cli.ts";
 import denoJson from "../../deno.json" with { type: "json" };
+import type { ClientFileSettings } from "./config_file.ts";
 
 /** The client's version, from deno.json. */
 export const CLIENT_VERSION: string = denoJson.version;
@@ -101,6 +102,9 @@ export interface ClientEnv {
   TERM?: string;
   /** The password of the account `--name` logs in as (never a flag: flags show up in `ps`). */
   FASTIM_PASSWORD?: string;
+  /** Where the config file is (lib/client/config_file.ts, XDG rules). */
+  HOME?: string;
+  XDG_CONFIG_HOME?: string;
 }
 
 /** Which standard streams are terminals. */
@@ -207,8 +211,11 @@ export function usage(): string {
     FLAGS,
     [
       "In chat, type /help for the slash commands. Exit status: 0 ok, 1 refused or connection",
-      "failed, 2 bad flags. Environment: NO_COLOR (no colours), FASTIM_PASSWORD (with --name:",
-      "log in as that registered name; without it the client asks when stdin is a terminal).",
+      "failed, 2 bad flags or config file. Environment: NO_COLOR (no colours), FASTIM_PASSWORD",
+      "(with --name: log in as that registered name; without it the client asks when stdin is a",
+      "terminal). Config file: $XDG_CONFIG_HOME/fastim/client.jsonc (~/.config/fastim/client.jsonc)",
+      'may set host, port, name, tls, ca and color, e.g. {"host": "chat.example.com", "tls": true};',
+      "flags override it.",
     ],
   );
 }
@@ -227,6 +234,7 @@ export function parseConfig(
   args: readonly string[],
   env: ClientEnv,
   tty: TtyState = { stdin: false, stdout: false },
+  file?: ClientFileSettings,
 ): ClientConfig {
   let flags: FlagValues;
   try {
@@ -251,6 +259,16 @@ export function parseConfig(
     help: flags.help as boolean | undefined,
     version: flags.version as boolean | undefined,
   };
+  // The config file's settings (lib/client/config_file.ts), beneath the flags. Its values are
+  // checked there; --no-tls also drops the file's CA, which would turn TLS back on.
+  if (file) {
+    values.host ??= file.host;
+    values.port ??= file.port;
+    values.name ??= file.name;
+    if (values.tls === undefined) values.ca ??= file.ca;
+    values.tls ??= file.tls;
+    values.color ??= file.color;
+  }
 
   const host = values.host ?? DEFAULT_HOST;
   if (host.trim() === "") throw new ConfigError("--host must not be empty");
@@ -318,5 +336,11 @@ export function readEnv(): ClientEnv {
       return undefined; // no --allow-env for it: behave as if unset
     }
   };
-  return { NO_COLOR: get("NO_COLOR"), TERM: get("TERM"), FASTIM_PASSWORD: get("FASTIM_PASSWORD") };
+  return {
+    NO_COLOR: get("NO_COLOR"),
+    TERM: get("TERM"),
+    FASTIM_PASSWORD: get("FASTIM_PASSWORD"),
+    HOME: get("HOME"),
+    XDG_CONFIG_HOME: get("XDG_CONFIG_HOME"),
+  };
 }

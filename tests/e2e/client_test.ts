@@ -220,7 +220,7 @@ Deno.test("client e2e: --help and --version", async () => {
   for (const flag of ["--version", "-V"]) {
     const version = await runClient([flag]);
     assert.equal(version.code, 0);
-    assert.match(version.stdout, /^fastim client \d+\.\d+\.\d+\n$/);
+    assert.match(version.stdout, /^fastim client \d+\.\d+\.\d+ \(source, Deno \d+\.\d+\.\d+\)\n$/);
   }
 });
 

@@ -32,10 +32,20 @@ Deno.test("the smoke test passes for a working server and client", async () => {
   }
 });
 
+Deno.test("the release's smoke test (--built) refuses binaries that name no commit", async () => {
+  const dir = await wrappers();
+  try {
+    await rejects(smokeTest(dir, () => {}, { built: true }), /--version printed .*source/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("the smoke test fails when the client cannot deliver", async () => {
   // A client that answers --version but cannot connect.
   const dir = await wrappers({
-    client: `[ "$1" = --version ] && echo "fastim client 0" && exit 0; echo refused >&2; exit 1`,
+    client:
+      `[ "$1" = --version ] && echo "fastim client 0 (source, Deno 2)" && exit 0; echo refused >&2; exit 1`,
   });
   try {
     await rejects(smokeTest(dir, () => {}), /exited while waiting for bob's welcome/);

@@ -57,7 +57,8 @@ Deno.test("--version and -V exit 0 and print the version", async () => {
   for (const flag of ["--version", "-V"]) {
     const { code, stdout, stderr } = await runServerToExit([flag]);
     strictEqual(code, 0, stderr);
-    strictEqual(stdout.trim(), `fastim server ${VERSION}`);
+    // From source: no build record, so "source" where a binary names its commit.
+    strictEqual(stdout.trim(), `fastim server ${VERSION} (source, Deno ${Deno.version.deno})`);
   }
 });
 

@@ -8,6 +8,9 @@
 
 import { permissionFlags } from "./permissions.ts";
 
+/** An XDG_CONFIG_HOME with no fastim/client.jsonc in it. */
+const NO_CONFIG_DIR = "/nonexistent/fastim-tests-have-no-config";
+
 /** Absolute path of client.ts. */
 export const CLIENT_TS = new URL("../../client.ts", import.meta.url).pathname;
 
@@ -82,7 +85,9 @@ export class ClientProcess {
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
-      env: opts.env,
+      // No config file unless the test gives one: a developer's ~/.config/fastim/client.jsonc
+      // must not change what the tests see.
+      env: { XDG_CONFIG_HOME: NO_CONFIG_DIR, ...opts.env },
     }).spawn();
     return new ClientProcess(process);
   }
