@@ -74,16 +74,8 @@ export async function main(args: string[]): Promise<number> {
   if (config.plain && server.tlsAddr) {
     log.notice(`listening (TLS) on ${formatAddr(server.tlsAddr)}`);
   }
-  if (server.httpAddr) {
-    console.error(
-      `${new Date().toISOString()} INFO listening (HTTP) on ${formatAddr(server.httpAddr)}`,
-    );
-  }
-  if (server.httpsAddr) {
-    console.error(
-      `${new Date().toISOString()} INFO listening (HTTPS) on ${formatAddr(server.httpsAddr)}`,
-    );
-  }
+  if (server.httpAddr) log.notice(`listening (HTTP) on ${formatAddr(server.httpAddr)}`);
+  if (server.httpsAddr) log.notice(`listening (HTTPS) on ${formatAddr(server.httpsAddr)}`);
   const stopProbe = startLagProbe();
   await server.finished;
   stopProbe();

@@ -188,7 +188,8 @@ function editDistance(a: string, b: string): number {
  *
  * @example
  * ```ts
- * blame("--port expects an integer from 0 to 65535; got \"x\"", origins);
+ * const origins = new Map<string, Origin>([["port", { kind: "file", file: "server.jsonc" }]]);
+ * blame('--port expects an integer from 0 to 65535; got "x"', origins);
  * // 'server.jsonc: "port" expects an integer from 0 to 65535; got "x"'
  * ```
  */
@@ -213,10 +214,12 @@ const SECRET = /password|secret|token/;
  *
  * @example
  * ```ts
+ * import { SERVER_FLAGS } from "./config.ts";
+ * const merged = mergeSources({}, SERVER_FLAGS, { env: { FASTIM_PORT: "9000" }, readFile: () => "" });
  * console.log(formatSettings(SERVER_FLAGS, merged));
  * // {
- * //   "host": "0.0.0.0", // default
- * //   "port": 9000, // FASTIM_PORT
+ * //   // "host": "0.0.0.0", // default
+ * //   "port": 9000,         // FASTIM_PORT
  * ```
  */
 export function formatSettings(specs: FlagSpec[], sourced: SourcedValues): string {
