@@ -27,7 +27,7 @@ export interface BenchOptions {
   /** Servers to compare: "fastim" and/or "go". */
   servers: string[];
   /** Dialects FastIM is driven with (the Go original speaks text only). */
-  dialects: ("text" | "json")[];
+  dialects: ("text" | "json" | "ws")[];
   durationMs: number;
   /** Fan-out listener counts, one run each. */
   listeners: number[];
@@ -63,7 +63,7 @@ const HELP = `deno task bench [flags]
   --quick              smoke run: tiny counts, 0.5 s of traffic per scenario
   --scenarios LIST     comma list of ${SCENARIOS.join(",")} (default all)
   --servers LIST       fastim,go (default both; go is skipped when not installed)
-  --dialects LIST      text,json for FastIM (default text,json)
+  --dialects LIST      text,json,ws for FastIM (default text,json; ws = JSON over /ws)
   --duration MS        traffic time per run (default 10000)
   --listeners LIST     fan-out listener counts (default 100,1000)
   --senders N          fan-out senders (default 10)
@@ -133,13 +133,15 @@ export function parseOptions(args: string[]): BenchOptions {
   }
   const dialects = (values.dialects ?? "text,json").split(",").filter(Boolean);
   for (const d of dialects) {
-    if (d !== "text" && d !== "json") throw new Error(`unknown dialect "${d}": use text or json`);
+    if (d !== "text" && d !== "json" && d !== "ws") {
+      throw new Error(`unknown dialect "${d}": use text, json or ws`);
+    }
   }
   const opts: BenchOptions = {
     quick: q,
     scenarios: scenarios as Scenario[],
     servers: (values.servers ?? "fastim,go").split(",").filter(Boolean),
-    dialects: dialects as ("text" | "json")[],
+    dialects: dialects as ("text" | "json" | "ws")[],
     durationMs: Number(values.duration ?? (q ? 500 : 10_000)),
     listeners: numList(values.listeners ?? (q ? "20" : "100,1000")),
     senders: Number(values.senders ?? (q ? 3 : 10)),

@@ -96,11 +96,14 @@ async function runScenarios(opts: BenchOptions, all: Target[]): Promise<Row[]> {
           for (const t of perServer) record(await idleScenario(opts, t));
           break;
         case "slow":
-          for (const t of all) record(await slowScenario(opts, t));
+          // Its never-reading sockets are raw TCP: not a WebSocket scenario.
+          for (const t of all.filter((t) => t.dialect !== "ws")) {
+            record(await slowScenario(opts, t));
+          }
           break;
         case "room":
           // The Go original has no rooms.
-          for (const t of all.filter((t) => t.spec.label === "fastim")) {
+          for (const t of all.filter((t) => t.spec.label === "fastim" && t.dialect !== "ws")) {
             for (const row of await roomScenarios(opts, t)) record(row);
           }
           break;

@@ -105,7 +105,7 @@ function trafficScenario(
   return withServer(t.spec, async (s) => {
     const r = await driveTraffic({
       host: "127.0.0.1",
-      port: s.port,
+      port: t.dialect === "ws" ? s.httpPort! : s.port,
       dialect: t.dialect,
       ...pattern,
       window: opts.window,

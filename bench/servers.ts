@@ -11,12 +11,15 @@ import { permissionFlags } from "../tests/helpers/permissions.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const LISTENING = /listening on 127\.0\.0\.1:(\d+)/;
+const HTTP_LISTENING = /listening \(HTTP\) on 127\.0\.0\.1:(\d+)/;
 
 /** A running server under test. */
 export interface RunningServer {
   label: string;
   pid: number;
   port: number;
+  /** The HTTP port (`/ws`), when the server serves one. */
+  httpPort?: number;
   /** Milliseconds from spawn to the `listening on` line. */
   readyMs: number;
   /** Recent stderr output, for diagnostics. */
@@ -51,6 +54,8 @@ const BENCH_FLAGS: [string, string][] = [
   ["--line-timeout", "0"],
   ["--history", "0"],
   ["--db", ":memory:"],
+  // A free port for the WebSocket (`ws` dialect), never the default 8080.
+  ["--http-port", "0"],
 ];
 
 /** The benchmark flags among those `help` (the server's `--help` text) lists. */
@@ -178,7 +183,24 @@ export async function startServer(spec: ServerSpec, timeoutMs = 20_000): Promise
   });
   try {
     const [port, readyMs] = await Promise.race([ready, failed]);
-    return { label: spec.label, pid: child.pid, port, readyMs, stderrTail: () => tail, stop };
+    // Printed right after "listening on", when the server serves HTTP.
+    let httpPort: number | undefined;
+    if (spec.args.includes("--http-port")) {
+      const deadline = performance.now() + 2000;
+      while (!(httpPort = Number(HTTP_LISTENING.exec(tail)?.[1]) || undefined)) {
+        if (performance.now() > deadline) throw new Error("no listening (HTTP) line");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    return {
+      label: spec.label,
+      pid: child.pid,
+      port,
+      httpPort,
+      readyMs,
+      stderrTail: () => tail,
+      stop,
+    };
   } catch (err) {
     await stop(500);
     throw new Error(`${spec.label}: ${(err as Error).message}\n${tail.trim()}`);

@@ -7,17 +7,18 @@
  */
 
 import type { Dialect } from "./plan.ts";
+import { type ByteConn, WsConn } from "./ws_conn.ts";
 
 const encoder = new TextEncoder();
 
 /** Writes all of `bytes`, however many `write` calls it takes. */
-export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+export async function writeAll(conn: ByteConn, bytes: Uint8Array): Promise<void> {
   let off = 0;
   while (off < bytes.length) off += await conn.write(bytes.subarray(off));
 }
 
 /** Reads until `needle` appears (bytes after it are dropped), or throws after `ms`. */
-async function readUntil(conn: Deno.Conn, needle: string, ms: number): Promise<void> {
+async function readUntil(conn: ByteConn, needle: string, ms: number): Promise<void> {
   const buf = new Uint8Array(64 * 1024);
   const decoder = new TextDecoder();
   let text = "";
@@ -40,7 +41,8 @@ async function readUntil(conn: Deno.Conn, needle: string, ms: number): Promise<v
 
 /**
  * Opens one connection and, when `name` is given or the dialect is JSON, does the handshake;
- * with `room`, joins it and waits for its own `joined` line.
+ * with `room`, joins it and waits for its own `joined` line. The `ws` dialect connects to `port`
+ * as the HTTP port and speaks JSON over the WebSocket.
  */
 export async function openConn(
   host: string,
@@ -48,10 +50,18 @@ export async function openConn(
   dialect: Dialect,
   name?: string,
   room?: string,
-): Promise<Deno.Conn> {
-  const conn = await Deno.connect({ hostname: host, port });
-  conn.setNoDelay(true);
-  if (dialect === "json") {
+): Promise<ByteConn> {
+  let conn: ByteConn;
+  let me: Deno.NetAddr | undefined;
+  if (dialect === "ws") {
+    conn = await WsConn.open(host, port);
+  } else {
+    const tcp = await Deno.connect({ hostname: host, port });
+    tcp.setNoDelay(true);
+    me = tcp.localAddr;
+    conn = tcp;
+  }
+  if (dialect !== "text") {
     const hello = { type: "hello", version: 1, client: "fastim-bench", ...(name ? { name } : {}) };
     await writeAll(conn, encoder.encode(JSON.stringify(hello) + "\n"));
     await readUntil(conn, `"type":"welcome"`, 10_000);
@@ -60,14 +70,13 @@ export async function openConn(
     await readUntil(conn, `You renamed to ${name}`, 10_000);
   }
   if (room) {
-    const join = dialect === "json"
+    const join = dialect !== "text"
       ? JSON.stringify({ type: "join", id: "join", room })
       : `join|${room}`;
     await writeAll(conn, encoder.encode(join + "\n"));
-    const me = conn.localAddr as Deno.NetAddr;
     await readUntil(
       conn,
-      dialect === "json" ? `"id":"join"` : `[${room}] [${me.hostname}:${me.port}], `,
+      dialect !== "text" ? `"id":"join"` : `[${room}] [${me!.hostname}:${me!.port}], `,
       10_000,
     );
   }

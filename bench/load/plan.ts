@@ -8,8 +8,8 @@
 
 import type { HistogramJson } from "./histogram.ts";
 
-/** The wire dialect a worker's connections speak. */
-export type Dialect = "text" | "json";
+/** The wire dialect a worker's connections speak: `ws` is JSON over a WebSocket to `/ws`. */
+export type Dialect = "text" | "json" | "ws";
 
 /** One worker's slice of a scenario. */
 export interface WorkerPlan {

@@ -14,6 +14,7 @@
 import { Histogram } from "./histogram.ts";
 import { nowUs, probe, scanProbes } from "./marker.ts";
 import { openConn, openMany, writeAll } from "./connect.ts";
+import type { ByteConn } from "./ws_conn.ts";
 import type { WorkerPlan, WorkerReport } from "./plan.ts";
 
 const encoder = new TextEncoder();
@@ -21,7 +22,7 @@ const encoder = new TextEncoder();
 /** One local sender's window bookkeeping. */
 interface Sender {
   id: number;
-  conn: Deno.Conn;
+  conn: ByteConn;
   /** Private peer's name, or undefined for public messages. */
   to?: string;
   sent: number;
@@ -66,9 +67,9 @@ function freshCounters(): Counters {
 /** A worker's connections and loops. */
 export class Traffic {
   readonly plan: WorkerPlan;
-  readers: Deno.Conn[] = [];
-  slowConns: Deno.Conn[] = [];
-  bystanders: Deno.Conn[] = [];
+  readers: ByteConn[] = [];
+  slowConns: ByteConn[] = [];
+  bystanders: ByteConn[] = [];
   senders: Sender[] = [];
   /** Local senders by global id, for acknowledgements. */
   private byId: (Sender | undefined)[] = [];
@@ -219,7 +220,7 @@ export class Traffic {
     }
   }
 
-  private async readLoop(conn: Deno.Conn): Promise<void> {
+  private async readLoop(conn: ByteConn): Promise<void> {
     const buf = new Uint8Array(this.plan.readBuf);
     const scan = this.plan.scan;
     let carry = 0;
@@ -255,7 +256,7 @@ export class Traffic {
   }
 
   /** Reads a lobby-only connection: any probe here is a room message that leaked out. */
-  private async bystanderLoop(conn: Deno.Conn): Promise<void> {
+  private async bystanderLoop(conn: ByteConn): Promise<void> {
     const buf = new Uint8Array(this.plan.readBuf);
     const leaked = () => this.c.leaked++;
     for (;;) {
@@ -333,7 +334,7 @@ export class Traffic {
 
   private encodeLine(s: Sender, text: string): Uint8Array {
     const room = this.plan.room;
-    if (this.plan.dialect === "json") {
+    if (this.plan.dialect !== "text") {
       return encoder.encode(
         s.to
           ? `{"type":"msg","to":"${s.to}","text":"${text}"}\n`

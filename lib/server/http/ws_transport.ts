@@ -25,18 +25,19 @@ const HIGH_WATER_BYTES = 64 * 1024;
 const DRAIN_POLL_MS = 10;
 
 /**
- * The last batch decoded: in a broadcast the outboxes of many connections write the very same
- * buffer in one flush, so it is turned into a string once.
+ * Batches decoded, by buffer: in a broadcast the outboxes of many connections write the very same
+ * buffer (shared by the outbox's flush), so it is turned into a string once, not once per socket.
+ * Weak, so a batch's string goes when the batch does.
  */
-let lastBytes: Uint8Array | undefined;
-let lastText = "";
+const decoded = new WeakMap<Uint8Array, string>();
 
 function decodeShared(bytes: Uint8Array): string {
-  if (bytes !== lastBytes) {
-    lastText = decoder.decode(bytes);
-    lastBytes = bytes;
+  let text = decoded.get(bytes);
+  if (text === undefined) {
+    text = decoder.decode(bytes);
+    decoded.set(bytes, text);
   }
-  return lastText;
+  return text;
 }
 
 /**
