@@ -291,7 +291,14 @@ export class Rooms {
   who(user: User, raw: string): Result<{ room: Room; users: User[] }> {
     const found = this.#member(user, raw);
     if (!found.ok) return found;
-    return { ok: true, room: found.room, users: [...found.room.online] };
+    // One entry per member online, by its oldest connection: an account on several connections
+    // is one name, as in the lobby's `who`.
+    const users: User[] = [];
+    for (const member of found.room.members.values()) {
+      const first = member.users.values().next();
+      if (!first.done) users.push(first.value);
+    }
+    return { ok: true, room: found.room, users };
   }
 
   /** Whether `user` is an operator of `room`. */
