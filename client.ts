@@ -16,7 +16,7 @@ import {
   usage,
 } from "./lib/client/config.ts";
 import { clientConfigPath, readClientConfigFile } from "./lib/client/config_file.ts";
-import { ConnectError, Connection, type ConnectionStatus } from "./lib/client/connection.ts";
+import { ConnectError, ServerLink, type ConnectionStatus } from "./lib/client/connection.ts";
 import { type LineInput, openLineInput } from "./lib/client/line_editor.ts";
 import { runMenu } from "./lib/client/menu.ts";
 import {
@@ -37,9 +37,7 @@ import { versionLine } from "./lib/shared/version.ts";
 const encoder = new TextEncoder();
 
 function writeAll(stream: typeof Deno.stdout | typeof Deno.stderr, text: string): void {
-  const bytes = encoder.encode(text);
-  let off = 0;
-  while (off < bytes.length) off += stream.writeSync(bytes.subarray(off));
+  writeAllSync(stream, encoder.encode(text));
 }
 
 /** Writes to stdout; when its reader went away (`client --json | head -1`), the client is done. */
@@ -173,15 +171,15 @@ async function main(): Promise<number> {
     : input
     ? (prompt) => input.readSecret(prompt)
     : (prompt) => readTerminalSecret(prompt, new StdinBytes());
-  let conn: Connection | null = null;
-  const view = (): View => ({ me: conn?.name ?? "", color: config.color });
+  let link: ServerLink | null = null;
+  const view = (): View => ({ me: link?.name ?? "", color: config.color });
   // The status line (a terminal only): name, room and how many are online, without /who.
   const online = new OnlineNames();
   let greeted = false;
   const refreshStatus = () => {
-    if (!greeted || !conn || config.mode !== "menu") return;
+    if (!greeted || !link || config.mode !== "menu") return;
     input?.setStatus(
-      renderStatus({ name: conn.name, online: online.count, connected: conn.online }, config.color),
+      renderStatus({ name: link.name, online: online.count, connected: link.online }, config.color),
     );
   };
   const out = withStatusRefresh(outputFor(config, input), refreshStatus);
@@ -198,7 +196,7 @@ async function main(): Promise<number> {
   const leave = async (code: number): Promise<never> => {
     if (!leaving) {
       leaving = true;
-      await conn?.quit();
+      await link?.quit();
       if (config.mode === "menu") out.status(renderInfo("disconnected; bye", view()));
       input?.close();
     }
@@ -207,7 +205,7 @@ async function main(): Promise<number> {
   if (input) input.onInterrupt = () => void leave(0);
 
   try {
-    conn = await Connection.open({
+    link = await ServerLink.open({
       host: config.host,
       port: config.port,
       tls: config.tls,
@@ -233,7 +231,7 @@ async function main(): Promise<number> {
       onBacklogEnd: endBacklog,
       onWire: config.json ? (frame) => stdoutLine(toJsonLine(frame)) : undefined,
       onStatus: (s) => {
-        if (s.kind === "back" && conn) online.reset(conn.lastWelcome);
+        if (s.kind === "back" && link) online.reset(link.lastWelcome);
         const problem = s.kind !== "back";
         for (const line of describeStatus(s, config, view())) {
           (problem ? out.problem : out.status)(line);
@@ -248,8 +246,8 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  chat = new Chat(conn, out, config.color, ask);
-  const nameError = conn.welcome.nameError as Record<string, unknown> | undefined;
+  chat = new Chat(link, out, config.color, ask);
+  const nameError = link.welcome.nameError as Record<string, unknown> | undefined;
   if (nameError && config.name !== undefined) {
     const askable = nameError.code === "name_registered" && config.password === undefined && ask;
     const why = askable
@@ -260,16 +258,16 @@ async function main(): Promise<number> {
       return await leave(1);
     }
   }
-  online.reset(conn.welcome);
+  online.reset(link.welcome);
   out.status(
-    renderInfo(`connected to ${where(config)} as ${conn.name} (${online.count} online)`, view()),
+    renderInfo(`connected to ${where(config)} as ${link.name} (${online.count} online)`, view()),
   );
   greeted = true;
 
   // Now the history and offline messages that came with the welcome, all before the menu.
-  await conn.start();
+  await link.start();
   // A drop with reconnecting off ends every mode with status 1.
-  const lost = conn.done.then(() => 1);
+  const lost = link.done.then(() => 1);
   let code: number;
   if (config.mode === "send") {
     code = await runSend(chat, config.send!, config.to);

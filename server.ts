@@ -10,7 +10,7 @@ import { UsageError, usageErrorLine } from "./lib/shared/cli.ts";
 import { formatAddr } from "./lib/server/connection.ts";
 import { Logger } from "./lib/shared/log.ts";
 import { parseServerArgs, readServerEnv } from "./lib/server/config.ts";
-import { type OpenServices, openServices } from "./lib/server/services.ts";
+import { type LocalBackend, openBackend } from "./lib/server/backend.ts";
 import { StoreError } from "./lib/store/sqlite.ts";
 import { backupDatabase } from "./lib/store/backup.ts";
 import { versionLine } from "./lib/shared/version.ts";
@@ -45,11 +45,11 @@ export async function main(args: string[]): Promise<number> {
   if (command.kind === "backup") return await backup(command.dbPath, command.target);
   const { config } = command;
   const log = new Logger(config.logLevel, undefined, config.logFormat);
-  let services: OpenServices;
+  let backend: LocalBackend;
   let server: RunningServer;
   const dbExisted = config.dbPath === ":memory:" || exists(config.dbPath);
   try {
-    services = openServices(config, log);
+    backend = openBackend(config, log);
   } catch (e) {
     if (!(e instanceof StoreError)) throw e;
     console.error(`server: ${e.message}`);
@@ -57,10 +57,10 @@ export async function main(args: string[]): Promise<number> {
   }
   try {
     server = config.workers > 1
-      ? await WorkerServer.start(config, log, services, config.workers)
-      : ChatServer.listen(config, log, services, { usersOnline: () => services.core.who().length });
+      ? await WorkerServer.start(config, log, backend, config.workers)
+      : ChatServer.listen(config, log, backend, { usersOnline: () => backend.core.who().length });
   } catch (e) {
-    services.store.close();
+    backend.store.close();
     // A start that failed (a port in use) leaves no new, empty database behind.
     if (!dbExisted) removeDatabase(config.dbPath);
     if (!(e instanceof StartupError)) throw e;
@@ -79,7 +79,7 @@ export async function main(args: string[]): Promise<number> {
   const stopProbe = startLagProbe();
   await server.finished;
   stopProbe();
-  services.store.close();
+  backend.store.close();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
   if (server.failure) {
     console.error(`server: stopped: ${server.failure} E_EDGE`);

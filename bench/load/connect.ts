@@ -22,11 +22,7 @@ async function readUntil(conn: ByteConn, needle: string, ms: number): Promise<vo
   const buf = new Uint8Array(64 * 1024);
   const decoder = new TextDecoder();
   let text = "";
-  const timer = setTimeout(() => {
-    try {
-      conn.close();
-    } catch { /* already closed */ }
-  }, ms);
+  const timer = setTimeout(() => closeQuietly(conn), ms);
   try {
     while (!text.includes(needle)) {
       const n = await conn.read(buf);

@@ -213,11 +213,7 @@ export class Traffic {
 
   /** Closes every connection. */
   closeAll(): void {
-    for (const conn of [...this.readers, ...this.slowConns, ...this.bystanders]) {
-      try {
-        conn.close();
-      } catch { /* already closed */ }
-    }
+    for (const conn of [...this.readers, ...this.slowConns, ...this.bystanders]) closeQuietly(conn);
   }
 
   private async readLoop(conn: ByteConn): Promise<void> {

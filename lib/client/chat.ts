@@ -1,16 +1,16 @@
 /**
- * The chat actions (say, msg, who, rename, history, accounts) over a {@linkcode Connection},
+ * The chat actions (say, msg, who, rename, history, accounts) over a {@linkcode ServerLink},
  * reporting each outcome as display lines. The menu, the slash commands and the scripting modes
  * all go through here. Passwords are sent, never printed.
  *
  * @example
  * ```ts
  * import { Chat } from "./chat.ts";
- * import type { Connection } from "./connection.ts";
+ * import type { ServerLink } from "./connection.ts";
  *
- * async function greetBob(conn: Connection): Promise<void> {
+ * async function greetBob(link: ServerLink): Promise<void> {
  *   const print = (line: string) => console.log(line);
- *   const chat = new Chat(conn, { event: print, reply: print, status: print, problem: print }, false);
+ *   const chat = new Chat(link, { event: print, reply: print, status: print, problem: print }, false);
  *   await chat.msg("bob", "hi"); // prints "12:03 [you -> bob] hi" or "! could not send to bob: …"
  * }
  * ```
@@ -19,7 +19,7 @@
 
 import type { ChatActions } from "./commands.ts";
 import {
-  type Connection,
+  type ServerLink,
   DisconnectedError,
   type Frame,
   ServerError,
@@ -62,7 +62,7 @@ export class Chat implements ChatActions {
 
   /** `ask`: how to ask for a password (only when stdin is a terminal). */
   constructor(
-    readonly conn: Connection,
+    readonly link: ServerLink,
     readonly out: Output,
     readonly color: boolean,
     readonly ask?: AskSecret,
@@ -85,7 +85,7 @@ export class Chat implements ChatActions {
 
   /** The viewer for rendering: the current name and the colour setting. */
   get view(): View {
-    return { me: this.conn.name, color: this.color };
+    return { me: this.link.name, color: this.color };
   }
 
   say(text: string): Promise<boolean> {
@@ -166,7 +166,7 @@ export class Chat implements ChatActions {
       const password = await this.askSecret(`password for ${safe(name)}: `);
       if (password === null || password === "") return "cancelled";
       try {
-        await this.conn.request({ type: "login", name, password });
+        await this.link.request({ type: "login", name, password });
         return null;
       } catch (e) {
         if (e instanceof DisconnectedError) return e.message;
@@ -207,7 +207,7 @@ export class Chat implements ChatActions {
         opts.retry !== false && reply.code === "rate_limited" && attempt < RATE_LIMIT_ATTEMPTS;
       try {
         // Printed from the reply hook so the outcome appears in order with the events around it.
-        await this.conn.request(frame, (reply) => {
+        await this.link.request(frame, (reply) => {
           if (reply.type === "ok") onOk(reply);
           else if (!retry(reply)) this.error(`${failure}: ${describeRefusal(reply)}`);
         });

@@ -12,7 +12,8 @@
  * @module
  */
 
-import { HISTORY_PAGE, MAX_HISTORY_PAGE } from "./config.ts";
+import { HISTORY_PAGE } from "./config.ts";
+import { MAX_HISTORY_PAGE } from "../protocol/requests.ts";
 
 /** What a command needs from the client; implemented by `Chat` (and fakes in tests). */
 export interface ChatActions {

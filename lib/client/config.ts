@@ -16,6 +16,7 @@
  * @module
  */
 
+import { DEFAULT_PORT, DEFAULT_TLS_PORT } from "../shared/address.ts";
 import {
   type FlagSpec,
   type FlagValues,
@@ -31,10 +32,6 @@ export const CLIENT_VERSION: string = denoJson.version;
 
 /** Default server address, as in the Go original. */
 export const DEFAULT_HOST = "127.0.0.1";
-/** Default server port, as in the Go original. */
-export const DEFAULT_PORT = 8888;
-/** Default server port with `--tls` (the server's default `--tls-port`). */
-export const DEFAULT_TLS_PORT = 8889;
 /** Longest line accepted from the server before the connection is dropped (1 MiB). */
 export const MAX_SERVER_LINE_BYTES = 1024 * 1024;
 /** How long to wait for the server's `welcome` before giving up. */
@@ -43,8 +40,6 @@ export const WELCOME_TIMEOUT_MS = 5_000;
 export const REQUEST_TIMEOUT_MS = 15_000;
 /** How many messages `/history` fetches when not told. */
 export const HISTORY_PAGE = 20;
-/** The most `/history N` may ask for (the server's cap on one page). */
-export const MAX_HISTORY_PAGE = 500;
 /** First reconnect delay; it doubles after each failed attempt ... */
 export const RECONNECT_MIN_MS = 1_000;
 /** ... up to this. */

@@ -1,14 +1,14 @@
 /**
- * The client's side of the JSON dialect (docs/PROTOCOL.md): a {@linkcode Session} is one TCP
+ * The client's side of the JSON dialect (docs/PROTOCOL.md): a {@linkcode ServerConnection} is one TCP
  * connection (hello, welcome, requests answered by `ok`/`error` with the same `id`, events), and a
- * {@linkcode Connection} keeps a session alive across drops, reconnecting with backoff and taking
+ * {@linkcode ServerLink} keeps a connection alive across drops, reconnecting with backoff and taking
  * back the user's chosen name.
  *
  * @example
  * ```ts
- * import { Connection } from "./connection.ts";
+ * import { ServerLink } from "./connection.ts";
  *
- * const conn = await Connection.open({ host: "127.0.0.1", port: 8888, onFrame: console.log });
+ * const conn = await ServerLink.open({ host: "127.0.0.1", port: 8888, onFrame: console.log });
  * await conn.request({ type: "say", text: "hello" });
  * await conn.quit();
  * ```
@@ -23,7 +23,12 @@ import {
   REQUEST_TIMEOUT_MS,
   WELCOME_TIMEOUT_MS,
 } from "./config.ts";
-import { LineTooLongError, readLines } from "./line_reader.ts";
+import { LineTooLongError } from "../protocol/line_splitter.ts";
+import { readLines } from "./line_reader.ts";
+import { writeAll } from "../shared/bytes.ts";
+import { closeQuietly } from "../shared/close_quietly.ts";
+import { TIMED_OUT, within } from "../shared/deadline.ts";
+import { TokenBucket } from "../shared/token_bucket.ts";
 import { type Frame, safe } from "./render.ts";
 import { connectTls, TlsHandshakeError } from "./tls.ts";
 
@@ -70,7 +75,7 @@ export class TooLongError extends Error {
 }
 
 /** How to reach the server and what to say in the hello. */
-export interface SessionOptions {
+export interface ServerConnectionOptions {
   host: string;
   port: number;
   /** Connect with TLS, verifying the server against the public roots and `caCerts`. */
@@ -85,8 +90,8 @@ export interface SessionOptions {
   /** How long connecting (TCP, TLS) and then the welcome may each take. */
   welcomeTimeoutMs?: number;
   /**
-   * How long a request waits for its reply before the session is given up as dead (and, in a
-   * {@linkcode Connection}, at most for a reconnect before it is sent); default
+   * How long a request waits for its reply before the connection is given up as dead (and, in a
+   * {@linkcode ServerLink}, at most for a reconnect before it is sent); default
    * {@linkcode REQUEST_TIMEOUT_MS}.
    */
   requestTimeoutMs?: number;
@@ -96,7 +101,7 @@ export interface SessionOptions {
   onWire?: (frame: Frame) => void;
 }
 
-/** Why a session ended. */
+/** Why a connection ended. */
 export interface CloseInfo {
   /** One line for the user. */
   reason: string;
@@ -149,14 +154,14 @@ function describeConnectError(e: unknown, host: string, port: number): string {
 }
 
 /** One TCP connection speaking the JSON dialect. */
-export class Session {
+export class ServerConnection {
   readonly #conn: Deno.Conn;
   readonly #lines: AsyncGenerator<string>;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #writing: Promise<void> = Promise.resolve();
   #closing = false;
-  /** Closed by {@linkcode Session.#drop}: a failure, not the user leaving. */
+  /** Closed by {@linkcode ServerConnection.#drop}: a failure, not the user leaving. */
   #dropped = false;
   #dropReason: string | undefined;
   readonly #requestTimeoutMs: number;
@@ -172,7 +177,7 @@ export class Session {
     conn: Deno.Conn,
     lines: AsyncGenerator<string>,
     readonly welcome: Frame,
-    opts: SessionOptions,
+    opts: ServerConnectionOptions,
   ) {
     this.#requestTimeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
     this.#conn = conn;
@@ -186,7 +191,7 @@ export class Session {
    * Connects, sends the hello and waits for the welcome, skipping the text-dialect lines the
    * server may send first. Throws {@linkcode ConnectError}.
    */
-  static async open(opts: SessionOptions): Promise<Session> {
+  static async open(opts: ServerConnectionOptions): Promise<ServerConnection> {
     const timeoutMs = opts.welcomeTimeoutMs ?? WELCOME_TIMEOUT_MS;
     let conn: Deno.Conn;
     try {
@@ -219,37 +224,26 @@ export class Session {
     if (opts.name !== undefined) hello.name = opts.name;
     if (opts.name !== undefined && opts.password !== undefined) hello.password = opts.password;
     const lines = readLines(conn.readable, opts.maxLineBytes ?? MAX_SERVER_LINE_BYTES);
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       await writeAll(conn, encoder.encode(JSON.stringify(hello) + "\n"));
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new ConnectError(
-                `no welcome from the server within ${timeoutMs} ms (is it a FastIM server?)`,
-              ),
-            ),
-          timeoutMs,
+      const welcome = await within(awaitWelcome(lines, opts), timeoutMs);
+      if (welcome === TIMED_OUT) {
+        throw new ConnectError(
+          `no welcome from the server within ${timeoutMs} ms (is it a FastIM server?)`,
         );
-      });
-      const welcome = await Promise.race([awaitWelcome(lines, opts), timeout]);
-      return new Session(conn, lines, welcome, opts);
+      }
+      return new ServerConnection(conn, lines, welcome, opts);
     } catch (e) {
-      try {
-        conn.close();
-      } catch { /* already closed */ }
+      closeQuietly(conn);
       if (e instanceof ConnectError) throw e;
       const why = e instanceof LineTooLongError
         ? `the server sent ${e.message}`
         : describeConnectError(e, opts.host, opts.port);
       throw new ConnectError(why);
-    } finally {
-      clearTimeout(timer);
     }
   }
 
-  /** Milliseconds since this session last sent anything. */
+  /** Milliseconds since this connection last sent anything. */
   get idleMs(): number {
     return Date.now() - this.#lastSent;
   }
@@ -269,7 +263,7 @@ export class Session {
       this.#pending.set(id, pending);
     });
     // A server that stops answering (but keeps the connection open) must not hang the caller:
-    // the request fails and the session is dropped, so a Connection reconnects.
+    // the request fails and the connection is dropped, so a ServerLink reconnects.
     const ms = this.#requestTimeoutMs;
     if (ms > 0) {
       pending.timer = setTimeout(() => {
@@ -287,9 +281,7 @@ export class Session {
   /** Closes the connection; pending requests fail. */
   close(): void {
     this.#closing = true;
-    try {
-      this.#conn.close();
-    } catch { /* already closed */ }
+    closeQuietly(this.#conn);
   }
 
   #send(frame: Record<string, unknown>, pending: Pending): void {
@@ -341,14 +333,14 @@ export class Session {
   }
 
   #dispatch(frame: Frame): void {
-    // A display callback that throws (stdout closed, say) must not end the session.
-    guard(() => this.onWire(frame));
+    // A display callback that throws (stdout closed, say) must not end the connection.
+    callIgnoringErrors(() => this.onWire(frame));
     if ((frame.type === "ok" || frame.type === "error") && typeof frame.id === "number") {
       const p = this.#pending.get(frame.id);
       if (p) {
         this.#pending.delete(frame.id);
         clearTimeout(p.timer);
-        if (p.hook) guard(() => p.hook!(frame));
+        if (p.hook) callIgnoringErrors(() => p.hook!(frame));
         if (frame.type === "ok") p.resolve(frame);
         else p.reject(new ServerError(frame));
         return;
@@ -358,16 +350,16 @@ export class Session {
       this.#lastNotice = safe(frame.text) || safe(frame.code);
       this.#lastNoticeCode = typeof frame.code === "string" ? frame.code : "";
     }
-    guard(() => this.onFrame(frame));
+    callIgnoringErrors(() => this.onFrame(frame));
   }
 }
 
 /**
  * Runs a callback that displays something. What it throws is dropped: unwinding the read loop
- * would end the session as if the network had failed, and reconnect (the client itself exits
+ * would end the connection as if the network had failed, and reconnect (the client itself exits
  * when its stdout is closed).
  */
-function guard(f: () => void): void {
+function callIgnoringErrors(f: () => void): void {
   try {
     f();
   } catch { /* a display failure is not a connection failure */ }
@@ -381,9 +373,9 @@ function formatSeconds(ms: number): string {
 /** A text-dialect presence line (`[ADDR], NAME:online`): not a reason for hanging up. */
 const PRESENCE_LINE = /^\[[^\]]*\], .*:(online|offline)$/;
 
-async function awaitWelcome(lines: AsyncGenerator<string>, opts: SessionOptions): Promise<Frame> {
+async function awaitWelcome(lines: AsyncGenerator<string>, opts: ServerConnectionOptions): Promise<Frame> {
   let said = ""; // the last text line, which may say why the server hangs up
-  // Not `for await`: leaving that loop would finish the generator the session keeps reading.
+  // Not `for await`: leaving that loop would finish the generator the connection keeps reading.
   while (true) {
     const next = await lines.next();
     if (next.done) break;
@@ -395,7 +387,7 @@ async function awaitWelcome(lines: AsyncGenerator<string>, opts: SessionOptions)
       if (readable && !PRESENCE_LINE.test(text)) said = text.trim().slice(0, 200);
       continue;
     }
-    guard(() => opts.onWire?.(frame));
+    callIgnoringErrors(() => opts.onWire?.(frame));
     if (frame.type === "welcome") return frame;
     if (frame.type === "error") {
       throw new ConnectError(`the server refused the handshake: ${new ServerError(frame).message}`);
@@ -429,11 +421,6 @@ function withDeadline<T>(
   });
 }
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
-}
-
 /** What the user should hear about the connection. */
 export type ConnectionStatus =
   /** The connection dropped; the next attempt is in `retryInMs`. */
@@ -445,8 +432,8 @@ export type ConnectionStatus =
   /** The connection dropped and reconnecting is off. */
   | { kind: "closed"; reason: string };
 
-/** Options of {@linkcode Connection.open}. */
-export interface ConnectionOptions extends SessionOptions {
+/** Options of {@linkcode ServerLink.open}. */
+export interface ServerLinkOptions extends ServerConnectionOptions {
   /** Reconnect after a drop (default true). */
   reconnect?: boolean;
   reconnectMinMs?: number;
@@ -467,14 +454,14 @@ export interface ConnectionOptions extends SessionOptions {
   firstBacklog?: boolean;
   /**
    * Called once the frames that come with a welcome (history, offline messages) were all handed
-   * to `onFrame`: after {@linkcode Connection.start}, and after each reconnect.
+   * to `onFrame`: after {@linkcode ServerLink.start}, and after each reconnect.
    */
   onBacklogEnd?: () => void;
 }
 
-/** A session that survives drops: reconnects with backoff and renames back. */
-export class Connection {
-  #session: Session | null;
+/** A connection that survives drops: reconnects with backoff and renames back. */
+export class ServerLink {
+  #connection: ServerConnection | null;
   #welcome: Frame;
   #name: string;
   /** The name the user chose (--name or a rename); asked for again after a reconnect. */
@@ -488,31 +475,31 @@ export class Connection {
   /** Offline private messages shown but not yet acknowledged. */
   #toAck: number[] = [];
   /**
-   * Events that arrived before {@linkcode Connection.start} (history right after the welcome),
+   * Events that arrived before {@linkcode ServerLink.start} (history right after the welcome),
    * each with whether `onFrame` gets it.
    */
   #held: { frame: Frame; show: boolean }[] | null = [];
   /** Sessions watched so far (the first one's backlog may be left out). */
-  #sessions = 0;
+  #connections = 0;
   #stopped = false;
   #wake: (() => void) | null = null;
   #keepalive: ReturnType<typeof setInterval> | undefined;
-  /** Wakes the requests waiting for a session (on reconnect or for good). */
+  /** Wakes the requests waiting for a connection (on reconnect or for good). */
   #waiting = new Set<() => void>();
-  /** Paces requests to the current session's message rate. */
+  /** Paces requests to the current connection's message rate. */
   #pacer = Pacer.unlimited();
-  readonly #opts: ConnectionOptions;
+  readonly #opts: ServerLinkOptions;
   /** Resolves when the connection is over for good (closed, quit, or dropped without reconnect). */
   readonly done: Promise<void>;
   #finish!: () => void;
 
-  private constructor(session: Session, opts: ConnectionOptions) {
+  private constructor(connection: ServerConnection, opts: ServerLinkOptions) {
     this.#opts = opts;
-    this.#session = session;
-    this.#welcome = session.welcome;
-    this.#name = safe(session.welcome.name);
-    this.#chosen = session.welcome.nameError === undefined ? opts.name : undefined;
-    this.#account = accountOf(session.welcome);
+    this.#connection = connection;
+    this.#welcome = connection.welcome;
+    this.#name = safe(connection.welcome.name);
+    this.#chosen = connection.welcome.nameError === undefined ? opts.name : undefined;
+    this.#account = accountOf(connection.welcome);
     this.#password = opts.password;
     this.done = new Promise((r) =>
       this.#finish = () => {
@@ -521,7 +508,7 @@ export class Connection {
         r();
       }
     );
-    this.#watch(session);
+    this.#watch(connection);
   }
 
   /**
@@ -537,31 +524,31 @@ export class Connection {
       if (held === null) return;
       this.#held = null;
       for (const { frame, show } of held) this.#deliver(frame, show);
-      guard(() => this.#opts.onBacklogEnd?.());
+      callIgnoringErrors(() => this.#opts.onBacklogEnd?.());
     };
     // Released from the reply hook, so no frame read after the reply can overtake the held ones.
-    // Asked of this session only: if it drops first, what came is shown and no more is held.
-    const session = this.#session;
-    if (session) {
+    // Asked of this connection only: if it drops first, what came is shown and no more is held.
+    const connection = this.#connection;
+    if (connection) {
       this.#pacer.charge();
-      await session.request({ type: "ping" }, release).catch(() => {});
+      await connection.request({ type: "ping" }, release).catch(() => {});
     }
     release();
   }
 
   /** Connects once (no retry: a first failure is reported); throws {@linkcode ConnectError}. */
-  static async open(opts: ConnectionOptions): Promise<Connection> {
-    return new Connection(await Session.open(opts), opts);
+  static async open(opts: ServerLinkOptions): Promise<ServerLink> {
+    return new ServerLink(await ServerConnection.open(opts), opts);
   }
 
-  /** The welcome of the first session (its `nameError` tells whether `name` was refused). */
+  /** The welcome of the first connection (its `nameError` tells whether `name` was refused). */
   get welcome(): Frame {
     return this.#welcome;
   }
 
-  /** The welcome of the current session (after a reconnect, the latest one). */
+  /** The welcome of the current connection (after a reconnect, the latest one). */
   get lastWelcome(): Frame {
-    return this.#session?.welcome ?? this.#welcome;
+    return this.#connection?.welcome ?? this.#welcome;
   }
 
   /** The current name as the server knows it. */
@@ -569,13 +556,13 @@ export class Connection {
     return this.#name;
   }
 
-  /** Whether a session is up right now. */
+  /** Whether a connection is up right now. */
   get online(): boolean {
-    return this.#session !== null;
+    return this.#connection !== null;
   }
 
   /**
-   * Sends a request on the current session; see {@linkcode Session.request}. Requests are paced to
+   * Sends a request on the current connection; see {@linkcode ServerConnection.request}. Requests are paced to
    * the server's message rate (the welcome's `limits.msgRate`, burst `msgBurst`), so a fast
    * producer waits here instead of collecting refusals until the server hangs up.
    */
@@ -584,7 +571,7 @@ export class Connection {
     hook?: ReplyHook,
   ): Promise<Frame> {
     // A line over the server's limit would make it close the connection: refuse it here.
-    const limits = (this.#session?.welcome ?? this.#welcome).limits as
+    const limits = (this.#connection?.welcome ?? this.#welcome).limits as
       | Record<string, unknown>
       | undefined;
     const maxLine = limits?.maxLine;
@@ -598,17 +585,17 @@ export class Connection {
     while (true) {
       await this.#online(deadline);
       await this.#pacer.take();
-      const session = this.#session;
-      if (!session) continue; // dropped while waiting for a token
+      const connection = this.#connection;
+      if (!connection) continue; // dropped while waiting for a token
       try {
-        return await session.request(frame, (reply) => {
+        return await connection.request(frame, (reply) => {
           if (reply.type === "ok") this.#accept(frame, reply);
           // Refused for the rate: the server's bucket is empty, so ours should be too.
           if (reply.type === "error" && reply.code === "rate_limited") this.#pacer.drain();
           hook?.(reply);
         });
       } catch (e) {
-        // Never written, so never carried out: send it on the next session.
+        // Never written, so never carried out: send it on the next connection.
         if (e instanceof NotSentError && !this.#stopped) continue;
         throw e;
       }
@@ -619,9 +606,9 @@ export class Connection {
     return this.#opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   }
 
-  /** Resolves once a session is up; throws {@linkcode DisconnectedError} at `deadline` or for good. */
+  /** Resolves once a connection is up; throws {@linkcode DisconnectedError} at `deadline` or for good. */
   async #online(deadline: number): Promise<void> {
-    while (!this.#session) {
+    while (!this.#connection) {
       if (this.#stopped) throw new DisconnectedError("not connected");
       const left = deadline - Date.now();
       if (left <= 0) {
@@ -676,15 +663,10 @@ export class Connection {
 
   /** Says `quit`, waits briefly for the `ok`, and closes for good. */
   async quit(timeoutMs = 2000): Promise<void> {
-    const session = this.#session;
+    const connection = this.#connection;
     this.#stopped = true;
-    if (session) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        session.request({ type: "quit" }).catch(() => {}),
-        new Promise((r) => timer = setTimeout(r, timeoutMs)),
-      ]);
-      clearTimeout(timer);
+    if (connection) {
+      await within(connection.request({ type: "quit" }).catch(() => {}), timeoutMs);
     }
     this.close();
   }
@@ -693,30 +675,30 @@ export class Connection {
   close(): void {
     this.#stopped = true;
     clearInterval(this.#keepalive);
-    this.#session?.close();
-    this.#session = null;
+    this.#connection?.close();
+    this.#connection = null;
     this.#wake?.();
     this.#finish();
   }
 
-  #watch(session: Session): void {
-    const first = this.#sessions++ === 0;
-    session.onFrame = (f) => {
+  #watch(connection: ServerConnection): void {
+    const first = this.#connections++ === 0;
+    connection.onFrame = (f) => {
       // Checked as it arrives, so `onWire` (--json) keeps the server's order and skips replays.
       const fresh = this.#firstSight(f);
-      if (fresh && isMessage(f)) guard(() => this.#opts.onWire?.(f));
+      if (fresh && isMessage(f)) callIgnoringErrors(() => this.#opts.onWire?.(f));
       const backlog = first && f.history === true && this.#opts.firstBacklog === false;
       const show = fresh && !backlog;
       if (this.#held) this.#held.push({ frame: f, show });
       else this.#deliver(f, show);
     };
     // Messages reach `onWire` from `onFrame` above, after the duplicate check.
-    session.onWire = (f) => {
+    connection.onWire = (f) => {
       if (!isMessage(f)) this.#opts.onWire?.(f);
     };
-    this.#pacer = Pacer.forWelcome(session.welcome); // a new connection starts with a full bucket
-    this.#startKeepalive(session);
-    session.closed.then((info) => this.#onClosed(session, info));
+    this.#pacer = Pacer.forWelcome(connection.welcome); // a new connection starts with a full bucket
+    this.#startKeepalive(connection);
+    connection.closed.then((info) => this.#onClosed(connection, info));
   }
 
   /**
@@ -734,35 +716,35 @@ export class Connection {
 
   /** Hands an event to `onFrame` if `show` (not a replay), and acknowledges offline messages. */
   #deliver(f: Frame, show: boolean): void {
-    if (show) guard(() => this.#opts.onFrame?.(f));
+    if (show) callIgnoringErrors(() => this.#opts.onFrame?.(f));
     // A waiting message delivered again (its first ack was lost) is acknowledged again, shown
     // or not this time.
-    const session = this.#session;
+    const connection = this.#connection;
     if (
-      f.type === "private" && f.offline === true && typeof f.msgId === "number" && session &&
+      f.type === "private" && f.offline === true && typeof f.msgId === "number" && connection &&
       this.#opts.ackOffline !== false
     ) {
-      this.#acknowledge(session, f.msgId);
+      this.#acknowledge(connection, f.msgId);
     }
   }
 
-  /** Pings when idle so the server's idle timeout does not end a session that is only reading. */
-  #startKeepalive(session: Session): void {
+  /** Pings when idle so the server's idle timeout does not end a connection that is only reading. */
+  #startKeepalive(connection: ServerConnection): void {
     clearInterval(this.#keepalive);
-    const limits = session.welcome.limits as Record<string, unknown> | undefined;
+    const limits = connection.welcome.limits as Record<string, unknown> | undefined;
     const idle = typeof limits?.idleTimeoutMs === "number" ? limits.idleTimeoutMs : 0;
     if (idle <= 0) return;
     const every = Math.max(250, Math.floor(idle / 3));
     this.#keepalive = setInterval(() => {
-      if (session.idleMs < every) return;
+      if (connection.idleMs < every) return;
       this.#pacer.charge(); // a ping costs a message token too
-      session.request({ type: "ping" }).catch(() => {});
+      connection.request({ type: "ping" }).catch(() => {});
     }, every);
   }
 
-  async #onClosed(session: Session, info: CloseInfo): Promise<void> {
-    if (this.#session !== session) return;
-    this.#session = null;
+  async #onClosed(connection: ServerConnection, info: CloseInfo): Promise<void> {
+    if (this.#connection !== connection) return;
+    this.#connection = null;
     clearInterval(this.#keepalive);
     if (this.#stopped || info.byUs) return this.#finish();
     const reconnect = this.#opts.reconnect ?? true;
@@ -780,13 +762,13 @@ export class Connection {
       if (this.#stopped) return;
       try {
         const login = this.#chosen !== undefined && this.#chosen === this.#account;
-        const next = await Session.open({
+        const next = await ServerConnection.open({
           ...this.#opts,
           name: this.#chosen,
           password: login ? this.#password : undefined,
         });
         if (this.#stopped) return next.close();
-        this.#session = next;
+        this.#connection = next;
         this.#name = safe(next.welcome.name);
         this.#account = accountOf(next.welcome);
         const nameError = next.welcome.nameError as Record<string, unknown> | undefined;
@@ -794,7 +776,7 @@ export class Connection {
         this.#wakeWaiting();
         // The backlog of this welcome ends where the reply to a ping begins (see start()).
         this.#pacer.charge();
-        next.request({ type: "ping" }, () => guard(() => this.#opts.onBacklogEnd?.()))
+        next.request({ type: "ping" }, () => callIgnoringErrors(() => this.#opts.onBacklogEnd?.()))
           .catch(() => {});
         this.#opts.onStatus?.({
           kind: "back",
@@ -820,7 +802,7 @@ export class Connection {
    * Acknowledges offline messages once shown (batched per event-loop turn), so the server stops
    * delivering them at every login.
    */
-  #acknowledge(session: Session, msgId: number): void {
+  #acknowledge(connection: ServerConnection, msgId: number): void {
     this.#toAck.push(msgId);
     if (this.#toAck.length > 1) return;
     queueMicrotask(() => {
@@ -829,7 +811,7 @@ export class Connection {
       for (let i = 0; i < all.length; i += ACK_BATCH) {
         const msgIds = all.slice(i, i + ACK_BATCH);
         this.#pacer.charge();
-        session.request({ type: "ack", msgIds }).catch(() => {}); // lost: delivered again next login
+        connection.request({ type: "ack", msgIds }).catch(() => {}); // lost: delivered again next login
       }
     });
   }
@@ -847,15 +829,15 @@ export class Connection {
 }
 
 /**
- * A token bucket mirroring the server's per-connection message limit: `burst` requests at once,
- * then `rate` per second. A rate of 0 means no limit.
+ * Paces the client's requests to the server's per-connection message limit (`burst` at once,
+ * then `rate` per second), counting with the same {@link TokenBucket} as the server. A rate of 0
+ * means no limit.
  */
 export class Pacer {
-  #tokens: number;
-  #at = Date.now();
+  readonly #bucket?: TokenBucket;
   #queue: Promise<void> = Promise.resolve();
   constructor(readonly rate: number, readonly burst: number) {
-    this.#tokens = burst;
+    if (rate > 0) this.#bucket = new TokenBucket(rate, burst, Date.now());
   }
 
   static unlimited(): Pacer {
@@ -870,22 +852,14 @@ export class Pacer {
     return new Pacer(rate, Math.max(1, Math.floor(num(limits?.msgBurst)) || 1));
   }
 
-  #refill(): void {
-    const now = Date.now();
-    this.#tokens = Math.min(this.burst, this.#tokens + (now - this.#at) * this.rate / 1000);
-    this.#at = now;
-  }
-
   /** Waits for a token (in order with earlier callers) and takes it. */
   take(): Promise<void> {
-    if (this.rate <= 0) return Promise.resolve();
+    const bucket = this.#bucket;
+    if (!bucket) return Promise.resolve();
     const turn = this.#queue.then(async () => {
-      while (true) {
-        this.#refill();
-        if (this.#tokens >= 1) return void (this.#tokens -= 1);
+      for (let waitMs; (waitMs = bucket.take(1, Date.now())) > 0;) {
         // A little slack, so the server's bucket (refilled by arrival times) has the token too.
-        const waitMs = Math.ceil((1 - this.#tokens) * 1000 / this.rate) + 5;
-        await new Promise((r) => setTimeout(r, waitMs));
+        await new Promise((r) => setTimeout(r, waitMs + 5));
       }
     });
     this.#queue = turn;
@@ -894,16 +868,14 @@ export class Pacer {
 
   /** Takes a token without waiting (for a keepalive ping), going into debt if need be. */
   charge(): void {
-    if (this.rate <= 0) return;
-    this.#refill();
-    this.#tokens -= 1;
+    this.#bucket?.charge(1, Date.now());
   }
 
   /** Empties the bucket (the server said it is empty). */
   drain(): void {
-    if (this.rate <= 0) return;
-    this.#refill();
-    this.#tokens = Math.min(this.#tokens, 0);
+    const now = Date.now();
+    const left = this.#bucket?.tokens(now) ?? 0;
+    if (left > 0) this.#bucket!.charge(left, now);
   }
 }
 

@@ -20,8 +20,10 @@
  */
 
 import { type Key, parseKeys } from "./keys.ts";
-import { LineTooLongError, readLines } from "./line_reader.ts";
+import { LineTooLongError } from "../protocol/line_splitter.ts";
+import { readLines } from "./line_reader.ts";
 import { readTerminalSecret, SecretBuffer, StdinBytes } from "./secret_input.ts";
+import { writeAllSync } from "../shared/bytes.ts";
 
 export { type Key, parseKeys };
 
@@ -209,11 +211,6 @@ export class EditBuffer {
 
 const encoder = new TextEncoder();
 
-function writeAllSync(bytes: Uint8Array): void {
-  let off = 0;
-  while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
-}
-
 /** Opens the input line: the raw-mode editor when `editor`, plain stdin/stdout lines otherwise. */
 export function openLineInput(opts: {
   editor: boolean;
@@ -254,7 +251,7 @@ class PlainLineInput implements LineInput {
 
   async readLine(prompt: string): Promise<string | null> {
     if (this.#eof) return null;
-    if (this.showPrompts && prompt) writeAllSync(encoder.encode(prompt));
+    if (this.showPrompts && prompt) writeAllSync(Deno.stdout, encoder.encode(prompt));
     this.#lines ??= readLines(this.#bytes.stream(), MAX_INPUT_LINE_BYTES);
     try {
       const next = await this.#lines.next();
@@ -273,7 +270,7 @@ class PlainLineInput implements LineInput {
   }
 
   print(text: string): void {
-    writeAllSync(encoder.encode(text + "\n"));
+    writeAllSync(Deno.stdout, encoder.encode(text + "\n"));
   }
 
   setStatus(): void {
@@ -419,7 +416,7 @@ class TtyLineEditor implements LineInput {
   }
 
   #write(s: string): void {
-    writeAllSync(encoder.encode(s));
+    writeAllSync(Deno.stdout, encoder.encode(s));
   }
 
   async #pump(): Promise<void> {

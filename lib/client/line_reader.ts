@@ -12,17 +12,7 @@
  * @module
  */
 
-/** A line longer than the limit arrived; the reader stops. */
-export class LineTooLongError extends Error {
-  override name = "LineTooLongError";
-  constructor(readonly limit: number) {
-    super(`a line longer than ${formatBytes(limit)}`);
-  }
-}
-
-function formatBytes(n: number): string {
-  return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : `${n} bytes`;
-}
+import { LineTooLongError } from "../protocol/line_splitter.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;

@@ -17,6 +17,7 @@
  */
 
 import { sanitizeText } from "../shared/sanitize.ts";
+import { nameKey } from "../shared/names.ts";
 
 /** A decoded frame from the server: a JSON object with a string `type`; the rest is unchecked. */
 export type Frame = { type: string } & Record<string, unknown>;
@@ -53,12 +54,7 @@ export function paint(text: string, codes: string, color: boolean): string {
   return color && text !== "" ? `\x1b[${codes}m${text}\x1b[0m` : text;
 }
 
-/** The key names are compared by: the server treats names case-insensitively after NFC. */
-export function nameKey(name: string): string {
-  return name.normalize("NFC").toLowerCase();
-}
-
-/** A stable SGR colour code for a name (FNV-1a hash of its key), so "Bob" and "bob" match. */
+/** A stable SGR colour code for a name (FNV-1a hash of its {@linkcode nameKey}), so "Bob" and "bob" match. */
 export function nameColor(name: string): string {
   let h = 0x811c9dc5;
   for (const ch of nameKey(name)) {

@@ -15,6 +15,7 @@
  */
 
 import { type Key, parseKeys } from "./keys.ts";
+import { writeAllSync } from "../shared/bytes.ts";
 
 /** What a key did to a secret being typed. */
 export type SecretStep = "done" | "cancel" | null;
@@ -93,11 +94,7 @@ export async function readTerminalSecret(
   prompt: string,
   bytes: StdinBytes,
 ): Promise<string | null> {
-  const write = (s: string) => {
-    const b = encoder.encode(s);
-    let off = 0;
-    while (off < b.length) off += Deno.stderr.writeSync(b.subarray(off));
-  };
+  const write = (s: string) => writeAllSync(Deno.stderr, encoder.encode(s));
   const secret = new SecretBuffer();
   const decoder = new TextDecoder();
   let rest = "";

@@ -14,6 +14,7 @@
  */
 
 import { ConfigError } from "./config.ts";
+import { closeQuietly } from "../shared/close_quietly.ts";
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 
@@ -73,9 +74,7 @@ export async function connectTls(
   try {
     await conn.handshake();
   } catch (e) {
-    try {
-      conn.close();
-    } catch { /* already closed */ }
+    closeQuietly(conn);
     throw e instanceof Deno.errors.InvalidData || e instanceof Deno.errors.UnexpectedEof
       ? new TlsHandshakeError(describeHandshakeError(e, opts.host))
       : e;

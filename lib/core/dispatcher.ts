@@ -27,12 +27,12 @@ import type { User } from "./user.ts";
 import { executeRoomRequest, type RoomContext } from "./room_requests.ts";
 
 /** One connection as the dispatcher sees it. */
-export interface Session {
+export interface Requester {
   user: User;
   /** The client's IP address, for login throttling. */
   ip: string;
   /** Whether the client acknowledges offline messages (JSON) or takes delivery as written (text). */
-  acks: boolean;
+  sendsAcks: boolean;
   /** True once the connection is closing; async requests check it after they wake. */
   readonly closing: boolean;
 }
@@ -53,7 +53,7 @@ export interface DispatcherOptions {
 }
 
 /**
- * Executes requests for sessions.
+ * Executes requests for requesters.
  *
  * @example
  * ```ts
@@ -76,8 +76,8 @@ export interface DispatcherOptions {
  *     bans: new Bans(store),
  *   });
  *   const user = core.join({ deliver() {}, kick() {} }, "127.0.0.1:5000");
- *   const caller = { user, ip: "127.0.0.1", acks: true, closing: false };
- *   const reply = await dispatcher.execute(caller, { type: "who" }); // { ok: true, users: [...] }
+ *   const requester = { user, ip: "127.0.0.1", sendsAcks: true, closing: false };
+ *   const reply = await dispatcher.execute(requester, { type: "who" }); // { ok: true, users: [...] }
  * }
  * ```
  */
@@ -112,10 +112,10 @@ export class Dispatcher {
     };
   }
 
-  /** Executes `request` for `session`. */
-  execute(session: Session, request: Request): Reply | Promise<Reply> {
+  /** Executes `request` for `requester`. */
+  execute(requester: Requester, request: Request): Reply | Promise<Reply> {
     const { core, store } = this;
-    const user = session.user;
+    const user = requester.user;
     const room = executeRoomRequest(this.#rooms, user, request);
     if (room) return room;
     switch (request.type) {
@@ -139,20 +139,20 @@ export class Dispatcher {
           messages: this.#budgeted(store.recentPublic(request.limit ?? 50, request.before)),
         };
       case "register":
-        return this.#register(session, request.password);
+        return this.#register(requester, request.password);
       case "login":
-        return this.#login(session, request.name, request.password, request.takeover);
+        return this.#login(requester, request.name, request.password, request.takeover);
       case "passwd":
-        return this.#passwd(session, request.old, request.new);
+        return this.#passwd(requester, request.old, request.new);
       case "ack":
         if (user.account) store.removeFromInbox(user.account, request.msgIds);
         return { ok: true };
       case "kick":
-        return this.#kick(session, request.name, request.reason);
+        return this.#kick(requester, request.name, request.reason);
       case "ban":
-        return this.#ban(session, request.target, request.duration, request.reason);
+        return this.#ban(requester, request.target, request.duration, request.reason);
       case "unban": {
-        if (!this.#isAdmin(session)) return notAdmin();
+        if (!this.#isAdmin(requester)) return notAdmin();
         const { target } = banTarget(sanitizeText(request.target));
         if (!this.bans.remove(target)) return fail("bad_request", `${target} is not banned`);
         this.log.warn("unban", { by: user.name, target });
@@ -214,26 +214,26 @@ export class Dispatcher {
     return messages.slice(first);
   }
 
-  #isAdmin(session: Session): boolean {
-    return session.user.account !== undefined && this.admins.has(session.user.account);
+  #isAdmin(requester: Requester): boolean {
+    return requester.user.account !== undefined && this.admins.has(requester.user.account);
   }
 
-  #kick(session: Session, name: string, reason = ""): Reply {
-    if (!this.#isAdmin(session)) return notAdmin();
+  #kick(requester: Requester, name: string, reason = ""): Reply {
+    if (!this.#isAdmin(requester)) return notAdmin();
     // Every connection of the name: kicking one of an account's devices would leave it online.
     const targets = [...this.core.findAll(sanitizeText(name).trim())];
     if (targets.length === 0) {
       return fail("not_online", `${sanitizeText(name).trim()} is not online`);
     }
     const why = sanitizeText(reason).trim();
-    this.log.warn("kick", { by: session.user.name, name: targets[0].name, reason: why });
-    const text = `you were kicked by ${session.user.name}${why ? `: ${why}` : ""}`;
+    this.log.warn("kick", { by: requester.user.name, name: targets[0].name, reason: why });
+    const text = `you were kicked by ${requester.user.name}${why ? `: ${why}` : ""}`;
     for (const target of targets) target.peer.kick("kicked", text);
     return { ok: true, name: targets[0].name };
   }
 
-  #ban(session: Session, rawTarget: string, duration = "", reason = ""): Reply {
-    if (!this.#isAdmin(session)) return notAdmin();
+  #ban(requester: Requester, rawTarget: string, duration = "", reason = ""): Reply {
+    if (!this.#isAdmin(requester)) return notAdmin();
     const { kind, target } = banTarget(sanitizeText(rawTarget));
     if (target === "") return fail("bad_request", "ban needs a name or an IP address");
     let until: number | null = null;
@@ -247,25 +247,25 @@ export class Dispatcher {
     }
     const why = sanitizeText(reason).trim();
     this.bans.add({ kind, target, until, reason: why });
-    this.log.warn("ban", { by: session.user.name, kind, target, until: until ?? "forever" });
+    this.log.warn("ban", { by: requester.user.name, kind, target, until: until ?? "forever" });
     const text = "you are banned from this server";
     for (const u of this.core.connections()) {
       const hit = kind === "ip" ? ipOf(u.addr) === target : nameKey(u.name) === target;
-      if (hit && u !== session.user) u.peer.kick("banned", text);
+      if (hit && u !== requester.user) u.peer.kick("banned", text);
     }
     return { ok: true, name: target };
   }
 
   /** Refuses a password check while the address has failed too often. */
-  #throttled(session: Session): Reply | undefined {
-    const wait = this.limiter.waitMs(addressKey(session.ip));
+  #throttled(requester: Requester): Reply | undefined {
+    const wait = this.limiter.waitMs(addressKey(requester.ip));
     if (wait <= 0) return undefined;
     const message = `too many failed logins: try again in ${Math.ceil(wait / 1000)} s`;
     return { ...fail("rate_limited", message), retryAfterMs: wait };
   }
 
-  async #register(session: Session, password: string): Promise<Reply> {
-    const claim = this.core.claimable(session.user);
+  async #register(requester: Requester, password: string): Promise<Reply> {
+    const claim = this.core.claimable(requester.user);
     if (!claim.ok) return claim;
     const weak = checkPassword(password);
     if (weak) return weak;
@@ -277,18 +277,18 @@ export class Dispatcher {
       throw e;
     }
     // The world may have moved while hashing: check again.
-    const still = this.core.claimable(session.user);
+    const still = this.core.claimable(requester.user);
     if (!still.ok) return still;
-    if (session.closing) return fail("connection_closed");
-    this.store.putAccount({ key: still.key, name: session.user.name, salt, hash });
-    session.user.account = still.key;
-    this.core.rooms.registered(session.user);
-    this.log.info("register", { name: session.user.name, ip: session.ip });
-    return { ok: true, name: session.user.name };
+    if (requester.closing) return fail("connection_closed");
+    this.store.putAccount({ key: still.key, name: requester.user.name, salt, hash });
+    requester.user.account = still.key;
+    this.core.rooms.registered(requester.user);
+    this.log.info("register", { name: requester.user.name, ip: requester.ip });
+    return { ok: true, name: requester.user.name };
   }
 
   async #login(
-    session: Session,
+    requester: Requester,
     name: string,
     password: string,
     takeover = false,
@@ -296,7 +296,7 @@ export class Dispatcher {
     if (this.bans.find("name", nameKey(sanitizeText(name).trim()))) {
       return fail("name_banned");
     }
-    const throttled = this.#throttled(session);
+    const throttled = this.#throttled(requester);
     if (throttled) return throttled;
     const valid = validateName(sanitizeText(name));
     const account = valid.ok ? this.store.account(nameKey(valid.name)) : undefined;
@@ -311,31 +311,31 @@ export class Dispatcher {
       throw e;
     }
     if (!account || !matches) {
-      this.limiter.failed(addressKey(session.ip));
-      this.log.warn("login failed", { ip: session.ip, name: sanitizeText(name).slice(0, 40) });
+      this.limiter.failed(addressKey(requester.ip));
+      this.log.warn("login failed", { ip: requester.ip, name: sanitizeText(name).slice(0, 40) });
       return fail("login_failed");
     }
     // Failures are not forgiven by a success: they age out, so logging in to an account of
     // one's own between guesses does not reset the count.
-    if (session.closing) return fail("connection_closed");
-    const signed = this.core.signIn(session.user, account.key, account.name, takeover);
-    this.#backlogs.set(session.user, this.core.rooms.rejoin(session.user));
-    this.log.info("login", { name: account.name, ip: session.ip, takeover });
+    if (requester.closing) return fail("connection_closed");
+    const signed = this.core.signIn(requester.user, account.key, account.name, takeover);
+    this.#backlogs.set(requester.user, this.core.rooms.rejoin(requester.user));
+    this.log.info("login", { name: account.name, ip: requester.ip, takeover });
     return signed;
   }
 
-  async #passwd(session: Session, old: string, next: string): Promise<Reply> {
-    const key = session.user.account;
+  async #passwd(requester: Requester, old: string, next: string): Promise<Reply> {
+    const key = requester.user.account;
     if (!key) return fail("not_logged_in");
     const weak = checkPassword(next);
     if (weak) return weak;
-    const throttled = this.#throttled(session);
+    const throttled = this.#throttled(requester);
     if (throttled) return throttled;
     const account = this.store.account(key);
     let salt: Uint8Array, hash: Uint8Array;
     try {
       if (!account || !(await verifyPassword(old, account.salt, account.hash))) {
-        this.limiter.failed(addressKey(session.ip));
+        this.limiter.failed(addressKey(requester.ip));
         return fail("login_failed", "wrong password");
       }
       ({ salt, hash } = await hashPassword(next));

@@ -12,6 +12,8 @@
  * closes the connection. Any later `push` throws {@link LineTooLongError}.
  */
 
+import { formatBytes } from "../shared/units.ts";
+
 const LF = 10;
 const CR = 13;
 
@@ -51,7 +53,7 @@ export class LineTooLongError extends Error {
 
   /** @param limit the `maxLineBytes` that was exceeded */
   constructor(readonly limit: number) {
-    super(`line exceeds the limit of ${limit} bytes`);
+    super(`a line longer than ${formatBytes(limit)}`);
     this.name = "LineTooLongError";
   }
 }

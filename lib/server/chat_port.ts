@@ -1,6 +1,6 @@
 /**
- * The seam between a transport and the chat: what a {@link Connection} asks of the chat and what
- * the accept loop asks before serving a socket. {@link LocalPort} and {@link LocalGate} answer in
+ * The seam between a transport and the chat: what a {@link ClientConnection} asks of the chat and what
+ * the accept loop asks before serving a socket. {@link LocalGateway} and {@link LocalGate} answer in
  * the same thread (one process, the default); `workers/edge.ts` answers over the bus to a hub in
  * another thread (`--workers N`, see docs/SCALING.md). Both keep the same promises: replies in
  * request order, each after the group commit that made it durable.
@@ -30,7 +30,7 @@ export interface Welcomed {
 }
 
 /** The chat as one connection sees it. */
-export interface ChatPort {
+export interface ChatGateway {
   /** Adds a user for `peer`, named after `addr`, announced to everyone. */
   join(peer: Peer, addr: string, ip: string): User;
   /**
@@ -80,17 +80,17 @@ const STORE_FAILED: Reply = fail("store_failed");
  *
  * @example
  * ```ts
- * import { LocalPort } from "./chat_port.ts";
- * import { openServices } from "./services.ts";
+ * import { LocalGateway } from "./chat_gateway.ts";
+ * import { openBackend } from "./backend.ts";
  * import { SERVER_DEFAULTS } from "./config.ts";
  * import { Logger } from "../shared/log.ts";
  *
  * const config = { ...SERVER_DEFAULTS, dbPath: ":memory:" };
- * const { core, dispatcher } = openServices(config, new Logger("info"));
- * const port = new LocalPort(core, dispatcher);
+ * const { core, dispatcher } = openBackend(config, new Logger("info"));
+ * const port = new LocalGateway(core, dispatcher);
  * ```
  */
-export class LocalPort implements ChatPort {
+export class LocalGateway implements ChatGateway {
   constructor(readonly core: ChatCore, readonly dispatcher: Dispatcher) {}
 
   join(peer: Peer, addr: string): User {
@@ -172,13 +172,13 @@ export class LocalPort implements ChatPort {
  *
  * @example
  * ```ts
- * import { LocalGate } from "./chat_port.ts";
- * import { openServices } from "./services.ts";
+ * import { LocalGate } from "./chat_gateway.ts";
+ * import { openBackend } from "./backend.ts";
  * import { SERVER_DEFAULTS } from "./config.ts";
  * import { Logger } from "../shared/log.ts";
  *
  * const config = { ...SERVER_DEFAULTS, dbPath: ":memory:" };
- * const { dispatcher } = openServices(config, new Logger("info"));
+ * const { dispatcher } = openBackend(config, new Logger("info"));
  * const gate = new LocalGate(dispatcher.bans, config.conns);
  * const a = gate.admit("203.0.113.7", Date.now());
  * ```

@@ -54,7 +54,7 @@ export interface ServerConfig {
   plain: boolean;
   /** TLS, when `--tls-cert` and `--tls-key` are given. */
   tls?: TlsSettings;
-  /** Connection limits checked at accept. */
+  /** ClientConnection limits checked at accept. */
   conns: ConnectionLimits;
   /** Per-connection flood control. */
   flood: FloodLimits;
@@ -77,7 +77,7 @@ export interface TlsSettings {
 /** The defaults, one place. */
 export const SERVER_DEFAULTS: ServerConfig = {
   host: "0.0.0.0",
-  port: 8888,
+  port: DEFAULT_PORT,
   idleTimeoutMs: 60_000,
   maxLineBytes: 8 * 1024,
   maxQueueBytes: 1024 * 1024,
@@ -103,9 +103,6 @@ export const SERVER_DEFAULTS: ServerConfig = {
   },
 };
 
-/** The TLS port when `--tls-port` is not given. */
-export const DEFAULT_TLS_PORT = 8889;
-
 /** The server's flags, with their help. */
 export const SERVER_FLAGS: FlagSpec[] = [
   {
@@ -120,7 +117,7 @@ export const SERVER_FLAGS: FlagSpec[] = [
     name: "port",
     type: "string",
     value: "PORT",
-    default: "8888",
+    default: String(DEFAULT_PORT),
     doc: "TCP port (0 picks a free one)",
   },
   {

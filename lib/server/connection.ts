@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { ChatPort } from "./chat_port.ts";
-import type { Session } from "../core/dispatcher.ts";
+import type { ChatGateway } from "./chat_gateway.ts";
+import type { Requester } from "../core/dispatcher.ts";
 import type { ChatEvent, KickCode, NoticeEvent } from "../protocol/events.ts";
 import {
   encodeWelcome,
@@ -19,6 +19,8 @@ import {
 } from "../protocol/json_codec.ts";
 import { LineSplitter, LineTooLongError } from "../protocol/line_splitter.ts";
 import type { Logger } from "../shared/log.ts";
+import { closeQuietly } from "../shared/close_quietly.ts";
+import { within } from "../shared/deadline.ts";
 import { Outbox } from "./outbox.ts";
 import { FloodGuard, type Verdict } from "./rate_limit.ts";
 import type { Codec, Reply, Request } from "../protocol/requests.ts";
@@ -76,13 +78,13 @@ export class BadFrameError extends Error {
 /** What a connection needs from its server. */
 export interface ServerContext {
   /** The chat, in this thread or over the bus to a hub. */
-  port: ChatPort;
+  port: ChatGateway;
   config: ServerConfig;
   log: Logger;
   /** True once shutdown began: leaving users are not announced. */
   readonly shuttingDown: boolean;
   /** Called once when the connection has ended. */
-  onClosed(connection: Connection): void;
+  onClosed(connection: ClientConnection): void;
 }
 
 /**
@@ -110,17 +112,17 @@ export function formatAddr(addr: Deno.Addr): string {
  *
  * @example
  * ```ts
- * import { Connection } from "./connection.ts";
+ * import { ClientConnection } from "./connection.ts";
  * import type { ServerContext } from "./connection.ts";
  *
  * // `ctx` is the server: see listener.ts.
  * async function serveOne(listener: Deno.Listener, ctx: ServerContext): Promise<void> {
- *   const c = new Connection(await listener.accept(), ctx);
+ *   const c = new ClientConnection(await listener.accept(), ctx);
  *   await c.run();
  * }
  * ```
  */
-export class Connection implements Peer, Session {
+export class ClientConnection implements Peer, Requester {
   readonly addr: string;
   readonly ip: string;
   readonly user: User;
@@ -157,7 +159,7 @@ export class Connection implements Peer, Session {
       }
       this.#closeSocket();
     });
-    this.user = ctx.port.join(this, this.addr, this.ip);
+    this.user = ctx.chat.join(this, this.addr, this.ip);
   }
 
   /** Queues an event; called by the core. */
@@ -183,7 +185,7 @@ export class Connection implements Peer, Session {
   }
 
   /** JSON clients acknowledge offline messages; text clients cannot. */
-  get acks(): boolean {
+  get sendsAcks(): boolean {
     return this.#codec === jsonCodec;
   }
 
@@ -191,7 +193,7 @@ export class Connection implements Peer, Session {
   async run(): Promise<void> {
     let buffer = new Uint8Array(FIRST_READ_BYTES);
     try {
-      await this.ctx.port.joined(this);
+      await this.ctx.chat.joined(this);
       while (!this.#closing) {
         const n = await this.conn.read(buffer);
         if (n === null) break;
@@ -261,14 +263,9 @@ export class Connection implements Peer, Session {
   async #drainAndClose(reason: CloseReason, last?: NoticeEvent): Promise<void> {
     this.#reason = reason;
     // Replies still waiting for the group commit go out before the last word and the close.
-    await this.ctx.port.leave(this, this.ctx.shuttingDown);
+    await this.ctx.chat.leave(this, this.ctx.shuttingDown);
     if (last) this.#outbox.push(this.#codec.encodeEvent(last));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#outbox.drained(),
-      new Promise((r) => timer = setTimeout(r, this.ctx.config.shutdownGraceMs)),
-    ]);
-    clearTimeout(timer);
+    await within(this.#outbox.drained(), this.ctx.config.shutdownGraceMs);
     this.#closeSocket();
   }
 
@@ -282,7 +279,7 @@ export class Connection implements Peer, Session {
     countRequest(request.type);
     const verdict = this.guard.check(request.type, Date.now());
     if (verdict.action !== "allow") return void this.#limited(request, verdict);
-    return this.ctx.port.execute(this, request, (reply) => this.#answer(request, reply));
+    return this.ctx.chat.execute(this, request, (reply) => this.#answer(request, reply));
   }
 
   /**
@@ -307,7 +304,7 @@ export class Connection implements Peer, Session {
     counters.rateLimited++;
     const retryAfterMs = verdict.action === "reject" ? Math.ceil(verdict.waitMs) : undefined;
     const reply: Reply = { ok: false, code: "rate_limited", message, retryAfterMs };
-    this.ctx.port.respond(this, request, reply, (r) => this.#answer(request, r));
+    this.ctx.chat.respond(this, request, reply, (r) => this.#answer(request, r));
     if (verdict.action === "disconnect") {
       this.ctx.log.warn("flood", { addr: this.addr, message });
       void this.close("rate_limited");
@@ -331,7 +328,7 @@ export class Connection implements Peer, Session {
     }
     this.#codec = jsonCodec;
     this.#held = [];
-    const { config, port } = this.ctx;
+    const { config, chat } = this.ctx;
     const { named, online, rooms, history } = await port.hello(this, hello);
     const held = this.#held;
     this.#held = undefined;
@@ -370,7 +367,7 @@ export class Connection implements Peer, Session {
   async #deliverInbox(): Promise<void> {
     const key = this.user.account;
     if (!key) return;
-    const { port, config } = this.ctx;
+    const { chat, config } = this.ctx;
     const delivered: number[] = [];
     const waiting = port.inbox(key);
     for (const event of Array.isArray(waiting) ? waiting : await waiting) {
@@ -379,7 +376,7 @@ export class Connection implements Peer, Session {
       this.deliver(event);
       delivered.push(event.msgId);
     }
-    if (this.acks) return;
+    if (this.sendsAcks) return;
     // Written, not merely queued: a connection lost before that gets them again next login.
     await this.#outbox.drained();
     if (!this.#closing) port.delivered(key, delivered);
@@ -388,15 +385,13 @@ export class Connection implements Peer, Session {
   #closeSocket(): void {
     this.#closing = true;
     this.#outbox.close();
-    try {
-      this.conn.close();
-    } catch { /* already closed */ }
+    closeQuietly(this.conn);
   }
 
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
-    void this.ctx.port.leave(this, this.ctx.shuttingDown);
+    void this.ctx.chat.leave(this, this.ctx.shuttingDown);
     this.#closeSocket();
     this.ctx.log.info("disconnect", {
       addr: this.addr,

@@ -1,16 +1,18 @@
 /**
  * The server: listens on plain TCP and/or TLS, admits connections under the connection limits,
- * turns them into {@link Connection}s on one chat core, sweeps idle and stalled connections with
+ * turns them into {@link ClientConnection}s on one chat core, sweeps idle and stalled connections with
  * one timer for all, and shuts down gracefully.
  *
  * @module
  */
 
-import type { ChatPort, Gate } from "./chat_port.ts";
-import { Connection, notice, type ServerContext, type Transport } from "./connection.ts";
+import type { ChatGateway, Gate } from "./chat_gateway.ts";
+import { ClientConnection, notice, type ServerContext, type Transport } from "./connection.ts";
 import type { Gauges } from "./http/metrics.ts";
 import { HttpFront, type HttpHost, HttpListenError } from "./http/http_server.ts";
 import type { Logger } from "../shared/log.ts";
+import { closeQuietly } from "../shared/close_quietly.ts";
+import { TIMED_OUT, within } from "../shared/deadline.ts";
 import type { Admission } from "./rate_limit.ts";
 import type { ServerConfig } from "./config.ts";
 
@@ -26,9 +28,9 @@ const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 const encoder = new TextEncoder();
 
-/** The chat and its gate, built before the server listens (see services.ts, workers/edge.ts). */
-export interface Services {
-  port: ChatPort;
+/** The chat and its gate, built before the server listens (see backend.ts, workers/edge.ts). */
+export interface Backend {
+  port: ChatGateway;
   gate: Gate;
 }
 
@@ -67,26 +69,26 @@ export interface ListenOptions {
  * ```ts
  * import { ChatServer } from "./listener.ts";
  * import { SERVER_DEFAULTS } from "./config.ts";
- * import { openServices } from "./services.ts";
+ * import { openBackend } from "./backend.ts";
  * import { Logger } from "../shared/log.ts";
  *
  * const config = { ...SERVER_DEFAULTS, port: 0, dbPath: ":memory:" };
  * const log = new Logger("info");
- * const server = ChatServer.listen(config, log, openServices(config, log));
+ * const server = ChatServer.listen(config, log, openBackend(config, log));
  * Deno.addSignalListener("SIGTERM", () => server.shutdown());
  * await server.finished;
  * ```
  */
 export class ChatServer implements ServerContext, RunningServer, HttpHost {
-  readonly port: ChatPort;
-  readonly connections = new Set<Connection>();
+  readonly port: ChatGateway;
+  readonly connections = new Set<ClientConnection>();
   /** Resolves when the server has shut down and every connection is closed. */
   readonly finished: Promise<void>;
   readonly #gate: Gate;
   /** The gate key each connection was admitted under, to release it when it closes. */
-  readonly #keys = new Map<Connection, string>();
+  readonly #keys = new Map<ClientConnection, string>();
   /** Each connection's transport (`tcp`, `tls`, `ws`, `wss`), for `/metrics`. */
-  readonly #kinds = new Map<Connection, string>();
+  readonly #kinds = new Map<ClientConnection, string>();
   #http: HttpFront | undefined;
   #usersOnline: (() => number) | undefined;
   /** Connections and handshakes still running; `finished` waits for none to be left. */
@@ -104,10 +106,10 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
     readonly tlsListener: Deno.TlsListener | undefined,
     readonly config: ServerConfig,
     readonly log: Logger,
-    services: Services,
+    backend: Backend,
   ) {
-    this.port = services.port;
-    this.#gate = services.gate;
+    this.port = backend.chat;
+    this.#gate = backend.gate;
     const timeouts = [config.idleTimeoutMs, config.flood.lineTimeoutMs].filter((t) => t > 0);
     // One timer for every connection, precise enough at a quarter of the shortest timeout; it
     // also forgets addresses whose connection-rate bucket has refilled.
@@ -125,7 +127,7 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
   static listen(
     config: ServerConfig,
     log: Logger,
-    services: Services,
+    backend: Backend,
     options: ListenOptions = {},
   ): ChatServer {
     const { host, port, tls } = config;
@@ -151,7 +153,7 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
         throw e;
       }
     }
-    const server = new ChatServer(listener, tlsListener, config, log, services);
+    const server = new ChatServer(listener, tlsListener, config, log, backend);
     server.#usersOnline = options.usersOnline;
     if (config.http) {
       try {
@@ -208,7 +210,7 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
     return { connections, usersOnline: this.#usersOnline?.() ?? this.connections.size };
   }
 
-  onClosed(connection: Connection): void {
+  onClosed(connection: ClientConnection): void {
     this.connections.delete(connection);
     const key = this.#keys.get(connection);
     this.#keys.delete(connection);
@@ -222,11 +224,8 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
     this.#shuttingDown = true;
     this.log.info("shutting down", { connections: this.connections.size });
     clearInterval(this.#sweep);
-    for (const l of [this.listener, this.tlsListener]) {
-      try {
-        l?.close();
-      } catch { /* already closed */ }
-    }
+    closeQuietly(this.listener);
+    closeQuietly(this.tlsListener);
     for (const conn of this.#handshaking) closeQuietly(conn);
     const bye = notice("shutdown", "server is shutting down");
     await Promise.all([...this.connections].map((c) => c.close("shutdown", bye)));
@@ -313,19 +312,14 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
   /** Completes a TLS handshake before the user joins, so a failed one never announces anyone. */
   async #handshake(conn: Deno.TlsConn): Promise<boolean> {
     const limit = this.config.flood.lineTimeoutMs || DEFAULT_HANDSHAKE_TIMEOUT_MS;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     this.#handshaking.add(conn);
     try {
-      const outcome = await Promise.race([
-        conn.handshake().then(() => "ok" as const),
-        new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), limit)),
-      ]);
-      if (outcome === "ok" && !this.#shuttingDown) return true;
+      const outcome = await within(conn.handshake(), limit);
+      if (outcome !== TIMED_OUT && !this.#shuttingDown) return true;
       this.log.debug("tls handshake timed out", { addr: conn.remoteAddr.hostname });
     } catch (error) {
       this.log.debug("tls handshake failed", { addr: conn.remoteAddr.hostname, error });
     } finally {
-      clearTimeout(timer);
       this.#handshaking.delete(conn);
     }
     closeQuietly(conn);
@@ -340,7 +334,7 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
   }
 
   #start(transport: Transport, key: string, kind: string): void {
-    const connection = new Connection(transport, this);
+    const connection = new ClientConnection(transport, this);
     this.connections.add(connection);
     this.#keys.set(connection, key);
     this.#kinds.set(connection, kind);
@@ -397,12 +391,6 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
       this.#refusedSinceSweep = 0;
     }
   }
-}
-
-function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch { /* already closed */ }
 }
 
 /** Reads a PEM file named by `flag`; throws {@link StartupError} with one line. */

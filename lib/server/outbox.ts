@@ -10,17 +10,14 @@
  *
  * Pending frames are kept, while they can be, as a range of one shared {@link FrameLog}: an
  * outbox that gets exactly the frames everybody gets (a broadcast, or a storm of them) holds two
- * numbers instead of a list with a pointer per frame. With 10,000 connections and 10,000 connect
- * announcements those lists were 50 M pointers, long-lived enough to be promoted, and the garbage
- * they left grew V8's heap (and the process's RSS) to several hundred MB.
+ * numbers instead of a list with a pointer per frame, because a pointer per frame per connection
+ * is what grows the heap when many connections fall behind at once (figures: docs/BENCHMARKS.md,
+ * "Idle memory").
  *
  * @module
  */
 
-/** Where an outbox writes: `Deno.Conn` fits. */
-export interface Writer {
-  write(bytes: Uint8Array): Promise<number>;
-}
+import { concat, type Writer } from "../shared/bytes.ts";
 
 /** Outboxes with frames to send and no write in flight, flushed together at the end of a turn. */
 let dirty: Outbox[] = [];
@@ -99,7 +96,7 @@ export class BatchCache {
     if (this.#rangeBatch && from === this.#from && to === this.#to) return this.#rangeBatch;
     this.#from = from;
     this.#to = to;
-    this.#rangeBatch = frameLog.concat(from, to);
+    this.#rangeBatch = concat(frameLog.slice(from, to));
     return this.#rangeBatch;
   }
 }
@@ -219,20 +216,6 @@ export class FrameLog {
   slice(from: number, to: number): Uint8Array[] {
     const out: Uint8Array[] = [];
     for (let seq = from; seq < to; seq++) out.push(this.at(seq));
-    return out;
-  }
-
-  /** Frames `from` to `to` (exclusive) copied into one buffer. */
-  concat(from: number, to: number): Uint8Array {
-    let total = 0;
-    for (let seq = from; seq < to; seq++) total += this.at(seq).length;
-    const out = new Uint8Array(total);
-    let offset = 0;
-    for (let seq = from; seq < to; seq++) {
-      const frame = this.at(seq);
-      out.set(frame, offset);
-      offset += frame.length;
-    }
     return out;
   }
 }
@@ -433,16 +416,4 @@ function sameBuffers(a: Uint8Array[], b: Uint8Array[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
 }

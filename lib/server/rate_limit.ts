@@ -1,8 +1,9 @@
 /**
- * Flood control, pure and clock-injected so it is tested without sockets or timers: a
- * {@link TokenBucket}, the per-connection {@link FloodGuard} the transport asks before carrying
- * out each request, and the per-address {@link ConnectionLimiter} the server asks before serving
- * a new connection. See SECURITY.md for the limits and why they are what they are.
+ * Flood control, pure and clock-injected so it is tested without sockets or timers: built on
+ * `TokenBucket` (lib/shared/token_bucket.ts), the per-connection {@link FloodGuard} the transport
+ * asks before carrying out each request, and the per-address {@link ConnectionLimiter} the server
+ * asks before serving a new connection. See SECURITY.md for the limits and why they are what they
+ * are.
  *
  * @module
  */
@@ -10,85 +11,8 @@
 import { addressKey } from "../shared/address.ts";
 import { type RateClass, REQUESTS } from "../protocol/request_table.ts";
 import type { Request } from "../protocol/requests.ts";
-
-/**
- * A token bucket: holds up to `burst` tokens and refills at `ratePerSec`. Tokens may be taken on
- * credit with {@link charge}, leaving the bucket in debt, so a sender that keeps pushing past the
- * limit stays limited until it pauses.
- *
- * @example
- * ```ts
- * import { TokenBucket } from "./rate_limit.ts";
- *
- * const bucket = new TokenBucket(10, 20, 0); // 10 per second, burst 20, full at time 0
- * bucket.take(1, 0); // 0: allowed
- * bucket.waitMs(1, 0); // 0
- * ```
- */
-export class TokenBucket {
-  #tokens: number;
-  #at: number;
-
-  constructor(
-    /** Tokens added per second. */
-    readonly ratePerSec: number,
-    /** Most tokens the bucket holds, i.e. the largest burst. */
-    readonly burst: number,
-    now: number,
-  ) {
-    if (!(ratePerSec > 0) || !(burst > 0)) {
-      throw new RangeError(
-        `a token bucket needs a positive rate and burst; got ${ratePerSec}, ${burst}`,
-      );
-    }
-    this.#tokens = burst;
-    this.#at = now;
-  }
-
-  /** Tokens available at `now` (negative while in debt). */
-  tokens(now: number): number {
-    this.#refill(now);
-    return this.#tokens;
-  }
-
-  /** Whether the bucket is back to full at `now`, i.e. holds no memory of past use. */
-  full(now: number): boolean {
-    return this.tokens(now) >= this.burst;
-  }
-
-  /** Milliseconds until `n` tokens are available (0 if they are now). */
-  waitMs(n: number, now: number): number {
-    const missing = n - this.tokens(now);
-    return missing <= 0 ? 0 : Math.ceil((missing / this.ratePerSec) * 1000);
-  }
-
-  /**
-   * Takes `n` tokens if they are all there and returns 0; otherwise takes nothing and returns the
-   * milliseconds until they will be.
-   */
-  take(n: number, now: number): number {
-    const wait = this.waitMs(n, now);
-    if (wait === 0) this.#tokens -= n;
-    return wait;
-  }
-
-  /** Takes `n` tokens even if that leaves the bucket in debt. */
-  charge(n: number, now: number): void {
-    this.#refill(now);
-    this.#tokens -= n;
-  }
-
-  #refill(now: number): void {
-    // A clock that goes backwards (NTP step) must not mint or destroy tokens.
-    if (now > this.#at) {
-      this.#tokens = Math.min(
-        this.burst,
-        this.#tokens + ((now - this.#at) / 1000) * this.ratePerSec,
-      );
-    }
-    this.#at = Math.max(this.#at, now);
-  }
-}
+import { TokenBucket } from "../shared/token_bucket.ts";
+import { formatBytes } from "../shared/units.ts";
 
 /** The per-connection limits; a rate of 0 turns that limit off. */
 export interface FloodLimits {
@@ -374,10 +298,4 @@ export function formatWait(ms: number): string {
   // Rounded up, so that a client waiting exactly as long as told is let through.
   if (ms < 60_000) return `${(Math.ceil(Math.max(ms, 1) / 100) / 10).toFixed(1)} s`;
   return `${Math.ceil(ms / 6_000) / 10} min`;
-}
-
-function formatBytes(n: number): string {
-  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
-  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
-  return `${n} bytes`;
 }

@@ -7,7 +7,7 @@
 
 import { ChatCore } from "../core/chat.ts";
 import { Dispatcher } from "../core/dispatcher.ts";
-import { type Gate, LocalGate, LocalPort } from "./chat_port.ts";
+import { type Gate, LocalGate, LocalGateway } from "./chat_gateway.ts";
 import type { Logger } from "../shared/log.ts";
 import type { ConnectionLimits } from "./rate_limit.ts";
 import { Store } from "../store/sqlite.ts";
@@ -16,8 +16,8 @@ import { nameKey } from "../shared/names.ts";
 import type { RoomLimits } from "../core/rooms.ts";
 import { observeCommit } from "./http/metrics.ts";
 
-/** What the services need from the configuration. */
-export interface ServicesConfig {
+/** What the backend need from the configuration. */
+export interface BackendConfig {
   /** SQLite file, or `:memory:` to keep nothing. */
   dbPath: string;
   /** Public messages sent to a joining JSON client. */
@@ -26,7 +26,7 @@ export interface ServicesConfig {
   admins: string[];
   /** Each connection's outbound queue, which bounds a reply's size. */
   maxQueueBytes: number;
-  /** Connection limits, checked at accept by the gate. */
+  /** ClientConnection limits, checked at accept by the gate. */
   conns: ConnectionLimits;
   /** Room limits, checked by the core (default: lib/core/rooms.ts's). */
   rooms?: RoomLimits;
@@ -36,11 +36,11 @@ export interface ServicesConfig {
 export const MAX_INBOX_MESSAGES = 100;
 
 /** The chat core, the dispatcher and the store behind them, and the port and gate onto them. */
-export interface OpenServices {
+export interface LocalBackend {
   core: ChatCore;
   dispatcher: Dispatcher;
   store: Store;
-  port: LocalPort;
+  port: LocalGateway;
   gate: Gate;
 }
 
@@ -49,15 +49,15 @@ export interface OpenServices {
  *
  * @example
  * ```ts
- * import { openServices } from "./services.ts";
+ * import { openBackend } from "./backend.ts";
  * import { SERVER_DEFAULTS } from "./config.ts";
  * import { Logger } from "../shared/log.ts";
  *
  * const config = { ...SERVER_DEFAULTS, dbPath: ":memory:" };
- * const { core, dispatcher, store } = openServices(config, new Logger("info"));
+ * const { core, dispatcher, store } = openBackend(config, new Logger("info"));
  * ```
  */
-export function openServices(config: ServicesConfig, log: Logger): OpenServices {
+export function openBackend(config: BackendConfig, log: Logger): LocalBackend {
   const store = Store.open(config.dbPath);
   store.onCommitError = (error) => log.error("store commit failed", { error });
   store.onCommitted = observeCommit;
@@ -86,7 +86,7 @@ export function openServices(config: ServicesConfig, log: Logger): OpenServices 
     admins,
     bans,
   });
-  const port = new LocalPort(core, dispatcher);
+  const port = new LocalGateway(core, dispatcher);
   const gate = new LocalGate(bans, config.conns);
   return { core, dispatcher, store, port, gate };
 }

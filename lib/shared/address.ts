@@ -1,9 +1,14 @@
 /**
- * Client addresses: the key that groups an address with its neighbours for limits, and the IP
- * part of a peer address.
+ * Addresses: the default ports both programs agree on, the key that groups a client address with
+ * its neighbours for limits, and the IP part of a peer address.
  *
  * @module
  */
+
+/** The server's plain TCP port when not told otherwise, as in the Go original. */
+export const DEFAULT_PORT = 8888;
+/** The server's TLS port when not told otherwise (`--tls-port`; the client's with `--tls`). */
+export const DEFAULT_TLS_PORT = 8889;
 
 /**
  * The key an address is counted under: an IPv4 address as is, an IPv6 address by its /64 prefix

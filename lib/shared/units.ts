@@ -133,3 +133,19 @@ export function parseIntFlag(value: string, flag: string, min: number, max: numb
   }
   return n === 0 ? 0 : n; // "-0" would otherwise come back as -0
 }
+
+/**
+ * A byte count as the flags would spell it: whole MiB or KiB when it is one, bytes otherwise.
+ *
+ * @example
+ * ```ts
+ * import { formatBytes } from "./units.ts";
+ * formatBytes(1024 * 1024); // "1 MiB"
+ * formatBytes(1500); // "1500 bytes"
+ * ```
+ */
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
+}

@@ -19,6 +19,7 @@ import type {
   StoredRoom,
 } from "../core/storage.ts";
 import { nameKey, nameSkeletons } from "../shared/names.ts";
+import { closeQuietly } from "../shared/close_quietly.ts";
 
 export type { Account, InboxMessage, StoredMessage };
 
@@ -191,9 +192,7 @@ export class Store implements ChatStorage {
       db.exec("COMMIT");
       return new Store(db, path);
     } catch (e) {
-      try {
-        db?.close();
-      } catch { /* nothing more to do */ }
+      closeQuietly(db);
       if (e instanceof StoreError) throw e;
       throw new StoreError(describeOpenError(path, e));
     }

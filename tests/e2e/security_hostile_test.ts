@@ -10,6 +10,9 @@
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { JsonClient, LineClient } from "../helpers/lines.ts";
 import { startServer } from "../helpers/server.ts";
+import { writeAll } from "../../lib/shared/bytes.ts";
+import { closeQuietly } from "../../lib/shared/close_quietly.ts";
+import { TIMED_OUT, within } from "../../lib/shared/deadline.ts";
 
 /** Hostile connections of each kind (six kinds, plus churn). */
 const PER_KIND = 50;
@@ -45,14 +48,8 @@ async function hostile(port: number, body: (conn: Deno.TcpConn) => Promise<void>
   } catch {
     /* reset by the server, as intended */
   } finally {
-    try {
-      conn?.close();
-    } catch { /* already closed */ }
+    closeQuietly(conn);
   }
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
 }
 
 /** Reads and discards until the server closes or `ms` pass. */
@@ -60,12 +57,8 @@ async function drainFor(conn: Deno.Conn, ms: number): Promise<void> {
   const buf = new Uint8Array(16 * 1024);
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const n = await Promise.race([
-      conn.read(buf),
-      new Promise<"t">((r) => timer = setTimeout(() => r("t"), deadline - Date.now())),
-    ]).finally(() => clearTimeout(timer));
-    if (n === null || n === "t") return;
+    const n = await within(conn.read(buf), deadline - Date.now());
+    if (n === null || n === TIMED_OUT) return;
   }
 }
 

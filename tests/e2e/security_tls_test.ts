@@ -9,6 +9,7 @@
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { makeTestCerts, type TestCerts } from "../helpers/certs.ts";
 import { LineClient } from "../helpers/lines.ts";
+import { TIMED_OUT, within } from "../../lib/shared/deadline.ts";
 import { runServerToExit, startServer, tlsPort } from "../helpers/server.ts";
 
 const encoder = new TextEncoder();
@@ -29,13 +30,8 @@ class Lines {
         this.#buffered = this.#buffered.slice(nl + 1);
         return line;
       }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const n = await Promise.race([
-        this.conn.read(this.#buf),
-        new Promise<never>((_, reject) =>
-          timer = setTimeout(() => reject(new Error("no line in time")), deadline - Date.now())
-        ),
-      ]).finally(() => clearTimeout(timer));
+      const n = await within(this.conn.read(this.#buf), deadline - Date.now());
+      if (n === TIMED_OUT) throw new Error("no line in time");
       if (n === null) return null;
       this.#buffered += this.#decoder.decode(this.#buf.subarray(0, n), { stream: true });
     }

@@ -7,6 +7,9 @@
  */
 
 import { permissionFlags } from "./permissions.ts";
+import { writeAll } from "../../lib/shared/bytes.ts";
+import { closeQuietly } from "../../lib/shared/close_quietly.ts";
+import { TIMED_OUT, within } from "../../lib/shared/deadline.ts";
 
 /** An XDG_CONFIG_HOME with no fastim/client.jsonc in it. */
 const NO_CONFIG_DIR = "/nonexistent/fastim-tests-have-no-config";
@@ -153,13 +156,8 @@ export class ClientProcess {
 
   /** Waits for the exit; kills the client (and fails) if it takes longer than `timeoutMs`. */
   async finish(timeoutMs = 15_000): Promise<ClientResult> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<"timeout">((r) =>
-      timer = setTimeout(() => r("timeout"), timeoutMs)
-    );
-    const result = await Promise.race([this.exited, timeout]);
-    clearTimeout(timer);
-    if (result === "timeout") {
+    const result = await within(this.exited, timeoutMs);
+    if (result === TIMED_OUT) {
       this.kill();
       const r = await this.exited;
       throw new Error(
@@ -224,24 +222,14 @@ export function fakeServer(handle: (conn: FakeConn, index: number) => Promise<vo
       for await (const conn of listener) {
         conns.push(conn);
         running.push(
-          handle(wrap(conn), index++).finally(() => {
-            try {
-              conn.close();
-            } catch { /* already closed */ }
-          }),
+          handle(wrap(conn), index++).finally(() => closeQuietly(conn)),
         );
       }
     } catch { /* listener closed */ }
   })();
   const close = () => {
-    try {
-      listener.close();
-    } catch { /* already closed */ }
-    for (const c of conns) {
-      try {
-        c.close();
-      } catch { /* already closed */ }
-    }
+    closeQuietly(listener);
+    for (const c of conns) closeQuietly(c);
   };
   return {
     port: (listener.addr as Deno.NetAddr).port,
@@ -261,11 +249,7 @@ function wrap(conn: Deno.Conn): FakeConn {
   const buf = new Uint8Array(64 * 1024);
   let pending = "";
   let eof = false;
-  const write = async (text: string) => {
-    const bytes = enc.encode(text);
-    let off = 0;
-    while (off < bytes.length) off += await conn.write(bytes.subarray(off));
-  };
+  const write = (text: string) => writeAll(conn, enc.encode(text));
   return {
     async readLine() {
       while (true) {
@@ -283,11 +267,7 @@ function wrap(conn: Deno.Conn): FakeConn {
     },
     write,
     send: (frame) => write(JSON.stringify(frame) + "\n"),
-    close: () => {
-      try {
-        conn.close();
-      } catch { /* already closed */ }
-    },
+    close: () => closeQuietly(conn),
   };
 }
 

@@ -5,6 +5,10 @@
  * @module
  */
 
+import { writeAll } from "../../lib/shared/bytes.ts";
+import { closeQuietly } from "../../lib/shared/close_quietly.ts";
+import { TIMED_OUT, within } from "../../lib/shared/deadline.ts";
+
 const encoder = new TextEncoder();
 
 /** Thrown when an expected line does not arrive in time. */
@@ -53,8 +57,7 @@ export class LineClient {
 
   /** Sends bytes exactly as given. */
   async writeRaw(bytes: Uint8Array): Promise<void> {
-    let off = 0;
-    while (off < bytes.length) off += await this.#conn.write(bytes.subarray(off));
+    await writeAll(this.#conn, bytes);
   }
 
   /** Reads the next line (without its terminator); `null` at end of stream. */
@@ -72,11 +75,8 @@ export class LineClient {
       const left = deadline - Date.now();
       if (left <= 0) throw new ReadTimeoutError(`no line within ${timeoutMs} ms`);
       this.#pending ??= this.#conn.read(this.#buf).catch(() => null);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), left));
-      const n = await Promise.race([this.#pending, timeout]);
-      clearTimeout(timer);
-      if (n === "timeout") continue;
+      const n = await within(this.#pending, left);
+      if (n === TIMED_OUT) continue;
       this.#pending = null;
       if (n === null) {
         this.#eof = true;
@@ -120,9 +120,7 @@ export class LineClient {
 
   /** Closes the connection (idempotent). */
   close(): void {
-    try {
-      this.#conn.close();
-    } catch { /* already closed */ }
+    closeQuietly(this.#conn);
   }
 
   /** Closes the connection, so `using c = await LineClient.connect(port)` always cleans up. */

@@ -1,5 +1,5 @@
 /**
- * The chat on in-memory storage, wired as lib/server/services.ts wires it on SQLite, for unit
+ * The chat on in-memory storage, wired as lib/server/backend.ts wires it on SQLite, for unit
  * tests of the dispatcher, the connection and the listener that need no file.
  */
 
@@ -7,7 +7,7 @@ import { LoginLimiter } from "../../lib/core/accounts.ts";
 import { Bans } from "../../lib/core/bans.ts";
 import { ChatCore } from "../../lib/core/chat.ts";
 import { Dispatcher } from "../../lib/core/dispatcher.ts";
-import { LocalGate, LocalPort } from "../../lib/server/chat_port.ts";
+import { LocalGate, LocalGateway } from "../../lib/server/chat_gateway.ts";
 import { SERVER_DEFAULTS } from "../../lib/server/config.ts";
 import type { ConnectionLimits } from "../../lib/server/rate_limit.ts";
 import { Logger } from "../../lib/shared/log.ts";
@@ -47,7 +47,7 @@ export function memoryChat(options: MemoryChatOptions = {}) {
     bans,
     limiter: new LoginLimiter(5, 60_000, clock),
   });
-  const port = new LocalPort(core, dispatcher);
+  const port = new LocalGateway(core, dispatcher);
   const gate = new LocalGate(bans, options.conns ?? SERVER_DEFAULTS.conns);
   return { store, core, dispatcher, bans, port, gate, log, lines };
 }

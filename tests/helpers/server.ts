@@ -6,6 +6,7 @@
  */
 
 import { permissionFlags } from "./permissions.ts";
+import { TIMED_OUT, within } from "../../lib/shared/deadline.ts";
 
 const SERVER_TS = new URL("../../server.ts", import.meta.url).pathname;
 const READY = /listening on (\S+):(\d+)/;
@@ -87,17 +88,12 @@ export async function startServer(
     return { code: s.code, signal: s.signal };
   });
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const result = await Promise.race([
-    readyP,
-    exited,
-    new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), timeoutMs)),
-  ]);
-  clearTimeout(timer);
-  if (result === "timeout" || !Array.isArray(result)) {
-    if (result === "timeout") proc.kill("SIGKILL");
+  const result = await within(Promise.race([readyP, exited]), timeoutMs);
+  if (result === TIMED_OUT || !Array.isArray(result)) {
+    if (result === TIMED_OUT) proc.kill("SIGKILL");
     await exited;
-    throw new Error(`server did not start (${JSON.stringify(result)}):\n${err}`);
+    const why = result === TIMED_OUT ? "timeout" : JSON.stringify(result);
+    throw new Error(`server did not start (${why}):\n${err}`);
   }
   const stop = async (signal: Deno.Signal = "SIGTERM") => {
     try {

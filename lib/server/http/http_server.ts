@@ -1,13 +1,13 @@
 /**
  * The HTTP front on `Deno.serve`: the chat page, the WebSocket `/ws` (served by the same
- * {@link Connection} code as a TCP client, through {@link WebSocketTransport}), `/healthz` and
+ * {@link ClientConnection} code as a TCP client, through {@link WebSocketTransport}), `/healthz` and
  * `/metrics`. Every response carries the security headers; `/ws` checks the Origin and goes
  * through the same gate (bans, per-address connection limits) as a TCP socket.
  *
  * @module
  */
 
-import type { Gate } from "../chat_port.ts";
+import type { Gate } from "../chat_gateway.ts";
 import type { Transport } from "../connection.ts";
 import type { ServerConfig } from "../config.ts";
 import type { Logger } from "../../shared/log.ts";

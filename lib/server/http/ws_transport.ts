@@ -1,5 +1,5 @@
 /**
- * A WebSocket adapted to the byte {@link Transport} a {@link Connection} reads and writes, so that
+ * A WebSocket adapted to the byte {@link Transport} a {@link ClientConnection} reads and writes, so that
  * a browser gets the very same framing, flood control, bounded outbox and chat as a TCP client.
  *
  * In: each text message is one line (the newline is added), so `--max-line` applies to it through
@@ -46,7 +46,7 @@ function decodeShared(bytes: Uint8Array): string {
  * @example
  * ```ts
  * import { WebSocketTransport } from "./ws_transport.ts";
- * import { Connection, type ServerContext } from "../connection.ts";
+ * import { ClientConnection, type ServerContext } from "../connection.ts";
  *
  * // In a Deno.serve handler; `ctx` is the server (see ../listener.ts).
  * function upgrade(
@@ -56,7 +56,7 @@ function decodeShared(bytes: Uint8Array): string {
  * ): Response {
  *   const { socket, response } = Deno.upgradeWebSocket(request);
  *   const transport = new WebSocketTransport(socket, info.remoteAddr, 1024 * 1024);
- *   socket.onopen = () => void new Connection(transport, ctx).run();
+ *   socket.onopen = () => void new ClientConnection(transport, ctx).run();
  *   return response;
  * }
  * ```

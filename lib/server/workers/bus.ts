@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Welcomed } from "../chat_port.ts";
+import type { Welcomed } from "../chat_gateway.ts";
 import type { ChatEvent, KickCode, PrivateEvent } from "../../protocol/events.ts";
 import type { Hello } from "../../protocol/json_codec.ts";
 import type { Admission } from "../rate_limit.ts";
@@ -21,35 +21,35 @@ import type { ServerConfig } from "../config.ts";
  * question.
  */
 export type EdgeMessage =
-  | { t: "admit"; seq: number; ip: string }
-  | { t: "release"; key: string }
-  | { t: "join"; uid: number; addr: string; ip: string }
-  | { t: "req"; uid: number; request: Request }
-  | { t: "hello"; uid: number; hello: Hello }
-  | { t: "inbox"; seq: number; key: string }
-  | { t: "delivered"; key: string; msgIds: number[] }
-  | { t: "leave"; uid: number; silent: boolean };
+  | { kind: "admit"; seq: number; ip: string }
+  | { kind: "release"; key: string }
+  | { kind: "join"; uid: number; addr: string; ip: string }
+  | { kind: "req"; uid: number; request: Request }
+  | { kind: "hello"; uid: number; hello: Hello }
+  | { kind: "inbox"; seq: number; key: string }
+  | { kind: "delivered"; key: string; msgIds: number[] }
+  | { kind: "leave"; uid: number; silent: boolean };
 
 /**
  * Hub to edge. A reply carries the user's name and account after the request, which is how the
  * edge's copy of the user learns of renames and logins.
  */
 export type HubMessage =
-  | { t: "admitted"; seq: number; admission: Admission }
-  | { t: "joined"; uid: number }
-  | { t: "events"; event: ChatEvent; uids: number[] }
-  | { t: "reply"; uid: number; reply: Reply; name: string; account?: string; inbox?: Inbox }
+  | { kind: "admitted"; seq: number; admission: Admission }
+  | { kind: "joined"; uid: number }
+  | { kind: "events"; event: ChatEvent; uids: number[] }
+  | { kind: "reply"; uid: number; reply: Reply; name: string; account?: string; inbox?: Inbox }
   | {
-    t: "welcomed";
+    kind: "welcomed";
     uid: number;
     welcomed: Welcomed;
     name: string;
     account?: string;
     inbox?: Inbox;
   }
-  | { t: "inbox"; seq: number; events: PrivateEvent[] }
-  | { t: "kick"; uid: number; code: KickCode; text: string }
-  | { t: "left"; uid: number };
+  | { kind: "inbox"; seq: number; events: PrivateEvent[] }
+  | { kind: "kick"; uid: number; code: KickCode; text: string }
+  | { kind: "left"; uid: number };
 
 /**
  * The private messages waiting for an account, sent along with the reply that logged it in, so
@@ -62,14 +62,14 @@ export interface Inbox {
 
 /** The hub's orders to an edge thread, sent on their own, not batched. */
 export type HubControl =
-  | { t: "start"; index: number; config: ServerConfig }
-  | { t: "shutdown" };
+  | { kind: "start"; index: number; config: ServerConfig }
+  | { kind: "shutdown" };
 
 /** An edge thread's state changes, sent on their own, not batched. */
 export type EdgeControl =
-  | { t: "listening" }
-  | { t: "failed"; message: string }
-  | { t: "finished" };
+  | { kind: "listening" }
+  | { kind: "failed"; message: string }
+  | { kind: "finished" };
 
 /**
  * Collects items and posts them as one array at the end of the current microtask run.
@@ -80,7 +80,7 @@ export type EdgeControl =
  *
  * function toHub(worker: Worker): void {
  *   const out = new Batcher<EdgeMessage>((items) => worker.postMessage(items));
- *   out.push({ t: "release", key: "127.0.0.1" });
+ *   out.push({ kind: "release", key: "127.0.0.1" });
  * }
  * ```
  */

@@ -1,5 +1,5 @@
 /**
- * An edge's side of the bus (`--workers N`): a {@link ChatPort} and a {@link Gate} whose answers
+ * An edge's side of the bus (`--workers N`): a {@link ChatGateway} and a {@link Gate} whose answers
  * come from the hub in the main thread. Connections use them exactly as they use the local ones.
  * Each connection's user here is a copy: the hub's replies keep its name and account current.
  *
@@ -7,8 +7,8 @@
  */
 
 import { Batcher, type EdgeMessage, type HubMessage } from "./bus.ts";
-import type { ChatPort, Gate, Welcomed } from "../chat_port.ts";
-import type { Session } from "../../core/dispatcher.ts";
+import type { ChatGateway, Gate, Welcomed } from "../chat_gateway.ts";
+import type { Requester } from "../../core/dispatcher.ts";
 import { checksPassword } from "../../protocol/request_table.ts";
 import type { PrivateEvent } from "../../protocol/events.ts";
 import type { Hello } from "../../protocol/json_codec.ts";
@@ -16,8 +16,8 @@ import type { Admission } from "../rate_limit.ts";
 import type { Reply, Request } from "../../protocol/requests.ts";
 import { type Peer, User } from "../../core/user.ts";
 
-/** A reply owed to a connection, in request order. */
-interface Owed {
+/** A reply pending to a connection, in request order. */
+interface PendingReply {
   answer: (reply: Reply) => void;
   /** Set once known: at once for a reply the edge decided, on arrival for the hub's. */
   reply?: Reply;
@@ -32,16 +32,16 @@ interface Owed {
  * answered. This is the backpressure one thread gets for free: a fast sender cannot queue more
  * for the hub, or for its listeners, than this many lines ahead of what was answered.
  */
-export const MAX_OWED = 32;
+export const MAX_PENDING_REPLIES = 32;
 
 /** One connection's state on the edge. */
-interface EdgeSession {
+interface ConnectionState {
   user: User;
-  owed: Owed[];
-  /** Resolves {@link EdgePort.joined}. */
+  pending: PendingReply[];
+  /** Resolves {@link EdgeGateway.joined}. */
   onJoined?: () => void;
   joined: Promise<void>;
-  /** Wakes a connection that stopped reading at {@link MAX_OWED}. */
+  /** Wakes a connection that stopped reading at {@link MAX_PENDING_REPLIES}. */
   resume?: () => void;
   welcome?: (welcomed: Welcomed) => void;
   left?: Promise<void>;
@@ -49,14 +49,14 @@ interface EdgeSession {
 }
 
 /** What a hello waiting when its connection left gets: nothing, the connection is closing. */
-const NOBODY: Welcomed = { online: [], rooms: [], history: [] };
+const NO_WELCOME: Welcomed = { online: [], rooms: [], history: [] };
 
 /**
  * The chat, in the hub, as an edge thread sees it.
  *
  * @example
  * ```ts
- * import { EdgePort } from "./edge.ts";
+ * import { EdgeGateway } from "./edge.ts";
  * import { ChatServer } from "../listener.ts";
  * import { SERVER_DEFAULTS } from "../config.ts";
  * import { Logger } from "../../shared/log.ts";
@@ -68,16 +68,16 @@ const NOBODY: Welcomed = { online: [], rooms: [], history: [] };
  * }
  *
  * function startEdge(scope: WorkerScope): void {
- *   const port = new EdgePort((items) => scope.postMessage(items));
+ *   const port = new EdgeGateway((items) => scope.postMessage(items));
  *   scope.onmessage = (e) => port.receive(e.data);
  *   const config = { ...SERVER_DEFAULTS, port: 8888 };
  *   ChatServer.listen(config, new Logger("info"), { port, gate: port.gate }, { reusePort: true });
  * }
  * ```
  */
-export class EdgePort implements ChatPort {
+export class EdgeGateway implements ChatGateway {
   readonly #out: Batcher<EdgeMessage>;
-  readonly #sessions = new Map<number, EdgeSession>();
+  readonly #states = new Map<number, ConnectionState>();
   readonly #admissions = new Map<number, (admission: Admission) => void>();
   readonly #inboxes = new Map<number, (events: PrivateEvent[]) => void>();
   /** Inboxes that came with a login's reply, by account key, for the {@link inbox} that follows. */
@@ -92,10 +92,10 @@ export class EdgePort implements ChatPort {
     this.gate = {
       admit: (ip) => {
         const seq = this.#nextSeq++;
-        this.#out.push({ t: "admit", seq, ip });
+        this.#out.push({ kind: "admit", seq, ip });
         return new Promise((resolve) => this.#admissions.set(seq, resolve));
       },
-      release: (key) => this.#out.push({ t: "release", key }),
+      release: (key) => this.#out.push({ kind: "release", key }),
       // The hub prunes its own limiter.
       prune: () => {},
     };
@@ -103,47 +103,47 @@ export class EdgePort implements ChatPort {
 
   /** How many connections the hub knows of from this edge. */
   get size(): number {
-    return this.#sessions.size;
+    return this.#states.size;
   }
 
   join(peer: Peer, addr: string, ip: string): User {
     const user = new User(this.#nextUid++, addr, peer);
     let onJoined!: () => void;
     const joined = new Promise<void>((resolve) => onJoined = resolve);
-    this.#sessions.set(user.id, { user, owed: [], joined, onJoined });
-    this.#out.push({ t: "join", uid: user.id, addr, ip });
+    this.#states.set(user.id, { user, pending: [], joined, onJoined });
+    this.#out.push({ kind: "join", uid: user.id, addr, ip });
     return user;
   }
 
-  joined(session: Session): Promise<void> | undefined {
-    return this.#sessions.get(session.user.id)?.joined;
+  joined(requester: Requester): Promise<void> | undefined {
+    return this.#states.get(requester.user.id)?.joined;
   }
 
   execute(
-    session: Session,
+    requester: Requester,
     request: Request,
     answer: (reply: Reply) => void,
   ): Promise<void> | void {
-    const s = this.#sessions.get(session.user.id);
+    const s = this.#states.get(requester.user.id);
     if (!s) return;
-    const owed: Owed = { answer, remote: true };
-    s.owed.push(owed);
-    this.#out.push({ t: "req", uid: s.user.id, request });
-    if (checksPassword(request)) return new Promise((wake) => owed.wake = wake);
-    if (s.owed.length >= MAX_OWED) return new Promise((resume) => s.resume = resume);
+    const pending: PendingReply = { answer, remote: true };
+    s.pending.push(pending);
+    this.#out.push({ kind: "req", uid: s.user.id, request });
+    if (checksPassword(request)) return new Promise((wake) => pending.wake = wake);
+    if (s.pending.length >= MAX_PENDING_REPLIES) return new Promise((resume) => s.resume = resume);
   }
 
-  respond(session: Session, _request: Request, reply: Reply, answer: (reply: Reply) => void): void {
-    const s = this.#sessions.get(session.user.id);
+  respond(requester: Requester, _request: Request, reply: Reply, answer: (reply: Reply) => void): void {
+    const s = this.#states.get(requester.user.id);
     if (!s) return;
-    s.owed.push({ answer, reply, remote: false });
+    s.pending.push({ answer, reply, remote: false });
     this.#settle(s);
   }
 
-  hello(session: Session, hello: Hello): Promise<Welcomed> {
-    const s = this.#sessions.get(session.user.id);
-    if (!s) return Promise.resolve(NOBODY);
-    this.#out.push({ t: "hello", uid: s.user.id, hello });
+  hello(requester: Requester, hello: Hello): Promise<Welcomed> {
+    const s = this.#states.get(requester.user.id);
+    if (!s) return Promise.resolve(NO_WELCOME);
+    this.#out.push({ kind: "hello", uid: s.user.id, hello });
     return new Promise((resolve) => s.welcome = resolve);
   }
 
@@ -154,20 +154,20 @@ export class EdgePort implements ChatPort {
       return prefetched;
     }
     const seq = this.#nextSeq++;
-    this.#out.push({ t: "inbox", seq, key });
+    this.#out.push({ kind: "inbox", seq, key });
     return new Promise((resolve) => this.#inboxes.set(seq, resolve));
   }
 
   delivered(key: string, msgIds: number[]): void {
-    this.#out.push({ t: "delivered", key, msgIds });
+    this.#out.push({ kind: "delivered", key, msgIds });
   }
 
-  leave(session: Session, silent: boolean): Promise<void> {
-    const s = this.#sessions.get(session.user.id);
+  leave(requester: Requester, silent: boolean): Promise<void> {
+    const s = this.#states.get(requester.user.id);
     if (!s) return Promise.resolve();
     s.left ??= new Promise((resolve) => {
       s.onLeft = resolve;
-      this.#out.push({ t: "leave", uid: s.user.id, silent });
+      this.#out.push({ kind: "leave", uid: s.user.id, silent });
     });
     return s.left;
   }
@@ -175,15 +175,15 @@ export class EdgePort implements ChatPort {
   /** Handles a batch from the hub. */
   receive(items: HubMessage[]): void {
     for (const item of items) {
-      switch (item.t) {
+      switch (item.kind) {
         case "events":
-          for (const uid of item.uids) this.#sessions.get(uid)?.user.peer.deliver(item.event);
+          for (const uid of item.uids) this.#states.get(uid)?.user.peer.deliver(item.event);
           break;
         case "reply": {
           const s = this.#update(item);
           if (!s) break;
-          const owed = s.owed.find((o) => o.remote && o.reply === undefined);
-          if (owed) owed.reply = item.reply;
+          const pending = s.pending.find((o) => o.remote && o.reply === undefined);
+          if (pending) pending.reply = item.reply;
           this.#settle(s);
           break;
         }
@@ -195,13 +195,13 @@ export class EdgePort implements ChatPort {
           break;
         }
         case "kick":
-          this.#sessions.get(item.uid)?.user.peer.kick(item.code, item.text);
+          this.#states.get(item.uid)?.user.peer.kick(item.code, item.text);
           break;
         case "left":
           this.#left(item.uid);
           break;
         case "joined": {
-          const s = this.#sessions.get(item.uid);
+          const s = this.#states.get(item.uid);
           s?.onJoined?.();
           if (s) s.onJoined = undefined;
           break;
@@ -222,8 +222,8 @@ export class EdgePort implements ChatPort {
    * Brings the connection's copy of its user up to date from a reply or welcome, and keeps the
    * inbox that came with a login for the {@link inbox} call that follows.
    */
-  #update(item: Extract<HubMessage, { t: "reply" | "welcomed" }>): EdgeSession | undefined {
-    const s = this.#sessions.get(item.uid);
+  #update(item: Extract<HubMessage, { kind: "reply" | "welcomed" }>): ConnectionState | undefined {
+    const s = this.#states.get(item.uid);
     if (!s) return undefined;
     s.user.name = item.name;
     s.user.account = item.account;
@@ -231,14 +231,14 @@ export class EdgePort implements ChatPort {
     return s;
   }
 
-  /** Answers the owed replies that are known, in order, up to the first still awaited. */
-  #settle(s: EdgeSession): void {
-    while (s.owed.length > 0 && s.owed[0].reply !== undefined) {
-      const owed = s.owed.shift()!;
-      owed.answer(owed.reply!);
-      owed.wake?.();
+  /** Answers the pending replies that are known, in order, up to the first still awaited. */
+  #settle(s: ConnectionState): void {
+    while (s.pending.length > 0 && s.pending[0].reply !== undefined) {
+      const pending = s.pending.shift()!;
+      pending.answer(pending.reply!);
+      pending.wake?.();
     }
-    if (s.resume && s.owed.length <= MAX_OWED / 2) {
+    if (s.resume && s.pending.length <= MAX_PENDING_REPLIES / 2) {
       s.resume();
       s.resume = undefined;
     }
@@ -246,15 +246,15 @@ export class EdgePort implements ChatPort {
 
   /** The hub has forgotten the connection: nothing more will come for it. */
   #left(uid: number): void {
-    const s = this.#sessions.get(uid);
+    const s = this.#states.get(uid);
     if (!s) return;
-    this.#sessions.delete(uid);
+    this.#states.delete(uid);
     if (s.user.account !== undefined) this.#prefetched.delete(s.user.account);
     // A password check still running in the hub answers nobody now; wake whoever waits for one.
-    for (const owed of s.owed) owed.wake?.();
+    for (const pending of s.pending) pending.wake?.();
     s.resume?.();
     s.onJoined?.();
-    s.welcome?.(NOBODY);
+    s.welcome?.(NO_WELCOME);
     s.onLeft?.();
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The entrypoint of an edge thread (`--workers N`): listens on the shared ports with
- * `SO_REUSEPORT` and serves its connections through an {@link EdgePort} to the hub. Started by
+ * `SO_REUSEPORT` and serves its connections through an {@link EdgeGateway} to the hub. Started by
  * lib/server/workers/worker_server.ts; `deno compile` must `--include` this file.
  *
  * @module
@@ -10,34 +10,34 @@
 
 import type { EdgeControl, HubControl, HubMessage } from "./bus.ts";
 import { ChatServer } from "../listener.ts";
-import { EdgePort } from "./edge.ts";
+import { EdgeGateway } from "./edge.ts";
 import { Logger } from "../../shared/log.ts";
 
-let port: EdgePort | undefined;
+let port: EdgeGateway | undefined;
 let server: ChatServer | undefined;
 
 function control(message: EdgeControl): void {
   self.postMessage(message);
 }
 
-function start({ index, config }: Extract<HubControl, { t: "start" }>): void {
+function start({ index, config }: Extract<HubControl, { kind: "start" }>): void {
   const log = new Logger(config.logLevel, undefined, config.logFormat).with({ edge: index });
-  port = new EdgePort((items) => self.postMessage(items));
+  port = new EdgeGateway((items) => self.postMessage(items));
   try {
     server = ChatServer.listen(config, log, { port, gate: port.gate }, { reusePort: true });
   } catch (e) {
-    return control({ t: "failed", message: (e as Error)?.message ?? String(e) });
+    return control({ kind: "failed", message: (e as Error)?.message ?? String(e) });
   }
-  control({ t: "listening" });
-  server.finished.then(() => control({ t: "finished" }));
+  control({ kind: "listening" });
+  server.finished.then(() => control({ kind: "finished" }));
 }
 
 self.onmessage = (e: MessageEvent<HubMessage[] | HubControl>) => {
   const message = e.data;
   if (Array.isArray(message)) return port?.receive(message);
-  if (message.t === "start") start(message);
-  else if (message.t === "shutdown") {
+  if (message.kind === "start") start(message);
+  else if (message.kind === "shutdown") {
     if (server) void server.shutdown();
-    else control({ t: "finished" });
+    else control({ kind: "finished" });
   }
 };

@@ -9,8 +9,8 @@
 
 import type { EdgeMessage, HubMessage, Inbox } from "./bus.ts";
 import { Batcher } from "./bus.ts";
-import type { Gate, LocalPort } from "../chat_port.ts";
-import type { Session } from "../../core/dispatcher.ts";
+import type { Gate, LocalGateway } from "../chat_gateway.ts";
+import type { Requester } from "../../core/dispatcher.ts";
 import type { ChatEvent, KickCode } from "../../protocol/events.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { Admission } from "../rate_limit.ts";
@@ -18,7 +18,7 @@ import type { Peer, User } from "../../core/user.ts";
 
 /** One edge thread as the hub sees it. */
 export class EdgeLink {
-  readonly sessions = new Map<number, RemoteSession>();
+  readonly connections = new Map<number, RemoteConnection>();
   readonly out: Batcher<HubMessage>;
   /** Gate keys admitted for this edge and not yet released, to release if the edge fails. */
   readonly keys: string[] = [];
@@ -30,15 +30,15 @@ export class EdgeLink {
   /** Adds `uid` to the batch's delivery of `event`, or starts one. */
   event(event: ChatEvent, uid: number): void {
     const last = this.out.last;
-    if (last?.t === "events" && last.event === event) last.uids.push(uid);
-    else this.out.push({ t: "events", event, uids: [uid] });
+    if (last?.kind === "events" && last.event === event) last.uids.push(uid);
+    else this.out.push({ kind: "events", event, uids: [uid] });
   }
 }
 
 /** A connection of an edge, as the core and the dispatcher see it. */
-class RemoteSession implements Session, Peer {
+class RemoteConnection implements Requester, Peer {
   user!: User;
-  acks = false;
+  sendsAcks = false;
   closing = false;
 
   constructor(readonly link: EdgeLink, readonly uid: number, readonly ip: string) {}
@@ -48,16 +48,16 @@ class RemoteSession implements Session, Peer {
   }
 
   kick(code: KickCode, text: string): void {
-    this.link.out.push({ t: "kick", uid: this.uid, code, text });
+    this.link.out.push({ kind: "kick", uid: this.uid, code, text });
   }
 
   /** Queues the final reply to a request, with who the user is now. */
-  reply(message: Omit<Extract<HubMessage, { t: "reply" }>, "name" | "account">): void {
+  reply(message: Omit<Extract<HubMessage, { kind: "reply" }>, "name" | "account">): void {
     this.link.out.push({ ...message, name: this.user.name, account: this.user.account });
   }
 
-  /** What waits for the account this session just logged in as, to send with the reply. */
-  inbox(port: LocalPort): Inbox | undefined {
+  /** What waits for the account this remote just logged in as, to send with the reply. */
+  inbox(port: LocalGateway): Inbox | undefined {
     const key = this.user.account;
     return key === undefined ? undefined : { key, events: port.inbox(key) };
   }
@@ -69,22 +69,22 @@ class RemoteSession implements Session, Peer {
  * @example
  * ```ts
  * import { Hub } from "./hub.ts";
- * import { openServices } from "../services.ts";
+ * import { openBackend } from "../backend.ts";
  * import { SERVER_DEFAULTS } from "../config.ts";
  * import { Logger } from "../../shared/log.ts";
  *
  * function serveEdge(worker: Worker): void {
  *   const config = { ...SERVER_DEFAULTS, dbPath: ":memory:" };
  *   const log = new Logger("info");
- *   const services = openServices(config, log);
- *   const hub = new Hub(services.port, services.gate, log);
+ *   const backend = openBackend(config, log);
+ *   const hub = new Hub(backend.chat, backend.gate, log);
  *   const link = hub.attach(0, (items) => worker.postMessage(items));
  *   worker.onmessage = (e) => hub.receive(link, e.data);
  * }
  * ```
  */
 export class Hub {
-  constructor(readonly port: LocalPort, readonly gate: Gate, readonly log: Logger) {}
+  constructor(readonly port: LocalGateway, readonly gate: Gate, readonly log: Logger) {}
 
   /** A link for edge number `index`, whose batches `post` sends. */
   attach(index: number, post: (items: HubMessage[]) => void): EdgeLink {
@@ -97,7 +97,7 @@ export class Hub {
       try {
         this.#handle(link, item);
       } catch (error) {
-        this.log.error("hub failed E_HUB", { edge: link.index, message: item.t, error });
+        this.log.error("hub failed E_HUB", { edge: link.index, message: item.kind, error });
         this.#recover(link, item);
       }
     }
@@ -105,22 +105,22 @@ export class Hub {
 
   /** Takes the users of an edge that failed offline and frees their connection slots. */
   detach(link: EdgeLink): void {
-    for (const session of link.sessions.values()) {
-      session.closing = true;
-      void this.port.leave(session, false);
+    for (const remote of link.connections.values()) {
+      remote.closing = true;
+      void this.port.leave(remote, false);
     }
-    link.sessions.clear();
+    link.connections.clear();
     for (const key of link.keys.splice(0)) this.gate.release(key);
   }
 
   #handle(link: EdgeLink, item: EdgeMessage): void {
     const { port } = this;
-    switch (item.t) {
+    switch (item.kind) {
       case "admit": {
         const admission = this.gate.admit(item.ip, Date.now());
         if (admission instanceof Promise) throw new Error("the hub's gate must answer at once");
         if (admission.ok) link.keys.push(admission.key);
-        link.out.push({ t: "admitted", seq: item.seq, admission });
+        link.out.push({ kind: "admitted", seq: item.seq, admission });
         return;
       }
       case "release": {
@@ -130,26 +130,26 @@ export class Hub {
         return;
       }
       case "join": {
-        const session = new RemoteSession(link, item.uid, item.ip);
-        link.sessions.set(item.uid, session);
-        session.user = port.join(session, item.addr);
-        link.out.push({ t: "joined", uid: item.uid });
+        const remote = new RemoteConnection(link, item.uid, item.ip);
+        link.connections.set(item.uid, remote);
+        remote.user = port.join(remote, item.addr);
+        link.out.push({ kind: "joined", uid: item.uid });
         return;
       }
       case "req": {
-        const session = link.sessions.get(item.uid);
-        if (!session) return;
+        const remote = link.connections.get(item.uid);
+        if (!remote) return;
         const uid = item.uid;
         const pending = port.execute(
-          session,
+          remote,
           item.request,
           (reply) => {
             const login = reply.ok && item.request.type === "login";
-            session.reply({
-              t: "reply",
+            remote.reply({
+              kind: "reply",
               uid,
               reply,
-              inbox: login ? session.inbox(port) : undefined,
+              inbox: login ? remote.inbox(port) : undefined,
             });
           },
         );
@@ -160,18 +160,18 @@ export class Hub {
         return;
       }
       case "hello": {
-        const session = link.sessions.get(item.uid);
-        if (!session) return;
-        session.acks = true;
+        const remote = link.connections.get(item.uid);
+        if (!remote) return;
+        remote.sendsAcks = true;
         const uid = item.uid;
-        port.hello(session, item.hello).then((welcomed) => {
+        port.hello(remote, item.hello).then((welcomed) => {
           link.out.push({
-            t: "welcomed",
+            kind: "welcomed",
             uid,
             welcomed,
-            name: session.user.name,
-            account: session.user.account,
-            inbox: session.inbox(port),
+            name: remote.user.name,
+            account: remote.user.account,
+            inbox: remote.inbox(port),
           });
         }, (error) => {
           this.log.error("hello failed E_HUB", { edge: link.index, error });
@@ -180,20 +180,20 @@ export class Hub {
         return;
       }
       case "inbox": {
-        link.out.push({ t: "inbox", seq: item.seq, events: port.inbox(item.key) });
+        link.out.push({ kind: "inbox", seq: item.seq, events: port.inbox(item.key) });
         return;
       }
       case "delivered":
         port.delivered(item.key, item.msgIds);
         return;
       case "leave": {
-        const session = link.sessions.get(item.uid);
-        if (!session || session.closing) return;
-        session.closing = true;
+        const remote = link.connections.get(item.uid);
+        if (!remote || remote.closing) return;
+        remote.closing = true;
         const uid = item.uid;
-        port.leave(session, item.silent).then(() => {
-          link.sessions.delete(uid);
-          link.out.push({ t: "left", uid });
+        port.leave(remote, item.silent).then(() => {
+          link.connections.delete(uid);
+          link.out.push({ kind: "left", uid });
         });
         return;
       }
@@ -202,19 +202,19 @@ export class Hub {
 
   /** Answers what `item` waits for after an internal error, so no edge waits forever. */
   #recover(link: EdgeLink, item: EdgeMessage): void {
-    if (item.t === "inbox") link.out.push({ t: "inbox", seq: item.seq, events: [] });
-    else if (item.t === "admit") {
+    if (item.kind === "inbox") link.out.push({ kind: "inbox", seq: item.seq, events: [] });
+    else if (item.kind === "admit") {
       const admission: Admission = {
         ok: false,
         reason: "server_full",
         message: "server error, try again",
       };
-      link.out.push({ t: "admitted", seq: item.seq, admission });
+      link.out.push({ kind: "admitted", seq: item.seq, admission });
     } else if ("uid" in item) this.#fault(link, item.uid);
   }
 
   /** An internal error while serving `uid`: end that connection, never the hub. */
   #fault(link: EdgeLink, uid: number): void {
-    link.out.push({ t: "kick", uid, code: "kicked", text: "internal server error" });
+    link.out.push({ kind: "kick", uid, code: "kicked", text: "internal server error" });
   }
 }

@@ -11,7 +11,7 @@ import { describeListenError, type RunningServer, StartupError } from "../listen
 import { EdgeLink, Hub } from "./hub.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { ServerConfig } from "../config.ts";
-import type { OpenServices } from "../services.ts";
+import type { LocalBackend } from "../backend.ts";
 
 /** How often the hub forgets connection-rate buckets that refilled. */
 const PRUNE_EVERY_MS = 1000;
@@ -30,13 +30,13 @@ interface Edge {
  * @example
  * ```ts
  * import { WorkerServer } from "./worker_server.ts";
- * import { openServices } from "../services.ts";
+ * import { openBackend } from "../backend.ts";
  * import { SERVER_DEFAULTS } from "../config.ts";
  * import { Logger } from "../../shared/log.ts";
  *
  * const config = { ...SERVER_DEFAULTS, dbPath: ":memory:" };
  * const log = new Logger("info");
- * const server = await WorkerServer.start(config, log, openServices(config, log), 2);
+ * const server = await WorkerServer.start(config, log, openBackend(config, log), 2);
  * await server.finished;
  * ```
  */
@@ -70,7 +70,7 @@ export class WorkerServer implements RunningServer {
   static async start(
     config: ServerConfig,
     log: Logger,
-    services: OpenServices,
+    backend: LocalBackend,
     count: number,
   ): Promise<WorkerServer> {
     const plainPort = config.plain ? probe(config.host, config.port, "--port") : 0;
@@ -87,7 +87,7 @@ export class WorkerServer implements RunningServer {
         : probe(config.host, config.http.httpsPort, "--https-port"),
     };
     const edgeConfig: ServerConfig = { ...config, port: plainPort, tls, http };
-    const hub = new Hub(services.port, services.gate, log);
+    const hub = new Hub(backend.chat, backend.gate, log);
     // Set once all edges answered; an edge failing later stops it.
     let server: WorkerServer | undefined = undefined;
     const started: Promise<string | undefined>[] = [];
@@ -105,11 +105,11 @@ export class WorkerServer implements RunningServer {
       worker.onmessage = (e: MessageEvent<EdgeMessage[] | EdgeControl>) => {
         const message = e.data;
         if (Array.isArray(message)) return hub.receive(link, message);
-        if (message.t === "listening") listening(undefined);
-        else if (message.t === "failed") {
+        if (message.kind === "listening") listening(undefined);
+        else if (message.kind === "failed") {
           listening(message.message);
           stopped();
-        } else if (message.t === "finished") stopped();
+        } else if (message.kind === "finished") stopped();
       };
       worker.onerror = (e) => {
         // A bug in an edge: take its users offline, then stop the whole server rather than serve
@@ -124,7 +124,7 @@ export class WorkerServer implements RunningServer {
           void server.shutdown();
         }
       };
-      const start: HubControl = { t: "start", index, config: edgeConfig };
+      const start: HubControl = { kind: "start", index, config: edgeConfig };
       worker.postMessage(start);
     }
     const failures = (await Promise.all(started)).filter((f) => f !== undefined);
@@ -146,7 +146,7 @@ export class WorkerServer implements RunningServer {
   async shutdown(): Promise<void> {
     if (this.#shuttingDown) return this.finished;
     this.#shuttingDown = true;
-    const order: HubControl = { t: "shutdown" };
+    const order: HubControl = { kind: "shutdown" };
     for (const edge of this.edges) edge.worker.postMessage(order);
     await this.finished;
   }

@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  ConfigError,
-  DEFAULT_HOST,
-  DEFAULT_PORT,
-  DEFAULT_TLS_PORT,
-  parseConfig,
-  usage,
-} from "../../../lib/client/config.ts";
+import { ConfigError, DEFAULT_HOST, parseConfig, usage } from "../../../lib/client/config.ts";
+import { DEFAULT_PORT, DEFAULT_TLS_PORT } from "../../../lib/shared/address.ts";
 
 const TTY = { stdin: true, stdout: true };
 const PIPE = { stdin: false, stdout: false };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import {
-  Connection,
+  ServerLink,
   type ConnectionStatus,
   type Frame,
   ServerError,
@@ -55,18 +55,18 @@ Deno.test("client connection: skips text lines before the welcome; replies match
     await c.readLine();
   });
   const events: Frame[] = [];
-  const conn = await Connection.open({
+  const link = await ServerLink.open({
     host: "127.0.0.1",
     port: fake.port,
     name: "ann",
     reconnect: false,
     onFrame: (f) => events.push(f),
   });
-  conn.start();
+  link.start();
   try {
-    assert.equal(conn.name, "ann");
-    const first = conn.request({ type: "msg", to: "x", text: "y" });
-    const second = conn.request({ type: "who" });
+    assert.equal(link.name, "ann");
+    const first = link.request({ type: "msg", to: "x", text: "y" });
+    const second = link.request({ type: "who" });
     assert.deepEqual((await second).users, []);
     await assert.rejects(first, (e: Error) => {
       assert.ok(e instanceof ServerError);
@@ -76,7 +76,7 @@ Deno.test("client connection: skips text lines before the welcome; replies match
     });
     assert.deepEqual(events.map((e) => e.text), ["between"]);
   } finally {
-    conn.close();
+    link.close();
   }
 });
 
@@ -95,7 +95,7 @@ Deno.test("client connection: reconnects with backoff and asks for the chosen na
   const statuses: ConnectionStatus[] = [];
   let back!: () => void;
   const isBack = new Promise<void>((r) => back = r);
-  const conn = await Connection.open({
+  const link = await ServerLink.open({
     host: "127.0.0.1",
     port: fake.port,
     reconnectMinMs: 20,
@@ -106,17 +106,17 @@ Deno.test("client connection: reconnects with backoff and asks for the chosen na
   });
   try {
     assert.equal(hellos[0].name, undefined);
-    await conn.request({ type: "rename", name: "zed" });
-    assert.equal(conn.name, "Zed");
+    await link.request({ type: "rename", name: "zed" });
+    assert.equal(link.name, "Zed");
     await isBack;
     assert.equal(hellos[1].name, "Zed");
     assert.deepEqual(statuses, [
       { kind: "lost", reason: "server is shutting down", retryInMs: 20 },
       { kind: "back", name: "Zed", nameError: undefined },
     ]);
-    assert.equal(conn.online, true);
+    assert.equal(link.online, true);
   } finally {
-    conn.close();
+    link.close();
   }
 });
 
@@ -128,7 +128,7 @@ Deno.test("client connection: the backoff doubles up to its maximum", async () =
   const statuses: ConnectionStatus[] = [];
   let enough!: () => void;
   const waited = new Promise<void>((r) => enough = r);
-  const conn = await Connection.open({
+  const link = await ServerLink.open({
     host: "127.0.0.1",
     port: fake.port,
     reconnectMinMs: 10,
@@ -140,7 +140,7 @@ Deno.test("client connection: the backoff doubles up to its maximum", async () =
   });
   fake.close(); // the first session ends and nothing listens any more
   await waited;
-  conn.close();
+  link.close();
   await fake[Symbol.asyncDispose]();
   assert.deepEqual(statuses.map((s) => "retryInMs" in s ? s.retryInMs : s.kind), [
     10,
@@ -167,13 +167,13 @@ Deno.test("client connection: pings when idle so the idle timeout spares a readi
       if (req.type === "ping") pinged();
     }
   });
-  const conn = await Connection.open({ host: "127.0.0.1", port: fake.port, reconnect: false });
+  const link = await ServerLink.open({ host: "127.0.0.1", port: fake.port, reconnect: false });
   try {
     const started = Date.now();
     await ping;
     assert.ok(Date.now() - started < 1000);
   } finally {
-    conn.close();
+    link.close();
   }
 });
 
@@ -211,7 +211,7 @@ Deno.test("client connection: events that come with the welcome wait for start()
     }
   });
   const texts: unknown[] = [];
-  const conn = await Connection.open({
+  const link = await ServerLink.open({
     host: "127.0.0.1",
     port: fake.port,
     name: "a",
@@ -222,14 +222,14 @@ Deno.test("client connection: events that come with the welcome wait for start()
   try {
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(texts, [], "held until start()");
-    await conn.start();
+    await link.start();
     assert.deepEqual(texts, ["old", "hi"]);
     await reconnected;
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(texts, ["old", "hi", "missed while away"]);
     assert.deepEqual(acks[0], [6]);
   } finally {
-    conn.close();
+    link.close();
   }
 });
 
@@ -244,14 +244,14 @@ Deno.test("client connection: no reconnect after being kicked, banned or replace
         await c.send({ type: "notice", code, text: `you were ${code}` });
       });
       const statuses: ConnectionStatus[] = [];
-      const conn = await Connection.open({
+      const link = await ServerLink.open({
         host: "127.0.0.1",
         port: fake.port,
         reconnectMinMs: 10,
         onStatus: (s) => statuses.push(s),
       });
-      conn.start();
-      await conn.done;
+      link.start();
+      await link.done;
       await new Promise((r) => setTimeout(r, 50));
       assert.deepEqual(statuses, [{ kind: "closed", reason: `you were ${code}` }]);
       assert.equal(connections, 1);
@@ -275,22 +275,22 @@ Deno.test("client connection: a request made while reconnecting waits and is sen
   });
   let lost!: () => void;
   const dropped = new Promise<void>((r) => lost = r);
-  const conn = await Connection.open({
+  const link = await ServerLink.open({
     host: "127.0.0.1",
     port: fake.port,
     name: "ann",
     reconnectMinMs: 100,
     onStatus: (s) => s.kind === "lost" && lost(),
   });
-  conn.start();
+  link.start();
   try {
     await dropped;
-    assert.equal(conn.online, false);
-    const ok = await conn.request({ type: "say", text: "during the drop" });
+    assert.equal(link.online, false);
+    const ok = await link.request({ type: "say", text: "during the drop" });
     assert.equal(ok.type, "ok");
     assert.deepEqual(got, ["1:say:during the drop"]);
   } finally {
-    conn.close();
+    link.close();
   }
 });
 
@@ -303,7 +303,7 @@ Deno.test("client connection: waiting for a reconnect is bounded by the request 
   });
   let lost!: () => void;
   const dropped = new Promise<void>((r) => lost = r);
-  const conn = await Connection.open({
+  const link = await ServerLink.open({
     host: "127.0.0.1",
     port: fake.port,
     reconnectMinMs: 50,
@@ -311,14 +311,14 @@ Deno.test("client connection: waiting for a reconnect is bounded by the request 
     requestTimeoutMs: 300,
     onStatus: (s) => s.kind === "lost" && lost(),
   });
-  conn.start();
+  link.start();
   try {
     await dropped;
     const started = Date.now();
-    await assert.rejects(conn.request({ type: "say", text: "x" }), /still reconnecting/);
+    await assert.rejects(link.request({ type: "say", text: "x" }), /still reconnecting/);
     assert.ok(Date.now() - started >= 250);
   } finally {
-    conn.close();
+    link.close();
   }
 });
 
@@ -334,7 +334,7 @@ Deno.test("client connection: a server that stops answering fails the request an
   const statuses: ConnectionStatus[] = [];
   let back!: () => void;
   const reconnected = new Promise<void>((r) => back = r);
-  const conn = await Connection.open({
+  const link = await ServerLink.open({
     host: "127.0.0.1",
     port: fake.port,
     reconnectMinMs: 50,
@@ -344,17 +344,17 @@ Deno.test("client connection: a server that stops answering fails the request an
       if (s.kind === "back") back();
     },
   });
-  await conn.start();
+  await link.start();
   try {
     const started = Date.now();
-    await assert.rejects(conn.request({ type: "say", text: "hello?" }), /no reply .* 0\.3 s/);
+    await assert.rejects(link.request({ type: "say", text: "hello?" }), /no reply .* 0\.3 s/);
     assert.ok(Date.now() - started < 2000);
     await reconnected;
     assert.equal(statuses[0].kind, "lost");
     assert.match((statuses[0] as { reason: string }).reason, /no reply/);
     assert.equal(connections, 2);
   } finally {
-    conn.close();
+    link.close();
   }
 });
 
@@ -366,18 +366,18 @@ Deno.test("client connection: an unanswered keepalive ping drops the session too
   });
   let lostWhy!: (reason: string) => void;
   const lost = new Promise<string>((r) => lostWhy = r);
-  const conn = await Connection.open({
+  const link = await ServerLink.open({
     host: "127.0.0.1",
     port: fake.port,
     reconnectMinMs: 5000,
     requestTimeoutMs: 300,
     onStatus: (s) => s.kind === "lost" && lostWhy(s.reason),
   });
-  conn.start();
+  link.start();
   try {
     assert.match(await lost, /no reply from the server/);
   } finally {
-    conn.close();
+    link.close();
   }
 });
 
@@ -405,14 +405,14 @@ Deno.test("client connection: a waiting message delivered again is acknowledged 
   const shown: Frame[] = [];
   let back!: () => void;
   const reconnected = new Promise<void>((r) => back = r);
-  const conn = await Connection.open({
+  const link = await ServerLink.open({
     host: "127.0.0.1",
     port: fake.port,
     reconnectMinMs: 50,
     onFrame: (f) => shown.push(f),
     onStatus: (s) => s.kind === "back" && back(),
   });
-  conn.start();
+  link.start();
   try {
     await reconnected;
     const deadline = Date.now() + 3000;
@@ -420,7 +420,7 @@ Deno.test("client connection: a waiting message delivered again is acknowledged 
     assert.deepEqual(acks, [[5]]);
     assert.equal(shown.filter((f) => f.type === "private").length, 1);
   } finally {
-    conn.close();
+    link.close();
   }
 });
 
@@ -440,7 +440,7 @@ Deno.test("client connection: firstBacklog false leaves out only the first backl
   });
   const shown: unknown[] = [];
   const wire: unknown[] = [];
-  const conn = await Connection.open({
+  const link = await ServerLink.open({
     host: "127.0.0.1",
     port: fake.port,
     reconnectMinMs: 10,
@@ -449,13 +449,13 @@ Deno.test("client connection: firstBacklog false leaves out only the first backl
     onWire: (f) => wire.push(f.text ?? f.type),
   });
   try {
-    conn.start();
+    link.start();
     await reconnected;
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(shown, ["missed"]);
     assert.deepEqual(wire, ["welcome", "old", "welcome", "missed"]);
   } finally {
-    conn.close();
+    link.close();
   }
 });
 
@@ -486,7 +486,7 @@ Deno.test("client connection: start() resolves once the whole backlog was delive
   const shown: unknown[] = [];
   let live!: () => void;
   const gotLive = new Promise<void>((r) => live = r);
-  const conn = await Connection.open({
+  const link = await ServerLink.open({
     host: "127.0.0.1",
     port: fake.port,
     reconnect: false,
@@ -494,11 +494,11 @@ Deno.test("client connection: start() resolves once the whole backlog was delive
     onBacklogEnd: () => shown.push("(end)"),
   });
   try {
-    await conn.start();
+    await link.start();
     assert.deepEqual(shown.slice(0, 4), ["old 1", "old 2", "old 3", "(end)"]);
     await gotLive;
     assert.deepEqual(shown, ["old 1", "old 2", "old 3", "(end)", "live"]);
   } finally {
-    conn.close();
+    link.close();
   }
 });

@@ -6,7 +6,8 @@ import {
   parseKeys,
   textWidth,
 } from "../../../lib/client/line_editor.ts";
-import { LineTooLongError, readLines } from "../../../lib/client/line_reader.ts";
+import { LineTooLongError } from "../../../lib/protocol/line_splitter.ts";
+import { readLines } from "../../../lib/client/line_reader.ts";
 import { SecretBuffer } from "../../../lib/client/secret_input.ts";
 
 const kinds = (keys: Key[]) => keys.map((k) => k.kind === "text" ? `text:${k.text}` : k.kind);

@@ -1,17 +1,11 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { LineSplitter, LineTooLongError } from "../../../lib/protocol/line_splitter.ts";
+import { concat } from "../../../lib/shared/bytes.ts";
 
 const enc = new TextEncoder();
 
 function bytes(...parts: (string | number[])[]): Uint8Array {
-  const arrays = parts.map((p) => typeof p === "string" ? enc.encode(p) : Uint8Array.from(p));
-  const out = new Uint8Array(arrays.reduce((n, a) => n + a.length, 0));
-  let at = 0;
-  for (const a of arrays) {
-    out.set(a, at);
-    at += a.length;
-  }
-  return out;
+  return concat(parts.map((p) => typeof p === "string" ? enc.encode(p) : Uint8Array.from(p)));
 }
 
 /** Feeds `data` in pieces cut at `cuts` and returns every line produced. */

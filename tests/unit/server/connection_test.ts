@@ -1,17 +1,17 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { SERVER_DEFAULTS, type ServerConfig } from "../../../lib/server/config.ts";
-import { Connection, type ServerContext } from "../../../lib/server/connection.ts";
+import { ClientConnection, type ServerContext } from "../../../lib/server/connection.ts";
 import { LineClient, presenceLine } from "../../helpers/lines.ts";
 import { memoryChat } from "../../helpers/memory_chat.ts";
 
 /**
  * Connections on real sockets to a listener of the test's own, each served by a
- * {@link Connection} on a chat in memory; the server context is a small object, not a ChatServer.
+ * {@link ClientConnection} on a chat in memory; the server context is a small object, not a ChatServer.
  */
 function harness(config: Partial<ServerConfig> = {}) {
   const chat = memoryChat();
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const closed: Connection[] = [];
+  const closed: ClientConnection[] = [];
   const ctx: ServerContext = {
     port: chat.port,
     config: { ...SERVER_DEFAULTS, host: "127.0.0.1", port: 0, ...config },
@@ -23,7 +23,7 @@ function harness(config: Partial<ServerConfig> = {}) {
   /** Connects a client and returns it with the server's side of the connection. */
   const connect = async () => {
     const client = await LineClient.connect(listener.addr.port);
-    const connection = new Connection(await listener.accept(), ctx);
+    const connection = new ClientConnection(await listener.accept(), ctx);
     const run = connection.run();
     runs.push(run);
     return { client, connection, run };
@@ -40,7 +40,7 @@ function harness(config: Partial<ServerConfig> = {}) {
   };
 }
 
-Deno.test("Connection: a text client is announced, renames and chats", async () => {
+Deno.test("ClientConnection: a text client is announced, renames and chats", async () => {
   await using h = harness();
   const a = await h.connect();
   using ca = a.client;
@@ -55,7 +55,7 @@ Deno.test("Connection: a text client is announced, renames and chats", async () 
   strictEqual(a.connection.user.name, "tom");
 });
 
-Deno.test("Connection: a JSON hello is welcomed first; replies leave in request order", async () => {
+Deno.test("ClientConnection: a JSON hello is welcomed first; replies leave in request order", async () => {
   await using h = harness();
   const { client } = await h.connect();
   using c = client;
@@ -83,7 +83,7 @@ Deno.test("Connection: a JSON hello is welcomed first; replies leave in request 
   deepStrictEqual(h.store.recentPublic(10).map((m) => m.text), ["one", "two"]);
 });
 
-Deno.test("Connection: an over-long line gets the notice, and the connection leaves the chat", async () => {
+Deno.test("ClientConnection: an over-long line gets the notice, and the connection leaves the chat", async () => {
   await using h = harness({ maxLineBytes: 64 });
   const { client, connection, run } = await h.connect();
   using c = client;
@@ -97,7 +97,7 @@ Deno.test("Connection: an over-long line gets the notice, and the connection lea
   strictEqual(h.core.size, 0);
 });
 
-Deno.test("Connection: requests over the flood limit are refused with the wait, not carried out", async () => {
+Deno.test("ClientConnection: requests over the flood limit are refused with the wait, not carried out", async () => {
   await using h = harness({ flood: { ...SERVER_DEFAULTS.flood, msgRate: 1, msgBurst: 2 } });
   const { client } = await h.connect();
   using c = client;
@@ -113,7 +113,7 @@ Deno.test("Connection: requests over the flood limit are refused with the wait, 
   deepStrictEqual(h.store.recentPublic(10).map((m) => m.text), ["one", "two"]);
 });
 
-Deno.test("Connection: quit is answered and closes; the others see the user leave", async () => {
+Deno.test("ClientConnection: quit is answered and closes; the others see the user leave", async () => {
   await using h = harness();
   const a = await h.connect();
   using ca = a.client;

@@ -9,7 +9,7 @@ import { strictEqual } from "node:assert/strict";
 import { HttpFront, type HttpHost } from "../../../lib/server/http/http_server.ts";
 import { SERVER_DEFAULTS } from "../../../lib/server/config.ts";
 import { Logger } from "../../../lib/shared/log.ts";
-import { LocalGate } from "../../../lib/server/chat_port.ts";
+import { LocalGate } from "../../../lib/server/chat_gateway.ts";
 import { Bans } from "../../../lib/core/bans.ts";
 import { Store } from "../../../lib/store/sqlite.ts";
 

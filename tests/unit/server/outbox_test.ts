@@ -1,5 +1,6 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { FrameLog, Outbox, type Writer } from "../../../lib/server/outbox.ts";
+import { FrameLog, Outbox } from "../../../lib/server/outbox.ts";
+import type { Writer } from "../../../lib/shared/bytes.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -5,7 +5,6 @@ import {
   FloodGuard,
   type FloodLimits,
   formatWait,
-  TokenBucket,
 } from "../../../lib/server/rate_limit.ts";
 import { parseServerArgs, SERVER_DEFAULTS, type ServerConfig } from "../../../lib/server/config.ts";
 import { UsageError } from "../../../lib/shared/cli.ts";
@@ -21,38 +20,6 @@ const LIMITS: FloodLimits = {
   strikes: 5,
   lineTimeoutMs: 10_000,
 };
-
-Deno.test("TokenBucket allows a burst, then refills at its rate", async (t) => {
-  const b = new TokenBucket(10, 20, 0);
-  await t.step("the burst is allowed at once", () => {
-    for (let i = 0; i < 20; i++) strictEqual(b.take(1, 0), 0);
-  });
-  await t.step("the next one waits a tenth of a second", () => {
-    strictEqual(b.take(1, 0), 100);
-    strictEqual(b.take(1, 50), 50);
-    strictEqual(b.take(1, 100), 0);
-  });
-  await t.step("it never holds more than the burst", () => {
-    strictEqual(b.tokens(1_000_000), 20);
-    ok(b.full(1_000_000));
-  });
-  await t.step("a clock going backwards mints nothing", () => {
-    b.take(20, 1_000_000);
-    strictEqual(b.tokens(0), 0);
-    strictEqual(b.tokens(1_000_000), 0);
-  });
-  await t.step("charge goes into debt, and debt must be repaid", () => {
-    const d = new TokenBucket(1000, 1000, 0);
-    d.charge(3000, 0);
-    strictEqual(d.tokens(0), -2000);
-    strictEqual(d.waitMs(0, 0), 2000);
-    strictEqual(d.waitMs(0, 2000), 0);
-  });
-  await t.step("a zero rate or burst is refused", () => {
-    throws(() => new TokenBucket(0, 1, 0), RangeError);
-    throws(() => new TokenBucket(1, 0, 0), RangeError);
-  });
-});
 
 Deno.test("FloodGuard limits messages and names the limit and the wait", async (t) => {
   const g = new FloodGuard(LIMITS, 0);

@@ -8,25 +8,25 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import type { EdgeMessage, HubMessage } from "../../../../lib/server/workers/bus.ts";
-import type { Session } from "../../../../lib/core/dispatcher.ts";
-import { EdgePort, MAX_OWED } from "../../../../lib/server/workers/edge.ts";
+import type { Requester } from "../../../../lib/core/dispatcher.ts";
+import { EdgeGateway, MAX_PENDING_REPLIES } from "../../../../lib/server/workers/edge.ts";
 import type { ChatEvent, KickCode } from "../../../../lib/protocol/events.ts";
 import { Hub } from "../../../../lib/server/workers/hub.ts";
 import { Logger } from "../../../../lib/shared/log.ts";
 import type { Reply, Request } from "../../../../lib/protocol/requests.ts";
-import { openServices } from "../../../../lib/server/services.ts";
+import { openBackend } from "../../../../lib/server/backend.ts";
 import type { User } from "../../../../lib/core/user.ts";
 
 /** A connection on an edge, recording what it is sent. */
-class FakeConnection implements Session {
+class FakeConnection implements Requester {
   user!: User;
   readonly events: ChatEvent[] = [];
   readonly kicks: KickCode[] = [];
   readonly replies: Reply[] = [];
-  acks = true;
+  sendsAcks = true;
   closing = false;
 
-  constructor(readonly port: EdgePort, readonly ip = "127.0.0.1", n = 0) {
+  constructor(readonly port: EdgeGateway, readonly ip = "127.0.0.1", n = 0) {
     this.user = port.join(this, `${ip}:${5000 + n}`, ip);
   }
 
@@ -49,38 +49,38 @@ async function settle(): Promise<void> {
 }
 
 function setup(edges = 2, conns = { maxConns: 0, maxConnsPerIp: 0, connsPerMinute: 0 }) {
-  const services = openServices({
+  const backend = openBackend({
     dbPath: ":memory:",
     historyOnJoin: 0,
     admins: [],
     maxQueueBytes: 1 << 20,
     conns,
   }, new Logger("silent"));
-  const hub = new Hub(services.port, services.gate, new Logger("silent"));
+  const hub = new Hub(backend.chat, backend.gate, new Logger("silent"));
   const posted = { toHub: 0, toEdges: 0 };
   const ports = Array.from({ length: edges }, (_, index) => {
-    const edge: { port?: EdgePort } = {};
+    const edge: { port?: EdgeGateway } = {};
     const link = hub.attach(index, (items: HubMessage[]) => {
       posted.toEdges++;
       const copy = structuredClone(items);
       setTimeout(() => edge.port!.receive(copy), 0);
     });
-    const port = edge.port = new EdgePort((items: EdgeMessage[]) => {
+    const port = edge.port = new EdgeGateway((items: EdgeMessage[]) => {
       posted.toHub++;
       const copy = structuredClone(items);
       setTimeout(() => hub.receive(link, copy), 0);
     });
     return { port, link };
   });
-  return { services, hub, ports, posted };
+  return { backend, hub, ports, posted };
 }
 
 Deno.test("bus: a broadcast reaches users on every edge, one message per edge, one event object each", async () => {
-  const { ports, posted, services } = setup(2);
+  const { ports, posted, backend } = setup(2);
   const conns = [0, 1, 2, 3].map((n) => new FakeConnection(ports[n % 2].port, "127.0.0.1", n));
   await settle();
   for (const c of conns) c.events.splice(0);
-  strictEqual(services.core.size, 4);
+  strictEqual(backend.core.size, 4);
   const before = posted.toEdges;
   conns[0].send({ type: "say", text: "hello, everyone" });
   await settle();
@@ -125,20 +125,20 @@ Deno.test("bus: replies keep request order around a reply the edge decides itsel
   ok(c.replies[0].ok && c.replies[0].users?.length === 1, "the first is who's");
 });
 
-Deno.test("bus: a connection stops reading at MAX_OWED requests and resumes at half", async () => {
+Deno.test("bus: a connection stops reading at MAX_PENDING_REPLIES requests and resumes at half", async () => {
   const { ports } = setup(1);
   const c = new FakeConnection(ports[0].port);
   await settle();
   const pauses: (Promise<void> | void)[] = [];
-  for (let i = 0; i < MAX_OWED; i++) pauses.push(c.send({ type: "ping" }));
+  for (let i = 0; i < MAX_PENDING_REPLIES; i++) pauses.push(c.send({ type: "ping" }));
   strictEqual(pauses.filter((p) => p instanceof Promise).length, 1, "only the last one pauses");
   ok(pauses.at(-1) instanceof Promise);
   await pauses.at(-1);
-  strictEqual(c.replies.length, MAX_OWED);
+  strictEqual(c.replies.length, MAX_PENDING_REPLIES);
 });
 
 Deno.test("bus: leaving wakes a connection that waits for a password check", async () => {
-  const { ports, services } = setup(1);
+  const { ports, backend } = setup(1);
   const c = new FakeConnection(ports[0].port);
   await settle();
   const waiting = c.send({ type: "login", name: "nobody", password: "not a password" });
@@ -146,7 +146,7 @@ Deno.test("bus: leaving wakes a connection that waits for a password check", asy
   c.closing = true;
   await ports[0].port.leave(c, false);
   await waiting;
-  strictEqual(services.core.size, 0);
+  strictEqual(backend.core.size, 0);
   strictEqual(ports[0].port.size, 0);
 });
 
