@@ -23,6 +23,7 @@ import {
   DisconnectedError,
   type Frame,
   ServerError,
+  type ServerLink,
   TooLongError,
 } from "./connection.ts";
 import {
@@ -53,7 +54,9 @@ export const END_OF_HISTORY = "-- end of history --";
 /** Asks for a password without echo; resolves with `null` when the user cancels. */
 export type AskSecret = (prompt: string) => Promise<string | null>;
 
-/** Chat actions that print their outcome; implements the slash commands' {@linkcode ChatActions}. */
+/**
+ * Chat actions that print their outcome; implements the slash commands' {@linkcode ChatActions}.
+ */
 export class Chat implements ChatActions {
   /** Errors so far: refused or lost requests, bad commands (the scripting modes' exit status). */
   failures = 0;

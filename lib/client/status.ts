@@ -15,7 +15,8 @@
  * @module
  */
 
-import { type Frame, nameKey, paint, safe } from "./render.ts";
+import { type Frame, paint, safe } from "./render.ts";
+import { nameKey } from "../shared/names.ts";
 
 /** The room the client chats in: the lobby (the client does not join other rooms yet). */
 export const LOBBY = "#lobby";

@@ -19,7 +19,7 @@ const CR = 13;
 
 /**
  * A tail buffer bigger than this is dropped once its line completes, so that one long line does
- * not pin `maxLineBytes` of memory per idle connection for the rest of the session.
+ * not pin `maxLineBytes` of memory per idle connection for the rest of the connection.
  */
 const KEEP_BUFFER_BYTES = 1024;
 

@@ -283,8 +283,8 @@ export class ClientConnection implements Peer, Requester {
   }
 
   /**
-   * Sends the final reply to `request` (the port calls this after the group commit, in request
-   * order) and does what a successful request entails for the connection.
+   * Sends the final reply to `request` (the chat gateway calls this after the group commit, in
+   * request order) and does what a successful request entails for the connection.
    */
   #answer(request: Request, reply: Reply): void {
     const bytes = this.#codec.encodeReply(request, reply);
@@ -298,7 +298,9 @@ export class ClientConnection implements Peer, Requester {
     if (request.type === "quit") void this.close("quit");
   }
 
-  /** Refuses `request` for a rate limit (see rate_limit.ts); repeated abuse closes the connection. */
+  /**
+   * Refuses `request` for a rate limit (see rate_limit.ts); repeated abuse closes the connection.
+   */
   #limited(request: Request, verdict: Exclude<Verdict, { action: "allow" }>): void {
     const { message } = verdict;
     counters.rateLimited++;
@@ -369,7 +371,7 @@ export class ClientConnection implements Peer, Requester {
     if (!key) return;
     const { chat, config } = this.ctx;
     const delivered: number[] = [];
-    const waiting = port.inbox(key);
+    const waiting = chat.inbox(key);
     for (const event of Array.isArray(waiting) ? waiting : await waiting) {
       if (this.#outbox.queued > config.maxQueueBytes / 2) await this.#outbox.drained();
       if (this.#closing || this.user.account !== key) break;
@@ -379,7 +381,7 @@ export class ClientConnection implements Peer, Requester {
     if (this.sendsAcks) return;
     // Written, not merely queued: a connection lost before that gets them again next login.
     await this.#outbox.drained();
-    if (!this.#closing) port.delivered(key, delivered);
+    if (!this.#closing) chat.delivered(key, delivered);
   }
 
   #closeSocket(): void {

@@ -33,8 +33,8 @@ const away = {
 };
 
 /**
- * First session: the backlog (1), a waiting private message (2), a live message (3), then a drop.
- * Second session: the backlog again with 3 and, sent while the client was away, 4; 2 once more.
+ * First connection: the backlog (1), a waiting private message (2), a live message (3), then a drop.
+ * Second connection: the backlog again with 3 and, sent while the client was away, 4; 2 once more.
  */
 async function dropThenBacklog(c: FakeConn, i: number): Promise<void> {
   await c.readLine(); // hello

@@ -49,5 +49,5 @@ export function memoryChat(options: MemoryChatOptions = {}) {
   });
   const port = new LocalGateway(core, dispatcher);
   const gate = new LocalGate(bans, options.conns ?? SERVER_DEFAULTS.conns);
-  return { store, core, dispatcher, bans, port, gate, log, lines };
+  return { store, core, dispatcher, bans, chat, gate, log, lines };
 }

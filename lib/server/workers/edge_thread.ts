@@ -24,7 +24,7 @@ function start({ index, config }: Extract<HubControl, { kind: "start" }>): void 
   const log = new Logger(config.logLevel, undefined, config.logFormat).with({ edge: index });
   port = new EdgeGateway((items) => self.postMessage(items));
   try {
-    server = ChatServer.listen(config, log, { port, gate: port.gate }, { reusePort: true });
+    server = ChatServer.listen(config, log, { chat, gate: chat.gate }, { reusePort: true });
   } catch (e) {
     return control({ kind: "failed", message: (e as Error)?.message ?? String(e) });
   }

@@ -59,7 +59,7 @@ class RemoteConnection implements Requester, Peer {
   /** What waits for the account this remote just logged in as, to send with the reply. */
   inbox(port: LocalGateway): Inbox | undefined {
     const key = this.user.account;
-    return key === undefined ? undefined : { key, events: port.inbox(key) };
+    return key === undefined ? undefined : { key, events: chat.inbox(key) };
   }
 }
 
@@ -184,7 +184,7 @@ export class Hub {
         return;
       }
       case "delivered":
-        port.delivered(item.key, item.msgIds);
+        chat.delivered(item.key, item.msgIds);
         return;
       case "leave": {
         const remote = link.connections.get(item.uid);

@@ -4,6 +4,7 @@ import {
   type ConnectionStatus,
   type Frame,
   ServerError,
+  ServerLink,
 } from "../../../lib/client/connection.ts";
 import { type FakeConn, fakeServer } from "../../helpers/client.ts";
 
@@ -138,7 +139,7 @@ Deno.test("client connection: the backoff doubles up to its maximum", async () =
       if (statuses.length === 5) enough();
     },
   });
-  fake.close(); // the first session ends and nothing listens any more
+  fake.close(); // the first connection ends and nothing listens any more
   await waited;
   link.close();
   await fake[Symbol.asyncDispose]();
@@ -358,7 +359,7 @@ Deno.test("client connection: a server that stops answering fails the request an
   }
 });
 
-Deno.test("client connection: an unanswered keepalive ping drops the session too", async () => {
+Deno.test("client connection: an unanswered keepalive ping drops the connection too", async () => {
   await using fake = fakeServer(async (c) => {
     await hello(c);
     await c.send(welcome("ann", { limits: { maxLine: 8192, idleTimeoutMs: 900 } }));

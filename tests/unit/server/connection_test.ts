@@ -9,13 +9,13 @@ import { memoryChat } from "../../helpers/memory_chat.ts";
  * {@link ClientConnection} on a chat in memory; the server context is a small object, not a ChatServer.
  */
 function harness(config: Partial<ServerConfig> = {}) {
-  const chat = memoryChat();
+  const memory = memoryChat();
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const closed: ClientConnection[] = [];
   const ctx: ServerContext = {
-    port: chat.port,
+    chat: memory.chat,
     config: { ...SERVER_DEFAULTS, host: "127.0.0.1", port: 0, ...config },
-    log: chat.log,
+    log: memory.log,
     shuttingDown: false,
     onClosed: (c) => closed.push(c),
   };
@@ -29,7 +29,7 @@ function harness(config: Partial<ServerConfig> = {}) {
     return { client, connection, run };
   };
   return {
-    ...chat,
+    ...memory,
     closed,
     connect,
     async [Symbol.asyncDispose]() {

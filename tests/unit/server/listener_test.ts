@@ -7,14 +7,14 @@ import { memoryChat } from "../../helpers/memory_chat.ts";
 
 /** A listening ChatServer on an ephemeral port, on a chat in memory. */
 function listen(conns: Partial<ConnectionLimits> = {}, config: Partial<ServerConfig> = {}) {
-  const chat = memoryChat({ conns: { ...SERVER_DEFAULTS.conns, ...conns } });
+  const memory = memoryChat({ conns: { ...SERVER_DEFAULTS.conns, ...conns } });
   const server = ChatServer.listen(
     { ...SERVER_DEFAULTS, host: "127.0.0.1", port: 0, ...config },
-    chat.log,
-    { port: chat.port, gate: chat.gate },
+    memory.log,
+    { chat: memory.chat, gate: memory.gate },
   );
   return {
-    ...chat,
+    ...memory,
     server,
     async [Symbol.asyncDispose]() {
       await server.shutdown();

@@ -39,7 +39,7 @@ class FakeConnection implements Requester {
   }
 
   send(request: Request): Promise<void> | void {
-    return this.port.execute(this, request, (reply) => this.replies.push(reply));
+    return this.chat.execute(this, request, (reply) => this.replies.push(reply));
   }
 }
 
@@ -63,14 +63,14 @@ function setup(edges = 2, conns = { maxConns: 0, maxConnsPerIp: 0, connsPerMinut
     const link = hub.attach(index, (items: HubMessage[]) => {
       posted.toEdges++;
       const copy = structuredClone(items);
-      setTimeout(() => edge.port!.receive(copy), 0);
+      setTimeout(() => edge.chat!.receive(copy), 0);
     });
     const port = edge.port = new EdgeGateway((items: EdgeMessage[]) => {
       posted.toHub++;
       const copy = structuredClone(items);
       setTimeout(() => hub.receive(link, copy), 0);
     });
-    return { port, link };
+    return { chat, link };
   });
   return { backend, hub, ports, posted };
 }
@@ -97,10 +97,10 @@ Deno.test("bus: a broadcast reaches users on every edge, one message per edge, o
 });
 
 Deno.test("bus: joined resolves after the newcomer's own announcement; renames reach the edge's copy", async () => {
-  const { ports } = setup(1);
-  const c = new FakeConnection(ports[0].port);
+  const { gateways } = setup(1);
+  const c = new FakeConnection(gateways[0].chat);
   strictEqual(c.events.length, 0);
-  await ports[0].port.joined(c);
+  await gateways[0].chat.joined(c);
   deepStrictEqual(c.events.map((e) => e.kind === "presence" && e.event), ["online"]);
   c.send({ type: "rename", name: "alice" });
   await settle();
@@ -108,11 +108,11 @@ Deno.test("bus: joined resolves after the newcomer's own announcement; renames r
 });
 
 Deno.test("bus: replies keep request order around a reply the edge decides itself", async () => {
-  const { ports } = setup(1);
-  const c = new FakeConnection(ports[0].port);
+  const { gateways } = setup(1);
+  const c = new FakeConnection(gateways[0].chat);
   await settle();
   c.send({ type: "who" });
-  ports[0].port.respond(
+  gateways[0].chat.respond(
     c,
     { type: "say", text: "x" },
     { ok: false, code: "rate_limited", message: "slow down" },
@@ -144,28 +144,28 @@ Deno.test("bus: leaving wakes a connection that waits for a password check", asy
   const waiting = c.send({ type: "login", name: "nobody", password: "not a password" });
   ok(waiting instanceof Promise, "a password check pauses reading");
   c.closing = true;
-  await ports[0].port.leave(c, false);
+  await gateways[0].chat.leave(c, false);
   await waiting;
   strictEqual(backend.core.size, 0);
   strictEqual(ports[0].port.size, 0);
 });
 
 Deno.test("bus: the hub's gate counts every edge, and frees the slots of an edge that failed", async () => {
-  const { ports, hub } = setup(2, { maxConns: 2, maxConnsPerIp: 0, connsPerMinute: 0 });
-  const [a, b] = ports;
-  const first = await a.port.gate.admit("127.0.0.1", Date.now());
-  const second = await b.port.gate.admit("127.0.0.1", Date.now());
-  const third = await b.port.gate.admit("127.0.0.1", Date.now());
+  const { gateways, hub } = setup(2, { maxConns: 2, maxConnsPerIp: 0, connsPerMinute: 0 });
+  const [a, b] = gateways;
+  const first = await a.chat.gate.admit("127.0.0.1", Date.now());
+  const second = await b.chat.gate.admit("127.0.0.1", Date.now());
+  const third = await b.chat.gate.admit("127.0.0.1", Date.now());
   deepStrictEqual([first.ok, second.ok, third.ok], [true, true, false]);
   if (!third.ok) strictEqual(third.message, "server is full, try again later");
   // Edge a fails: its connection's slot is freed, and its users go offline.
-  const gone = new FakeConnection(a.port);
-  const watcher = new FakeConnection(b.port, "127.0.0.1", 1);
+  const gone = new FakeConnection(a.chat);
+  const watcher = new FakeConnection(b.chat, "127.0.0.1", 1);
   await settle();
   watcher.events.splice(0);
   hub.detach(a.link);
   await settle();
   deepStrictEqual(watcher.events.map((e) => e.kind === "presence" && e.event), ["offline"]);
-  strictEqual((await b.port.gate.admit("127.0.0.1", Date.now())).ok, true);
+  strictEqual((await b.chat.gate.admit("127.0.0.1", Date.now())).ok, true);
   ok(gone);
 });

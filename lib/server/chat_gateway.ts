@@ -10,7 +10,7 @@
 
 import type { Bans } from "../core/bans.ts";
 import type { ChatCore } from "../core/chat.ts";
-import type { Dispatcher, Session } from "../core/dispatcher.ts";
+import type { Dispatcher, Requester } from "../core/dispatcher.ts";
 import { writesToStore } from "../protocol/request_table.ts";
 import { type ChatEvent, fail, type PrivateEvent } from "../protocol/events.ts";
 import type { Hello } from "../protocol/json_codec.ts";
@@ -37,18 +37,27 @@ export interface ChatGateway {
    * Resolves once the join is done and its announcement queued for the newcomer (a promise only
    * across threads): the connection reads its first line after that, as in one thread.
    */
-  joined(session: Session): Promise<void> | undefined;
+  joined(requester: Requester): Promise<void> | undefined;
   /**
    * Carries out `request` and calls `answer` with its final reply: after the group commit that
    * made it durable (a failed commit turns success into `store_failed`), in request order.
    * Returns a promise when the connection should read no further lines until it settles: the
-   * request checks a password (replies keep their order), or too many replies are owed.
+   * request checks a password (replies keep their order), or too many replies are pending.
    */
-  execute(session: Session, request: Request, answer: (reply: Reply) => void): Promise<void> | void;
+  execute(
+    requester: Requester,
+    request: Request,
+    answer: (reply: Reply) => void,
+  ): Promise<void> | void;
   /** Answers `request` with a reply the transport decided (a rate limit), in order. */
-  respond(session: Session, request: Request, reply: Reply, answer: (reply: Reply) => void): void;
+  respond(
+    requester: Requester,
+    request: Request,
+    reply: Reply,
+    answer: (reply: Reply) => void,
+  ): void;
   /** Carries out a JSON hello's rename or login and says what the welcome needs. */
-  hello(session: Session, hello: Hello): Promise<Welcomed>;
+  hello(requester: Requester, hello: Hello): Promise<Welcomed>;
   /**
    * The private messages waiting for the account `key`, oldest first: at once when they are at
    * hand (right after a login), so they leave in the same write as the login's answer.
@@ -60,7 +69,7 @@ export interface ChatGateway {
    * Removes the user, announced to everyone left unless `silent`. Resolves once every reply to
    * it has been answered. Idempotent.
    */
-  leave(session: Session, silent: boolean): Promise<void>;
+  leave(requester: Requester, silent: boolean): Promise<void>;
 }
 
 /** Who may connect: bans and connection limits, checked at accept. */
@@ -102,28 +111,33 @@ export class LocalGateway implements ChatGateway {
   }
 
   execute(
-    session: Session,
+    requester: Requester,
     request: Request,
     answer: (reply: Reply) => void,
   ): Promise<void> | void {
-    const reply = this.dispatcher.execute(session, request);
+    const reply = this.dispatcher.execute(requester, request);
     if (reply instanceof Promise) {
-      return reply.then((r) => this.respond(session, request, r, answer));
+      return reply.then((r) => this.respond(requester, request, r, answer));
     }
-    this.respond(session, request, reply, answer);
+    this.respond(requester, request, reply, answer);
   }
 
-  respond(session: Session, request: Request, reply: Reply, answer: (reply: Reply) => void): void {
+  respond(
+    requester: Requester,
+    request: Request,
+    reply: Reply,
+    answer: (reply: Reply) => void,
+  ): void {
     const store = this.dispatcher.store;
     const send = (error?: Error) => {
       const failed = error !== undefined && reply.ok && writesToStore(request);
       // An account that never reached the disk is no login.
-      if (failed && request.type === "register") session.user.account = undefined;
+      if (failed && request.type === "register") requester.user.account = undefined;
       answer(failed ? STORE_FAILED : reply);
       // A login's rooms (what was said while away) follow its reply.
       if (request.type === "login" && reply.ok) {
-        for (const event of this.dispatcher.takeBacklog(session.user)) {
-          session.user.peer.deliver(event);
+        for (const event of this.dispatcher.takeBacklog(requester.user)) {
+          requester.user.peer.deliver(event);
         }
       }
     };
@@ -131,24 +145,24 @@ export class LocalGateway implements ChatGateway {
     else send();
   }
 
-  async hello(session: Session, hello: Hello): Promise<Welcomed> {
+  async hello(requester: Requester, hello: Hello): Promise<Welcomed> {
     const { dispatcher, core } = this;
     let named: Reply | undefined;
     if (hello.name !== undefined && hello.password !== undefined) {
-      named = await dispatcher.execute(session, {
+      named = await dispatcher.execute(requester, {
         type: "login",
         name: hello.name,
         password: hello.password,
         ...(hello.takeover ? { takeover: true } : {}),
       });
     } else if (hello.name !== undefined) {
-      named = await dispatcher.execute(session, { type: "rename", name: hello.name });
+      named = await dispatcher.execute(requester, { type: "rename", name: hello.name });
     }
     return {
       named,
       online: core.who().map((u) => ({ name: u.name, addr: u.addr })),
-      rooms: core.rooms.snapshot(session.user),
-      history: [...dispatcher.joinHistory(), ...dispatcher.takeBacklog(session.user)],
+      rooms: core.rooms.snapshot(requester.user),
+      history: [...dispatcher.joinHistory(), ...dispatcher.takeBacklog(requester.user)],
     };
   }
 
@@ -160,8 +174,8 @@ export class LocalGateway implements ChatGateway {
     this.dispatcher.store.removeFromInbox(key, msgIds);
   }
 
-  leave(session: Session, silent: boolean): Promise<void> {
-    this.core.leave(session.user, silent);
+  leave(requester: Requester, silent: boolean): Promise<void> {
+    this.core.leave(requester.user, silent);
     // Replies still waiting for the group commit are answered first.
     return new Promise((resolve) => this.dispatcher.store.afterCommit(() => resolve()));
   }

@@ -1,6 +1,7 @@
 /**
- * Builds the chat from the configuration: opens the store, and wires the core's persistence hooks
- * and the dispatcher to it. The one place where core and store meet.
+ * Builds the server's backend from the configuration: opens the store, wires the core's
+ * persistence hooks and the dispatcher to it, and puts the chat gateway and the gate in front.
+ * The one place where core and store meet.
  *
  * @module
  */
@@ -11,6 +12,7 @@ import { type Gate, LocalGate, LocalGateway } from "./chat_gateway.ts";
 import type { Logger } from "../shared/log.ts";
 import type { ConnectionLimits } from "./rate_limit.ts";
 import { Store } from "../store/sqlite.ts";
+import type { Backend } from "./listener.ts";
 import { Bans } from "../core/bans.ts";
 import { nameKey } from "../shared/names.ts";
 import type { RoomLimits } from "../core/rooms.ts";
@@ -88,5 +90,5 @@ export function openBackend(config: BackendConfig, log: Logger): LocalBackend {
   });
   const port = new LocalGateway(core, dispatcher);
   const gate = new LocalGate(bans, config.conns);
-  return { core, dispatcher, store, port, gate };
+  return { core, dispatcher, store, chat, gate };
 }
