@@ -8,6 +8,7 @@
  */
 
 import { permissionFlags } from "../tests/helpers/permissions.ts";
+import { TIMED_OUT, within } from "../lib/shared/deadline.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const LISTENING = /listening on 127\.0\.0\.1:(\d+)/;
@@ -162,24 +163,15 @@ export async function startServer(spec: ServerSpec, timeoutMs = 20_000): Promise
     try {
       Deno.kill(child.pid, "SIGINT");
     } catch { /* gone */ }
-    const done = await Promise.race([
-      status.then(() => true),
-      new Promise<false>((r) => setTimeout(() => r(false), graceMs)),
-    ]);
-    if (!done) {
+    if (await within(status, graceMs) === TIMED_OUT) {
       try {
         Deno.kill(child.pid, "SIGKILL");
       } catch { /* gone */ }
       await status;
     }
   };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const failed = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no "listening on" within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    status.then((s) => reject(new Error(`server exited with code ${s.code}`)));
+  const failed = status.then((s): never => {
+    throw new Error(`server exited with code ${s.code}`);
   });
   try {
     const [port, readyMs] = await Promise.race([ready, failed]);
@@ -204,8 +196,6 @@ export async function startServer(spec: ServerSpec, timeoutMs = 20_000): Promise
   } catch (err) {
     await stop(500);
     throw new Error(`${spec.label}: ${(err as Error).message}\n${tail.trim()}`);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

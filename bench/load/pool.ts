@@ -14,6 +14,7 @@
  */
 
 import type { WorkerCommand, WorkerEvent } from "./plan.ts";
+import { TIMED_OUT, within } from "../../lib/shared/deadline.ts";
 
 const WORKER_URL = new URL("./worker.ts", import.meta.url);
 const encoder = new TextEncoder();
@@ -53,25 +54,18 @@ class WorkerProc {
     kind: K,
     timeoutMs: number,
   ): Promise<Extract<WorkerEvent, { event: K }>> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`worker ${this.child.pid}: no "${kind}" within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-    });
-    try {
-      for (;;) {
-        const next = await Promise.race([this.lines.next(), timeout]);
-        if (next.done) {
-          throw new Error(`worker ${this.child.pid} exited: ${this.stderrTail.trim()}`);
-        }
-        const ev = JSON.parse(next.value) as WorkerEvent;
-        if (ev.event === "error") throw new Error(`worker ${this.child.pid}: ${ev.message}`);
-        if (ev.event === kind) return ev as Extract<WorkerEvent, { event: K }>;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const next = await within(this.lines.next(), deadline - Date.now());
+      if (next === TIMED_OUT) {
+        throw new Error(`worker ${this.child.pid}: no "${kind}" within ${timeoutMs} ms`);
       }
-    } finally {
-      clearTimeout(timer);
+      if (next.done) {
+        throw new Error(`worker ${this.child.pid} exited: ${this.stderrTail.trim()}`);
+      }
+      const ev = JSON.parse(next.value) as WorkerEvent;
+      if (ev.event === "error") throw new Error(`worker ${this.child.pid}: ${ev.message}`);
+      if (ev.event === kind) return ev as Extract<WorkerEvent, { event: K }>;
     }
   }
 
@@ -80,11 +74,7 @@ class WorkerProc {
       await this.send({ cmd: "exit" });
       await this.writer.close();
     } catch { /* already gone */ }
-    const exited = await Promise.race([
-      this.child.status.then(() => true),
-      new Promise<false>((r) => setTimeout(() => r(false), 5000)),
-    ]);
-    if (!exited) {
+    if (await within(this.child.status, 5000) === TIMED_OUT) {
       try {
         Deno.kill(this.child.pid, "SIGKILL");
       } catch { /* already gone */ }

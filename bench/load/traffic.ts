@@ -375,8 +375,8 @@ export class Traffic {
       const deadline = performance.now() + 2000;
       let pending = conn.read(buf).catch(() => null);
       while (performance.now() < deadline) {
-        const r = await Promise.race([pending, sleep(200).then(() => "quiet" as const)]);
-        if (r === "quiet") break;
+        const r = await within(pending, 200);
+        if (r === TIMED_OUT) break; // quiet: still open
         if (r === null) {
           closed++;
           break;

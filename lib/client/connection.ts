@@ -402,23 +402,16 @@ async function awaitWelcome(lines: AsyncGenerator<string>, opts: ServerConnectio
  * `promise`, or a {@linkcode Deno.errors.TimedOut} after `ms`; a value that arrives too late is
  * handed to `discard` (a connection nobody will use).
  */
-function withDeadline<T>(
+async function withDeadline<T>(
   promise: Promise<T>,
   ms: number,
   what: string,
   discard: (late: T) => void,
 ): Promise<T> {
-  return new Promise((resolve, reject) => {
-    let expired = false;
-    const timer = setTimeout(() => {
-      expired = true;
-      reject(new Deno.errors.TimedOut(`${what} within ${ms} ms`));
-    }, ms);
-    promise.then(
-      (value) => expired ? discard(value) : (clearTimeout(timer), resolve(value)),
-      (e) => expired || (clearTimeout(timer), reject(e)),
-    );
-  });
+  const result = await within(promise, ms);
+  if (result !== TIMED_OUT) return result;
+  promise.then(discard, () => {});
+  throw new Deno.errors.TimedOut(`${what} within ${ms} ms`);
 }
 
 /** What the user should hear about the connection. */
