@@ -1,7 +1,5 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { concat, writeAll, writeAllSync } from "../../../lib/shared/bytes.ts";
-import { closeQuietly } from "../../../lib/shared/close_quietly.ts";
-import { TIMED_OUT, within } from "../../../lib/shared/deadline.ts";
 
 /** A writer that takes at most `most` bytes a call, as a socket under pressure does. */
 function stingy(most: number) {
@@ -30,25 +28,4 @@ Deno.test("writeAll and writeAllSync keep writing until every byte is taken", as
   const b = stingy(4);
   writeAllSync(b, bytes);
   deepStrictEqual(b.got, [...bytes]);
-});
-
-Deno.test("within gives the value in time, TIMED_OUT after, and passes a rejection", async () => {
-  strictEqual(await within(Promise.resolve(7), 1000), 7);
-  strictEqual(await within(new Promise(() => {}), 0), TIMED_OUT);
-  let error: unknown;
-  await within(Promise.reject(new Error("no")), 1000).catch((e) => error = e);
-  strictEqual((error as Error).message, "no");
-});
-
-Deno.test("closeQuietly closes once and ignores a second close or nothing at all", () => {
-  let closes = 0;
-  const res = {
-    close() {
-      if (closes++ > 0) throw new Deno.errors.BadResource("already closed");
-    },
-  };
-  closeQuietly(res);
-  closeQuietly(res);
-  closeQuietly(undefined);
-  strictEqual(closes, 2);
 });
