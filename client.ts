@@ -36,14 +36,14 @@ import { versionLine } from "./lib/shared/version.ts";
 
 const encoder = new TextEncoder();
 
-function writeAll(stream: typeof Deno.stdout | typeof Deno.stderr, text: string): void {
+function writeTextSync(stream: typeof Deno.stdout | typeof Deno.stderr, text: string): void {
   writeAllSync(stream, encoder.encode(text));
 }
 
 /** Writes to stdout; when its reader went away (`client --json | head -1`), the client is done. */
 function stdoutLine(line: string): void {
   try {
-    writeAll(Deno.stdout, line + "\n");
+    writeTextSync(Deno.stdout, line + "\n");
   } catch (e) {
     if (e instanceof Deno.errors.BrokenPipe) Deno.exit(0);
     throw e;
@@ -56,7 +56,7 @@ let stderrColor = false;
 /** Writes to stderr; nobody reading it is no reason to stop. */
 function stderrLine(line: string): void {
   try {
-    writeAll(Deno.stderr, (stderrColor ? line : withoutColor(line)) + "\n");
+    writeTextSync(Deno.stderr, (stderrColor ? line : withoutColor(line)) + "\n");
   } catch (e) {
     if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
   }
