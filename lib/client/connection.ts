@@ -472,7 +472,7 @@ export class ServerLink {
    * each with whether `onFrame` gets it.
    */
   #held: { frame: Frame; show: boolean }[] | null = [];
-  /** Sessions watched so far (the first one's backlog may be left out). */
+  /** Connections watched so far (the first one's backlog may be left out). */
   #connections = 0;
   #stopped = false;
   #wake: (() => void) | null = null;

@@ -169,7 +169,7 @@ export class Rooms {
    * The connections logged in as each account (an account may be online from several): a room
    * the account joins takes them all.
    */
-  readonly #sessions = new Map<string, Set<User>>();
+  readonly #usersOf = new Map<string, Set<User>>();
   /** The account each of those connections was logged in as when it was recorded. */
   readonly #accountOf = new Map<User, string>();
   /** When each connection created its recent rooms. */
@@ -432,9 +432,9 @@ export class Rooms {
     const account = this.#accountOf.get(user);
     if (account !== undefined) {
       this.#accountOf.delete(user);
-      const sessions = this.#sessions.get(account);
-      sessions?.delete(user);
-      if (sessions?.size === 0) this.#sessions.delete(account);
+      const users = this.#usersOf.get(account);
+      users?.delete(user);
+      if (users?.size === 0) this.#usersOf.delete(account);
     }
     const rooms = this.#byUser.get(user);
     if (!rooms) return;
@@ -463,9 +463,9 @@ export class Rooms {
   registered(user: User): void {
     const account = user.account;
     if (account === undefined) return;
-    let sessions = this.#sessions.get(account);
-    if (!sessions) this.#sessions.set(account, sessions = new Set());
-    sessions.add(user);
+    let users = this.#usersOf.get(account);
+    if (!users) this.#usersOf.set(account, users = new Set());
+    users.add(user);
     this.#accountOf.set(user, account);
     for (const room of this.#byUser.get(user) ?? []) {
       const guest = room.members.get(`@${user.id}`);
@@ -619,7 +619,7 @@ export class Rooms {
     this.#connect(room, member, user);
     if (user.account === undefined) return;
     // Every connection of the account is in the room, not only the one that asked.
-    for (const other of this.#sessions.get(user.account) ?? []) {
+    for (const other of this.#usersOf.get(user.account) ?? []) {
       if (other.account === user.account) this.#connect(room, member, other);
     }
     this.#registeredMember(room, user.account, operator);

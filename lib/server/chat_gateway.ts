@@ -96,7 +96,7 @@ const STORE_FAILED: Reply = fail("store_failed");
  *
  * const config = { ...SERVER_DEFAULTS, dbPath: ":memory:" };
  * const { core, dispatcher } = openBackend(config, new Logger("info"));
- * const port = new LocalGateway(core, dispatcher);
+ * const chat = new LocalGateway(core, dispatcher);
  * ```
  */
 export class LocalGateway implements ChatGateway {

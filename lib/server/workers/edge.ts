@@ -68,10 +68,10 @@ const NO_WELCOME: Welcomed = { online: [], rooms: [], history: [] };
  * }
  *
  * function startEdge(scope: WorkerScope): void {
- *   const port = new EdgeGateway((items) => scope.postMessage(items));
- *   scope.onmessage = (e) => port.receive(e.data);
+ *   const chat = new EdgeGateway((items) => scope.postMessage(items));
+ *   scope.onmessage = (e) => chat.receive(e.data);
  *   const config = { ...SERVER_DEFAULTS, port: 8888 };
- *   ChatServer.listen(config, new Logger("info"), { port, gate: port.gate }, { reusePort: true });
+ *   ChatServer.listen(config, new Logger("info"), { chat, gate: chat.gate }, { reusePort: true });
  * }
  * ```
  */
