@@ -16,7 +16,7 @@ import {
   usage,
 } from "./lib/client/config.ts";
 import { clientConfigPath, readClientConfigFile } from "./lib/client/config_file.ts";
-import { ConnectError, ServerLink, type ConnectionStatus } from "./lib/client/connection.ts";
+import { ConnectError, type ConnectionStatus, ServerLink } from "./lib/client/connection.ts";
 import { type LineInput, openLineInput } from "./lib/client/line_editor.ts";
 import { runMenu } from "./lib/client/menu.ts";
 import {
@@ -33,6 +33,7 @@ import { OnlineNames, renderStatus } from "./lib/client/status.ts";
 import { readTerminalSecret, StdinBytes } from "./lib/client/secret_input.ts";
 import { readCaFile } from "./lib/client/tls.ts";
 import { versionLine } from "./lib/shared/version.ts";
+import { writeAllSync } from "./lib/shared/bytes.ts";
 
 const encoder = new TextEncoder();
 

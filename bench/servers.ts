@@ -174,7 +174,9 @@ export async function startServer(spec: ServerSpec, timeoutMs = 20_000): Promise
     throw new Error(`server exited with code ${s.code}`);
   });
   try {
-    const [port, readyMs] = await Promise.race([ready, failed]);
+    const started = await within(Promise.race([ready, failed]), timeoutMs);
+    if (started === TIMED_OUT) throw new Error(`no "listening on" within ${timeoutMs} ms`);
+    const [port, readyMs] = started;
     // Printed right after "listening on", when the server serves HTTP.
     let httpPort: number | undefined;
     if (spec.args.includes("--http-port")) {

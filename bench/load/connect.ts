@@ -8,6 +8,7 @@
 
 import type { Dialect } from "./plan.ts";
 import { type ByteConn, WsConn } from "./ws_conn.ts";
+import { closeQuietly } from "../../lib/shared/close_quietly.ts";
 
 const encoder = new TextEncoder();
 

@@ -16,6 +16,8 @@ import { nowUs, probe, scanProbes } from "./marker.ts";
 import { openConn, openMany, writeAll } from "./connect.ts";
 import type { ByteConn } from "./ws_conn.ts";
 import type { WorkerPlan, WorkerReport } from "./plan.ts";
+import { closeQuietly } from "../../lib/shared/close_quietly.ts";
+import { TIMED_OUT, within } from "../../lib/shared/deadline.ts";
 
 const encoder = new TextEncoder();
 

@@ -19,7 +19,6 @@
 
 import type { ChatActions } from "./commands.ts";
 import {
-  type ServerLink,
   DisconnectedError,
   type Frame,
   ServerError,

@@ -373,7 +373,10 @@ function formatSeconds(ms: number): string {
 /** A text-dialect presence line (`[ADDR], NAME:online`): not a reason for hanging up. */
 const PRESENCE_LINE = /^\[[^\]]*\], .*:(online|offline)$/;
 
-async function awaitWelcome(lines: AsyncGenerator<string>, opts: ServerConnectionOptions): Promise<Frame> {
+async function awaitWelcome(
+  lines: AsyncGenerator<string>,
+  opts: ServerConnectionOptions,
+): Promise<Frame> {
   let said = ""; // the last text line, which may say why the server hangs up
   // Not `for await`: leaving that loop would finish the generator the connection keeps reading.
   while (true) {

@@ -37,12 +37,15 @@ export interface BackendConfig {
 /** The most private messages kept for one offline user; more are refused with `inbox_full`. */
 export const MAX_INBOX_MESSAGES = 100;
 
-/** The chat core, the dispatcher and the store behind them, and the port and gate onto them. */
-export interface LocalBackend {
+/**
+ * The backend of a one-process server: the chat gateway and gate connections use, and the chat
+ * core, dispatcher and store behind them.
+ */
+export interface LocalBackend extends Backend {
   core: ChatCore;
   dispatcher: Dispatcher;
   store: Store;
-  port: LocalGateway;
+  chat: LocalGateway;
   gate: Gate;
 }
 
@@ -88,7 +91,7 @@ export function openBackend(config: BackendConfig, log: Logger): LocalBackend {
     admins,
     bans,
   });
-  const port = new LocalGateway(core, dispatcher);
+  const chat = new LocalGateway(core, dispatcher);
   const gate = new LocalGate(bans, config.conns);
   return { core, dispatcher, store, chat, gate };
 }

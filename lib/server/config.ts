@@ -12,6 +12,7 @@ import {
   parseFlags,
   UsageError,
 } from "../shared/cli.ts";
+import { DEFAULT_PORT, DEFAULT_TLS_PORT } from "../shared/address.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../shared/log.ts";
 import {
   blame,

@@ -78,7 +78,7 @@ export class BadFrameError extends Error {
 /** What a connection needs from its server. */
 export interface ServerContext {
   /** The chat, in this thread or over the bus to a hub. */
-  port: ChatGateway;
+  chat: ChatGateway;
   config: ServerConfig;
   log: Logger;
   /** True once shutdown began: leaving users are not announced. */
@@ -331,7 +331,7 @@ export class ClientConnection implements Peer, Requester {
     this.#codec = jsonCodec;
     this.#held = [];
     const { config, chat } = this.ctx;
-    const { named, online, rooms, history } = await port.hello(this, hello);
+    const { named, online, rooms, history } = await chat.hello(this, hello);
     const held = this.#held;
     this.#held = undefined;
     if (this.#closing) return;

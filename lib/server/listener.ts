@@ -30,7 +30,7 @@ const encoder = new TextEncoder();
 
 /** The chat and its gate, built before the server listens (see backend.ts, workers/edge.ts). */
 export interface Backend {
-  port: ChatGateway;
+  chat: ChatGateway;
   gate: Gate;
 }
 
@@ -80,7 +80,7 @@ export interface ListenOptions {
  * ```
  */
 export class ChatServer implements ServerContext, RunningServer, HttpHost {
-  readonly port: ChatGateway;
+  readonly chat: ChatGateway;
   readonly connections = new Set<ClientConnection>();
   /** Resolves when the server has shut down and every connection is closed. */
   readonly finished: Promise<void>;
@@ -108,7 +108,7 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
     readonly log: Logger,
     backend: Backend,
   ) {
-    this.port = backend.chat;
+    this.chat = backend.chat;
     this.#gate = backend.gate;
     const timeouts = [config.idleTimeoutMs, config.flood.lineTimeoutMs].filter((t) => t > 0);
     // One timer for every connection, precise enough at a quarter of the shortest timeout; it

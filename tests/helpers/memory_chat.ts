@@ -47,7 +47,7 @@ export function memoryChat(options: MemoryChatOptions = {}) {
     bans,
     limiter: new LoginLimiter(5, 60_000, clock),
   });
-  const port = new LocalGateway(core, dispatcher);
+  const chat = new LocalGateway(core, dispatcher);
   const gate = new LocalGate(bans, options.conns ?? SERVER_DEFAULTS.conns);
   return { store, core, dispatcher, bans, chat, gate, log, lines };
 }

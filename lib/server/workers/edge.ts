@@ -133,7 +133,12 @@ export class EdgeGateway implements ChatGateway {
     if (s.pending.length >= MAX_PENDING_REPLIES) return new Promise((resume) => s.resume = resume);
   }
 
-  respond(requester: Requester, _request: Request, reply: Reply, answer: (reply: Reply) => void): void {
+  respond(
+    requester: Requester,
+    _request: Request,
+    reply: Reply,
+    answer: (reply: Reply) => void,
+  ): void {
     const s = this.#states.get(requester.user.id);
     if (!s) return;
     s.pending.push({ answer, reply, remote: false });

@@ -13,7 +13,7 @@ import { ChatServer } from "../listener.ts";
 import { EdgeGateway } from "./edge.ts";
 import { Logger } from "../../shared/log.ts";
 
-let port: EdgeGateway | undefined;
+let chat: EdgeGateway | undefined;
 let server: ChatServer | undefined;
 
 function control(message: EdgeControl): void {
@@ -22,7 +22,7 @@ function control(message: EdgeControl): void {
 
 function start({ index, config }: Extract<HubControl, { kind: "start" }>): void {
   const log = new Logger(config.logLevel, undefined, config.logFormat).with({ edge: index });
-  port = new EdgeGateway((items) => self.postMessage(items));
+  chat = new EdgeGateway((items) => self.postMessage(items));
   try {
     server = ChatServer.listen(config, log, { chat, gate: chat.gate }, { reusePort: true });
   } catch (e) {
@@ -34,7 +34,7 @@ function start({ index, config }: Extract<HubControl, { kind: "start" }>): void 
 
 self.onmessage = (e: MessageEvent<HubMessage[] | HubControl>) => {
   const message = e.data;
-  if (Array.isArray(message)) return port?.receive(message);
+  if (Array.isArray(message)) return chat?.receive(message);
   if (message.kind === "start") start(message);
   else if (message.kind === "shutdown") {
     if (server) void server.shutdown();

@@ -56,8 +56,8 @@ class RemoteConnection implements Requester, Peer {
     this.link.out.push({ ...message, name: this.user.name, account: this.user.account });
   }
 
-  /** What waits for the account this remote just logged in as, to send with the reply. */
-  inbox(port: LocalGateway): Inbox | undefined {
+  /** What waits for the account this connection just logged in as, to send with the reply. */
+  inbox(chat: LocalGateway): Inbox | undefined {
     const key = this.user.account;
     return key === undefined ? undefined : { key, events: chat.inbox(key) };
   }
@@ -84,7 +84,7 @@ class RemoteConnection implements Requester, Peer {
  * ```
  */
 export class Hub {
-  constructor(readonly port: LocalGateway, readonly gate: Gate, readonly log: Logger) {}
+  constructor(readonly chat: LocalGateway, readonly gate: Gate, readonly log: Logger) {}
 
   /** A link for edge number `index`, whose batches `post` sends. */
   attach(index: number, post: (items: HubMessage[]) => void): EdgeLink {
@@ -107,14 +107,14 @@ export class Hub {
   detach(link: EdgeLink): void {
     for (const remote of link.connections.values()) {
       remote.closing = true;
-      void this.port.leave(remote, false);
+      void this.chat.leave(remote, false);
     }
     link.connections.clear();
     for (const key of link.keys.splice(0)) this.gate.release(key);
   }
 
   #handle(link: EdgeLink, item: EdgeMessage): void {
-    const { port } = this;
+    const { chat } = this;
     switch (item.kind) {
       case "admit": {
         const admission = this.gate.admit(item.ip, Date.now());
@@ -132,7 +132,7 @@ export class Hub {
       case "join": {
         const remote = new RemoteConnection(link, item.uid, item.ip);
         link.connections.set(item.uid, remote);
-        remote.user = port.join(remote, item.addr);
+        remote.user = chat.join(remote, item.addr);
         link.out.push({ kind: "joined", uid: item.uid });
         return;
       }
@@ -140,7 +140,7 @@ export class Hub {
         const remote = link.connections.get(item.uid);
         if (!remote) return;
         const uid = item.uid;
-        const pending = port.execute(
+        const pending = chat.execute(
           remote,
           item.request,
           (reply) => {
@@ -149,7 +149,7 @@ export class Hub {
               kind: "reply",
               uid,
               reply,
-              inbox: login ? remote.inbox(port) : undefined,
+              inbox: login ? remote.inbox(chat) : undefined,
             });
           },
         );
@@ -164,14 +164,14 @@ export class Hub {
         if (!remote) return;
         remote.sendsAcks = true;
         const uid = item.uid;
-        port.hello(remote, item.hello).then((welcomed) => {
+        chat.hello(remote, item.hello).then((welcomed) => {
           link.out.push({
             kind: "welcomed",
             uid,
             welcomed,
             name: remote.user.name,
             account: remote.user.account,
-            inbox: remote.inbox(port),
+            inbox: remote.inbox(chat),
           });
         }, (error) => {
           this.log.error("hello failed E_HUB", { edge: link.index, error });
@@ -180,7 +180,7 @@ export class Hub {
         return;
       }
       case "inbox": {
-        link.out.push({ kind: "inbox", seq: item.seq, events: port.inbox(item.key) });
+        link.out.push({ kind: "inbox", seq: item.seq, events: chat.inbox(item.key) });
         return;
       }
       case "delivered":
@@ -191,7 +191,7 @@ export class Hub {
         if (!remote || remote.closing) return;
         remote.closing = true;
         const uid = item.uid;
-        port.leave(remote, item.silent).then(() => {
+        chat.leave(remote, item.silent).then(() => {
           link.connections.delete(uid);
           link.out.push({ kind: "left", uid });
         });

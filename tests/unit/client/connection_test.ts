@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import {
-  ServerLink,
   type ConnectionStatus,
   type Frame,
   ServerError,

@@ -112,7 +112,11 @@ Deno.test("Dispatcher: a private message to an offline account waits in its inbo
   ok((await dispatcher.execute(owner.requester, { type: "register", password: "long enough" })).ok);
   ok(dispatcher.execute(owner.requester, { type: "rename", name: "jane2" }) as Reply);
   const tom = connect("tom");
-  const sent = dispatcher.execute(tom.requester, { type: "msg", to: " jane ", text: "hi" }) as Reply;
+  const sent = dispatcher.execute(tom.requester, {
+    type: "msg",
+    to: " jane ",
+    text: "hi",
+  }) as Reply;
   ok(sent.ok);
   deepStrictEqual([sent.stored, sent.to], [true, "jane"]);
   const waiting = dispatcher.inbox("jane");
@@ -138,7 +142,9 @@ Deno.test("Dispatcher: a connection that closes during a password check gets con
   await t.step("login", async () => {
     const { dispatcher, connect } = setup();
     const owner = connect("tom");
-    ok((await dispatcher.execute(owner.requester, { type: "register", password: "long enough" })).ok);
+    ok(
+      (await dispatcher.execute(owner.requester, { type: "register", password: "long enough" })).ok,
+    );
     const other = connect();
     const pending = dispatcher.execute(other.requester, {
       type: "login",
@@ -156,7 +162,11 @@ Deno.test("Dispatcher: failed logins from one address are throttled", async () =
   const { dispatcher, connect } = setup();
   const { requester } = connect();
   for (let i = 0; i < 5; i++) {
-    const r = await dispatcher.execute(requester, { type: "login", name: "x", password: "guessing" });
+    const r = await dispatcher.execute(requester, {
+      type: "login",
+      name: "x",
+      password: "guessing",
+    });
     expectError(r, "login_failed");
   }
   const r = await dispatcher.execute(requester, { type: "login", name: "x", password: "guessing" });

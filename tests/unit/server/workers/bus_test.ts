@@ -26,8 +26,8 @@ class FakeConnection implements Requester {
   sendsAcks = true;
   closing = false;
 
-  constructor(readonly port: EdgeGateway, readonly ip = "127.0.0.1", n = 0) {
-    this.user = port.join(this, `${ip}:${5000 + n}`, ip);
+  constructor(readonly chat: EdgeGateway, readonly ip = "127.0.0.1", n = 0) {
+    this.user = chat.join(this, `${ip}:${5000 + n}`, ip);
   }
 
   deliver(event: ChatEvent): void {
@@ -58,26 +58,26 @@ function setup(edges = 2, conns = { maxConns: 0, maxConnsPerIp: 0, connsPerMinut
   }, new Logger("silent"));
   const hub = new Hub(backend.chat, backend.gate, new Logger("silent"));
   const posted = { toHub: 0, toEdges: 0 };
-  const ports = Array.from({ length: edges }, (_, index) => {
-    const edge: { port?: EdgeGateway } = {};
+  const gateways = Array.from({ length: edges }, (_, index) => {
+    const edge: { chat?: EdgeGateway } = {};
     const link = hub.attach(index, (items: HubMessage[]) => {
       posted.toEdges++;
       const copy = structuredClone(items);
       setTimeout(() => edge.chat!.receive(copy), 0);
     });
-    const port = edge.port = new EdgeGateway((items: EdgeMessage[]) => {
+    const chat = edge.chat = new EdgeGateway((items: EdgeMessage[]) => {
       posted.toHub++;
       const copy = structuredClone(items);
       setTimeout(() => hub.receive(link, copy), 0);
     });
     return { chat, link };
   });
-  return { backend, hub, ports, posted };
+  return { backend, hub, gateways, posted };
 }
 
 Deno.test("bus: a broadcast reaches users on every edge, one message per edge, one event object each", async () => {
-  const { ports, posted, backend } = setup(2);
-  const conns = [0, 1, 2, 3].map((n) => new FakeConnection(ports[n % 2].port, "127.0.0.1", n));
+  const { gateways, posted, backend } = setup(2);
+  const conns = [0, 1, 2, 3].map((n) => new FakeConnection(gateways[n % 2].chat, "127.0.0.1", n));
   await settle();
   for (const c of conns) c.events.splice(0);
   strictEqual(backend.core.size, 4);
@@ -126,8 +126,8 @@ Deno.test("bus: replies keep request order around a reply the edge decides itsel
 });
 
 Deno.test("bus: a connection stops reading at MAX_PENDING_REPLIES requests and resumes at half", async () => {
-  const { ports } = setup(1);
-  const c = new FakeConnection(ports[0].port);
+  const { gateways } = setup(1);
+  const c = new FakeConnection(gateways[0].chat);
   await settle();
   const pauses: (Promise<void> | void)[] = [];
   for (let i = 0; i < MAX_PENDING_REPLIES; i++) pauses.push(c.send({ type: "ping" }));
@@ -138,8 +138,8 @@ Deno.test("bus: a connection stops reading at MAX_PENDING_REPLIES requests and r
 });
 
 Deno.test("bus: leaving wakes a connection that waits for a password check", async () => {
-  const { ports, backend } = setup(1);
-  const c = new FakeConnection(ports[0].port);
+  const { gateways, backend } = setup(1);
+  const c = new FakeConnection(gateways[0].chat);
   await settle();
   const waiting = c.send({ type: "login", name: "nobody", password: "not a password" });
   ok(waiting instanceof Promise, "a password check pauses reading");
@@ -147,7 +147,7 @@ Deno.test("bus: leaving wakes a connection that waits for a password check", asy
   await gateways[0].chat.leave(c, false);
   await waiting;
   strictEqual(backend.core.size, 0);
-  strictEqual(ports[0].port.size, 0);
+  strictEqual(gateways[0].chat.size, 0);
 });
 
 Deno.test("bus: the hub's gate counts every edge, and frees the slots of an edge that failed", async () => {
