@@ -9,14 +9,9 @@
 import type { Dialect } from "./plan.ts";
 import { type ByteConn, WsConn } from "./ws_conn.ts";
 import { closeQuietly } from "../../lib/shared/close_quietly.ts";
+import { writeAll } from "../../lib/shared/bytes.ts";
 
 const encoder = new TextEncoder();
-
-/** Writes all of `bytes`, however many `write` calls it takes. */
-export async function writeAll(conn: ByteConn, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
-}
 
 /** Reads until `needle` appears (bytes after it are dropped), or throws after `ms`. */
 async function readUntil(conn: ByteConn, needle: string, ms: number): Promise<void> {

@@ -13,7 +13,8 @@
 
 import { Histogram } from "./histogram.ts";
 import { nowUs, probe, scanProbes } from "./marker.ts";
-import { openConn, openMany, writeAll } from "./connect.ts";
+import { openConn, openMany } from "./connect.ts";
+import { writeAll } from "../../lib/shared/bytes.ts";
 import type { ByteConn } from "./ws_conn.ts";
 import type { WorkerPlan, WorkerReport } from "./plan.ts";
 import { closeQuietly } from "../../lib/shared/close_quietly.ts";

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { closeQuietly } from "../../lib/shared/close_quietly.ts";
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -79,8 +81,6 @@ export class WsConn implements ByteConn {
   }
 
   close(): void {
-    try {
-      this.socket.close();
-    } catch { /* already closed */ }
+    closeQuietly(this.socket);
   }
 }

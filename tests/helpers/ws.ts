@@ -5,6 +5,7 @@
  * @module
  */
 
+import { closeQuietly } from "../../lib/shared/close_quietly.ts";
 import { ReadTimeoutError } from "./lines.ts";
 
 /** One WebSocket to the server's `/ws`, reading its messages as JSON lines. */
@@ -94,9 +95,7 @@ export class WsClient {
   }
 
   close(): void {
-    try {
-      this.socket.close();
-    } catch { /* already closed */ }
+    closeQuietly(this.socket);
   }
 
   [Symbol.dispose](): void {
