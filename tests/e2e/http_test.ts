@@ -10,6 +10,7 @@ import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { JsonClient } from "../helpers/lines.ts";
 import { httpPort, runServerToExit, startServer } from "../helpers/server.ts";
 import { rawRequest, upgradeHeaders, WsClient } from "../helpers/ws.ts";
+import { makeTestCerts } from "../helpers/certs.ts";
 
 async function get(port: number, path: string): Promise<Response> {
   return await fetch(`http://127.0.0.1:${port}${path}`);
@@ -190,4 +191,19 @@ Deno.test("--no-http serves no HTTP; --https-port needs TLS", async () => {
   const bad = await runServerToExit(["--https-port", "9443"]);
   strictEqual(bad.code, 2);
   match(bad.stderr, /--https-port needs --tls-cert FILE and --tls-key FILE/);
+});
+
+Deno.test("with TLS: the page and /healthz over HTTPS; --no-plain turns plain HTTP off", async () => {
+  await using certs = await makeTestCerts();
+  const tls = ["--tls-cert", certs.certFile, "--tls-key", certs.keyFile, "--tls-port", "0"];
+  await using server = await startServer([...tls, "--https-port", "0", "--no-plain"]);
+  const port = await httpPort(server, "HTTPS");
+  ok(!/listening \(HTTP\) on/.test(server.stderr()), "no plain HTTP with --no-plain");
+  using client = Deno.createHttpClient({ caCerts: [certs.caPem] });
+  const res = await fetch(`https://localhost:${port}/healthz`, { client });
+  strictEqual(res.status, 200);
+  strictEqual(await res.text(), "ok\n");
+  const page = await fetch(`https://localhost:${port}/`, { client });
+  match(page.headers.get("content-security-policy")!, /frame-ancestors 'none'/);
+  await page.body?.cancel();
 });
