@@ -481,6 +481,7 @@ function buildConfig(v: FlagValues): ServerConfig {
   parseTlsFlags(v, config);
   try {
     config.http = parseHttpFlags(v, config.tls !== undefined, config.plain);
+    checkPortsDiffer(config);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -587,5 +588,25 @@ function parseTlsFlags(v: FlagValues, config: ServerConfig): void {
   }
   if (config.plain && config.tls && config.tls.port !== 0 && config.tls.port === config.port) {
     throw new UsageError("--tls-port must differ from --port (or use --no-plain)");
+  }
+}
+
+/** The chat and HTTP ports must not collide (0 picks a free one and never does). */
+function checkPortsDiffer(config: ServerConfig): void {
+  const ports: [string, number | undefined][] = [
+    ["--port", config.plain ? config.port : undefined],
+    ["--tls-port", config.tls?.port],
+    ["--http-port", config.http?.port],
+    ["--https-port", config.http?.httpsPort],
+  ];
+  const used = ports.filter(([, p]) => p !== undefined && p !== 0);
+  for (let i = 0; i < used.length; i++) {
+    for (let j = i + 1; j < used.length; j++) {
+      if (used[i][1] === used[j][1]) {
+        throw new RangeError(
+          `${used[j][0]} ${used[j][1]} is ${used[i][0]} too: give each a port of its own`,
+        );
+      }
+    }
   }
 }

@@ -191,6 +191,9 @@ Deno.test("--no-http serves no HTTP; --https-port needs TLS", async () => {
   const bad = await runServerToExit(["--https-port", "9443"]);
   strictEqual(bad.code, 2);
   match(bad.stderr, /--https-port needs --tls-cert FILE and --tls-key FILE/);
+  const clash = await runServerToExit(["--port", "9000", "--http-port", "9000"]);
+  strictEqual(clash.code, 2);
+  match(clash.stderr, /--http-port 9000 is --port too/);
 });
 
 Deno.test("with TLS: the page and /healthz over HTTPS; --no-plain turns plain HTTP off", async () => {

@@ -57,6 +57,10 @@ export async function startServer(
     ...workerArgs(args),
     // A free HTTP port, never the default 8080 that parallel tests would fight over.
     ...(args.includes("--no-http") || args.includes("--http-port") ? [] : ["--http-port", "0"]),
+    // With TLS the HTTPS front listens too: a free port, never the default 8443.
+    ...(args.includes("--no-http") || args.includes("--https-port") || !args.includes("--tls-cert")
+      ? []
+      : ["--https-port", "0"]),
     ...args,
   ];
   const proc = new Deno.Command(Deno.execPath(), {
