@@ -60,6 +60,18 @@ Deno.test("a backup of a stopped server's database leaves nothing behind beside 
       await server.stop();
     }
     const before = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    // The database may be named by the config file, as the server that uses it reads it.
+    await Deno.writeTextFile(`${dir}/server.jsonc`, JSON.stringify({ db }));
+    const viaConfig = await runServerToExit([
+      "--config",
+      `${dir}/server.jsonc`,
+      "--backup",
+      `${dir}/copy-via-config.db`,
+    ]);
+    strictEqual(viaConfig.code, 0, viaConfig.stderr);
+    match(viaConfig.stdout, /chat\.db to .*copy-via-config\.db: schema \d+, 1 messages/);
+    await Deno.remove(`${dir}/copy-via-config.db`);
+    await Deno.remove(`${dir}/server.jsonc`);
     const backup = await runServerToExit(["--db", db, "--backup", `${dir}/copy.db`]);
     strictEqual(backup.code, 0, backup.stderr);
     match(backup.stdout, /: schema \d+, 1 messages, 0 accounts/);
