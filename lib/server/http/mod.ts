@@ -4,7 +4,7 @@
  * `/metrics` in the Prometheus text format (`metrics.ts`), with the security headers and the
  * Origin check (`http_server.ts`). Its flags are in `http_config.ts`.
  *
- * @imports server, core, protocol, shared, store
+ * @imports server, shared
  * @module
  */
 export {};
