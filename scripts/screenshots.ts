@@ -7,6 +7,7 @@
  */
 
 import {
+  clickOn,
   DESKTOP,
   launchBrowser,
   openChat,
@@ -32,7 +33,7 @@ await using browser = await launchBrowser();
 const ada = await openChat(browser, port, "ada", { viewport: DESKTOP });
 await send(ada, "/join #dev");
 await ada.waitForSelector('.conv.active[data-conv="#dev"]');
-await ada.click('.conv[data-conv="#lobby"]');
+await clickOn(ada, '.conv[data-conv="#lobby"]');
 await linus.request({ type: "join", room: "#dev" });
 await linus.request({ type: "say", room: "#dev", text: "build is green again" });
 await linus.request({ type: "say", room: "#dev", text: "shipping the page today" });

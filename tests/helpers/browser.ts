@@ -6,6 +6,8 @@
  * @module
  */
 
+/// <reference lib="dom" />
+
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 
 /** Where Chromium is: `$CHROMIUM`, or Debian's. */
@@ -71,6 +73,22 @@ export async function openChat(
   await page.keyboard.press("Enter");
   await page.waitForSelector(".app .compose input");
   return Object.assign(page, { errors });
+}
+
+/**
+ * Clicks the element `selector` once it exists, inside the page in one step: the page re-renders
+ * its lists on every message, so an element found first and clicked later may be gone by then.
+ */
+export async function clickOn(page: Page, selector: string): Promise<void> {
+  await page.waitForFunction(
+    (sel: string) => {
+      const e = document.querySelector<HTMLElement>(sel);
+      e?.click();
+      return e !== null;
+    },
+    {},
+    selector,
+  );
 }
 
 /** Types `text` in the message box and presses Enter. */
