@@ -13,6 +13,7 @@ export const SCENARIOS = [
   "fanout",
   "rate",
   "private",
+  "latency",
   "idle",
   "slow",
   "persist",
@@ -36,6 +37,8 @@ export interface BenchOptions {
   rateListeners: number;
   rate: number;
   pairs: number;
+  /** Pairs of the latency-bound private scenario (one message in flight per side). */
+  latencyPairs: number;
   idle: number;
   holdMs: number;
   slowOthers: number;
@@ -62,7 +65,8 @@ const HELP = `deno task bench [flags]
 
   --quick              smoke run: tiny counts, 0.5 s of traffic per scenario
   --scenarios LIST     comma list of ${SCENARIOS.join(",")} (default all)
-  --servers LIST       fastim,go (default both; go is skipped when not installed)
+  --servers LIST       fastim,go,go-minimal (default all; the Go ones are skipped when go is
+                       not installed; go-minimal runs in the fanout and rate scenarios only)
   --dialects LIST      text,json,ws for FastIM (default text,json; ws = JSON over /ws)
   --duration MS        traffic time per run (default 10000)
   --listeners LIST     fan-out listener counts (default 100,1000)
@@ -71,6 +75,7 @@ const HELP = `deno task bench [flags]
   --rate-listeners N   listeners of the fixed-rate run (default 1000)
   --rate N             messages per second of the fixed-rate run (default 200)
   --pairs N            private-message pairs (default 500)
+  --latency-pairs N    pairs of the latency scenario, one message in flight each (default 50)
   --idle N             idle connections held (default 10000)
   --hold MS            how long idle connections are held (default 10000)
   --slow-others N      chatting clients beside the slow consumer (default 100)
@@ -106,6 +111,7 @@ export function parseOptions(args: string[]): BenchOptions {
       "rate-listeners": { type: "string" },
       rate: { type: "string" },
       pairs: { type: "string" },
+      "latency-pairs": { type: "string" },
       idle: { type: "string" },
       hold: { type: "string" },
       "slow-others": { type: "string" },
@@ -137,10 +143,16 @@ export function parseOptions(args: string[]): BenchOptions {
       throw new Error(`unknown dialect "${d}": use text, json or ws`);
     }
   }
+  const servers = (values.servers ?? "fastim,go,go-minimal").split(",").filter(Boolean);
+  for (const s of servers) {
+    if (s !== "fastim" && s !== "go" && s !== "go-minimal") {
+      throw new Error(`unknown server "${s}": use fastim, go or go-minimal`);
+    }
+  }
   const opts: BenchOptions = {
     quick: q,
     scenarios: scenarios as Scenario[],
-    servers: (values.servers ?? "fastim,go").split(",").filter(Boolean),
+    servers,
     dialects: dialects as ("text" | "json" | "ws")[],
     durationMs: Number(values.duration ?? (q ? 500 : 10_000)),
     listeners: numList(values.listeners ?? (q ? "20" : "100,1000")),
@@ -149,6 +161,7 @@ export function parseOptions(args: string[]): BenchOptions {
     rateListeners: Number(values["rate-listeners"] ?? (q ? 20 : 1000)),
     rate: Number(values.rate ?? (q ? 50 : 200)),
     pairs: Number(values.pairs ?? (q ? 10 : 500)),
+    latencyPairs: Number(values["latency-pairs"] ?? (q ? 5 : 50)),
     idle: Number(values.idle ?? (q ? 100 : 10_000)),
     holdMs: Number(values.hold ?? (q ? 500 : 10_000)),
     slowOthers: Number(values["slow-others"] ?? (q ? 10 : 100)),

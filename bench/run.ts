@@ -11,6 +11,7 @@ import { type BenchOptions, parseOptions } from "./options.ts";
 import {
   fanoutScenario,
   idleScenario,
+  latencyScenario,
   persistScenario,
   privateScenario,
   rateScenario,
@@ -20,7 +21,7 @@ import {
   startupScenario,
   type Target,
 } from "./scenarios.ts";
-import { benchFlags, buildGoOriginal, fastimHelp, fastimSpec, goSpec } from "./servers.ts";
+import { benchFlags, buildGo, fastimHelp, fastimSpec, goMinimalSpec, goSpec } from "./servers.ts";
 import { readProc } from "./proc.ts";
 import { foldRuns, renderTables } from "./table.ts";
 
@@ -56,16 +57,25 @@ async function targets(opts: BenchOptions): Promise<Target[]> {
     for (const dialect of opts.dialects) out.push({ spec, dialect });
   }
   if (opts.servers.includes("go")) {
-    const { binary, dir, reason } = await buildGoOriginal();
+    const { binary, dir, reason } = await buildGo("original");
     if (dir) tempDirs.push(dir);
     if (binary) out.push({ spec: goSpec(binary), dialect: "text" });
     else console.log(`Go original skipped: ${reason} (install golang-go to compare)`);
   }
+  if (opts.servers.includes("go-minimal")) {
+    const { binary, dir, reason } = await buildGo("minimal");
+    if (dir) tempDirs.push(dir);
+    if (binary) out.push({ spec: goMinimalSpec(binary), dialect: "text" });
+    else console.log(`minimal Go server skipped: ${reason} (install golang-go to compare)`);
+  }
   return out;
 }
 
-async function runScenarios(opts: BenchOptions, all: Target[]): Promise<Row[]> {
+async function runScenarios(opts: BenchOptions, targets: Target[]): Promise<Row[]> {
   const rows: Row[] = [];
+  // The minimal Go server only broadcasts: it is the floor of the fan-out scenarios alone.
+  const all = targets.filter((t) => t.spec.label !== "go-minimal");
+  const broadcasters = targets;
   // Scenarios independent of the dialect run once per server.
   const perServer = all.filter((t, i) => all.findIndex((u) => u.spec === t.spec) === i);
   const record = (row: Row) => {
@@ -83,14 +93,17 @@ async function runScenarios(opts: BenchOptions, all: Target[]): Promise<Row[]> {
           break;
         case "fanout":
           for (const n of opts.listeners) {
-            for (const t of all) record(await fanoutScenario(opts, t, n));
+            for (const t of broadcasters) record(await fanoutScenario(opts, t, n));
           }
           break;
         case "rate":
-          for (const t of all) record(await rateScenario(opts, t));
+          for (const t of broadcasters) record(await rateScenario(opts, t));
           break;
         case "private":
           for (const t of all) record(await privateScenario(opts, t));
+          break;
+        case "latency":
+          for (const t of all) record(await latencyScenario(opts, t));
           break;
         case "idle":
           for (const t of perServer) record(await idleScenario(opts, t));

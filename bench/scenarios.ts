@@ -86,10 +86,12 @@ export async function startupScenario(opts: BenchOptions, t: Target): Promise<Ro
 }
 
 /** The traffic pattern of one scenario: who sends what to whom. */
-type Pattern = Pick<
-  TrafficSpec,
-  "listeners" | "senders" | "pairs" | "slow" | "rate" | "payload" | "room" | "bystanders"
->;
+type Pattern =
+  & Pick<
+    TrafficSpec,
+    "listeners" | "senders" | "pairs" | "slow" | "rate" | "payload" | "room" | "bystanders"
+  >
+  & { window?: number };
 
 /**
  * Runs one traffic pattern against a fresh server and makes its row; what every traffic
@@ -107,8 +109,8 @@ function trafficScenario(
       host: "127.0.0.1",
       port: t.dialect === "ws" ? s.httpPort! : s.port,
       dialect: t.dialect,
-      ...pattern,
       window: opts.window,
+      ...pattern,
       durationMs: opts.durationMs,
       procs: opts.procs,
       quietMs: opts.quick ? 200 : 300,
@@ -181,6 +183,23 @@ export function privateScenario(opts: BenchOptions, t: Target): Promise<Row> {
     slow: 0,
     rate: 0,
     payload: 0,
+  });
+}
+
+/**
+ * Latency-bound private messages: `opts.latencyPairs` pairs, each side with one message in
+ * flight (it sends the next when its peer got the last), so the figure is the path of one
+ * message through the server, not its throughput.
+ */
+export function latencyScenario(opts: BenchOptions, t: Target): Promise<Row> {
+  return trafficScenario(opts, t, `private ${opts.latencyPairs} pairs, 1 in flight`, {
+    listeners: 0,
+    senders: 0,
+    pairs: opts.latencyPairs,
+    slow: 0,
+    rate: 0,
+    payload: 0,
+    window: 1,
   });
 }
 

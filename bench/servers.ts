@@ -98,20 +98,25 @@ export function goSpec(binary: string): ServerSpec {
   return { label: "go", cmd: binary, args: ["-host", "127.0.0.1", "-port", "0", "-timeout", "0"] };
 }
 
+/** The minimal Go broadcast server (`go/minimal/`, the floor reference) built at `binary`. */
+export function goMinimalSpec(binary: string): ServerSpec {
+  return { label: "go-minimal", cmd: binary, args: ["-host", "127.0.0.1", "-port", "0"] };
+}
+
 /**
- * Builds the Go original into a temp dir; returns the binary path and the dir (the caller
- * removes it), or why it could not.
+ * Builds the Go program in `go/NAME/` (`original` or `minimal`) into a temp dir; returns the
+ * binary path and the dir (the caller removes it), or why it could not.
  */
-export async function buildGoOriginal(): Promise<
+export async function buildGo(name: "original" | "minimal"): Promise<
   { binary?: string; dir?: string; reason?: string }
 > {
   let dir: string | undefined;
   try {
-    dir = await Deno.makeTempDir({ prefix: "fastim-bench-go-" });
-    const binary = `${dir}/original`;
+    dir = await Deno.makeTempDir({ prefix: `fastim-bench-go-${name}-` });
+    const binary = `${dir}/${name}`;
     const out = await new Deno.Command("go", {
       args: ["build", "-o", binary, "."],
-      cwd: new URL("go/original/", import.meta.url).pathname,
+      cwd: new URL(`go/${name}/`, import.meta.url).pathname,
       env: { GOFLAGS: "-mod=mod", GOPROXY: "off", GOTOOLCHAIN: "local" },
       stdout: "piped",
       stderr: "piped",

@@ -1,0 +1,3 @@
+module fastim.bench/minimal
+
+go 1.19
