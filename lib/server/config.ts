@@ -100,6 +100,7 @@ export const SERVER_DEFAULTS: ServerConfig = {
     renamesPerMinute: 20,
     whoPerMinute: 30,
     strikes: 20,
+    backlog: 200,
     lineTimeoutMs: 10_000,
   },
 };
@@ -192,7 +193,8 @@ export const SERVER_FLAGS: FlagSpec[] = [
     type: "string",
     value: "N",
     default: "10",
-    doc: "requests (lines) per second per connection; more get an error (0 = no limit)",
+    doc: "requests (lines) per second per connection; a text connection's excess waits " +
+      "(see --flood-backlog), a JSON client's is refused with rate_limited (0 = no limit)",
   },
   {
     name: "msg-burst",
@@ -237,6 +239,15 @@ export const SERVER_FLAGS: FlagSpec[] = [
     doc: "requests refused for a rate limit before the connection is closed; " +
       "one is forgiven per second (0 = never close)",
   },
+  {
+    name: "flood-backlog",
+    type: "string",
+    value: "N",
+    default: "200",
+    doc: "lines a text connection may have waiting when it sends faster than --msg-rate: the " +
+      "excess is delayed, not refused, and more than N waiting closes it (0 = refuse instead)",
+  },
+
   {
     name: "line-timeout",
     type: "string",
@@ -547,6 +558,7 @@ function parseLimitFlags(v: FlagValues, config: ServerConfig): void {
   int("rename-rate", 0, 1_000_000, (n) => flood.renamesPerMinute = n);
   int("who-rate", 0, 1_000_000, (n) => flood.whoPerMinute = n);
   int("flood-strikes", 0, 1_000_000, (n) => flood.strikes = n);
+  int("flood-backlog", 0, 1_000_000, (n) => flood.backlog = n);
   int("max-rooms-per-user", 0, 1_000_000, (n) => rooms.roomsPerUser = n);
   int("max-room-members", 0, 1_000_000, (n) => rooms.membersPerRoom = n);
   int("max-rooms", 0, 1_000_000, (n) => rooms.maxRooms = n);

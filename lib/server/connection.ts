@@ -36,6 +36,11 @@ import { counters, countRequest } from "./http/metrics.ts";
  */
 const FIRST_READ_BYTES = 256;
 const MAX_READ_BYTES = 64 * 1024;
+/**
+ * With `--flood-backlog 0` nothing is delayed, yet lines still wait while a password is checked:
+ * this many waiting is a flood.
+ */
+const MAX_UNDELAYED_BACKLOG = 1_000;
 /** Events held back while a hello is answered (a password check takes ~100 ms). */
 const MAX_HELD_EVENTS = 10_000;
 
@@ -138,6 +143,11 @@ export class ClientConnection implements Peer, Requester {
   /** Settles once {@link close} has drained and closed the socket. */
   #closed: Promise<void> | undefined;
   #finished = false;
+  /** Lines read and not yet carried out. */
+  readonly #backlog: string[] = [];
+  /** Wakes the line loop when lines arrive or reading ends. */
+  #wake: (() => void) | undefined;
+  #readDone = false;
   #reason: CloseReason = "eof";
   readonly #maxRead: number;
   /** Flood control: asked before each request; the server's sweep asks it about stalled lines. */
@@ -189,39 +199,33 @@ export class ClientConnection implements Peer, Requester {
     return this.#codec === jsonCodec;
   }
 
-  /** Reads and handles lines until the client leaves or the connection is closed. */
+  /**
+   * Reads and handles lines until the client leaves or the connection is closed. Two loops: one
+   * reads the socket into {@link #backlog}, the other carries the lines out in order, holding a
+   * text connection's lines back while it is over its message rate (see {@link #delayed}). A
+   * pasted screenful thus arrives whole, a little late; a flood fills the backlog past its bound
+   * and is closed.
+   */
   async run(): Promise<void> {
-    let buffer = new Uint8Array(FIRST_READ_BYTES);
+    let readError: unknown;
     try {
       await this.ctx.chat.joined(this);
-      while (!this.#closing) {
-        const n = await this.conn.read(buffer);
-        if (n === null) break;
-        if (this.#firstLine && looksLikeTlsHandshake(buffer, n)) {
-          // A TLS client on the plain port: its handshake is not chat, so never broadcast it.
-          this.ctx.log.info("tls on plain port", { addr: this.addr });
-          this.#reason = "tls_on_plain";
-          break;
-        }
-        const lines = this.#splitter.push(buffer.subarray(0, n));
-        const now = Date.now();
-        // Only complete lines count as activity: blank lines and trickled bytes do not.
-        if (lines.length > 0) this.lastInputAt = now;
-        const flood = this.guard.onRead(n, this.#splitter.pending, lines.length, now);
-        if (flood.action !== "allow") this.#limited({ type: "quit" }, flood);
-        for (const line of lines) {
-          if (this.#closing) break;
-          const pending = this.#handleLine(line);
-          // Password hashing is async: stop reading until it is done, so replies keep order.
-          if (pending) await pending;
-        }
-        // The lines before an over-long one were handled; now refuse it.
-        if (this.#splitter.overflowed) throw new LineTooLongError(this.ctx.config.maxLineBytes);
-        // Grow for busy senders, but keep one read's broadcast well inside a recipient's queue.
-        if (n === buffer.length && buffer.length * 4 <= this.#maxRead) {
-          buffer = new Uint8Array(buffer.length * 4);
-        }
+      const handling = this.#handleLines().catch((error) => {
+        this.ctx.log.debug("request failed", { addr: this.addr, error });
+        void this.close("read_error");
+      });
+      try {
+        await this.#readLines();
+      } catch (error) {
+        readError = error;
+        // A broken connection: what waits has nobody to answer. An over-long line: the lines
+        // before it are carried out, then it is refused.
+        if (!(error instanceof LineTooLongError)) this.#backlog.length = 0;
       }
+      this.#readDone = true;
+      this.#wake?.();
+      await handling;
+      if (readError !== undefined) throw readError;
       if (!this.#closing) {
         await this.close(this.#reason === "tls_on_plain" ? "tls_on_plain" : "eof");
       }
@@ -246,6 +250,61 @@ export class ClientConnection implements Peer, Requester {
     } finally {
       await this.#closed;
       this.#finish();
+    }
+  }
+
+  /** Reads lines into the backlog until EOF, a close, or a flood. */
+  async #readLines(): Promise<void> {
+    let buffer = new Uint8Array(FIRST_READ_BYTES);
+    const { flood } = this.ctx.config;
+    const bound = flood.backlog > 0 ? flood.backlog : MAX_UNDELAYED_BACKLOG;
+    while (!this.#closing) {
+      const n = await this.conn.read(buffer);
+      if (n === null) return;
+      if (this.#firstLine && this.#backlog.length === 0 && looksLikeTlsHandshake(buffer, n)) {
+        // A TLS client on the plain port: its handshake is not chat, so never broadcast it.
+        this.ctx.log.info("tls on plain port", { addr: this.addr });
+        this.#reason = "tls_on_plain";
+        return;
+      }
+      // A line of spaces is as empty as an empty line (which the splitter already skips).
+      const lines = this.#splitter.push(buffer.subarray(0, n)).filter((l) => l.trim() !== "");
+      const now = Date.now();
+      // Only complete lines count as activity: blank lines and trickled bytes do not.
+      if (lines.length > 0) this.lastInputAt = now;
+      const verdict = this.guard.onRead(n, this.#splitter.pending, lines.length, now);
+      if (verdict.action !== "allow") return this.#limited({ type: "quit" }, verdict);
+      for (const line of lines) this.#backlog.push(line);
+      this.#wake?.();
+      if (this.#backlog.length > bound) {
+        return this.#limited({ type: "quit" }, {
+          action: "disconnect",
+          message: `more than ${bound} lines waiting (at most ${flood.msgRate} messages per ` +
+            "second); closing the connection",
+        });
+      }
+      // The lines before an over-long one are carried out; then it is refused.
+      if (this.#splitter.overflowed) throw new LineTooLongError(this.ctx.config.maxLineBytes);
+      // Grow for busy senders, but keep one read's broadcast well inside a recipient's queue.
+      if (n === buffer.length && buffer.length * 4 <= this.#maxRead) {
+        buffer = new Uint8Array(buffer.length * 4);
+      }
+    }
+  }
+
+  /** Carries out the backlog's lines in order until reading is done and the backlog empty. */
+  async #handleLines(): Promise<void> {
+    while (!this.#closing) {
+      const line = this.#backlog.shift();
+      if (line === undefined) {
+        if (this.#readDone) return;
+        await new Promise<void>((wake) => this.#wake = wake);
+        this.#wake = undefined;
+        continue;
+      }
+      const pending = this.#handleLine(line);
+      // Password hashing is async, and so is a delayed line: wait, so replies keep order.
+      if (pending) await pending;
     }
   }
 
@@ -277,9 +336,27 @@ export class ClientConnection implements Peer, Requester {
     }
     const request = this.#codec.parse(line);
     countRequest(request.type);
+    // Text clients (people, `nc`) are held back over the message rate; JSON clients are
+    // programs, told `rate_limited` with retryAfterMs (docs/PROTOCOL.md).
+    if (this.#codec === textCodec && this.guard.delayMs(request.type, Date.now()) > 0) {
+      return this.#delayed(request);
+    }
+    return this.#carryOut(request);
+  }
+
+  #carryOut(request: Request): Promise<void> | void {
     const verdict = this.guard.check(request.type, Date.now());
     if (verdict.action !== "allow") return void this.#limited(request, verdict);
     return this.ctx.chat.execute(this, request, (reply) => this.#answer(request, reply));
+  }
+
+  /** Waits until `request` fits the message rate ("fakelag"), then carries it out. */
+  async #delayed(request: Request): Promise<void> {
+    for (let wait; (wait = this.guard.delayMs(request.type, Date.now())) > 0;) {
+      await new Promise((r) => setTimeout(r, wait));
+      if (this.#closing) return;
+    }
+    await this.#carryOut(request);
   }
 
   /**

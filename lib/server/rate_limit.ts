@@ -28,6 +28,11 @@ export interface FloodLimits {
   whoPerMinute: number;
   /** Refused requests tolerated before the connection is closed; one is forgiven per second. */
   strikes: number;
+  /**
+   * Lines a text connection may have waiting for its message rate (read, not yet carried out)
+   * before it is closed for flooding; 0 = refuse over the rate instead of delaying.
+   */
+  backlog: number;
   /** A line left incomplete this long closes the connection; 0 = never. */
   lineTimeoutMs: number;
 }
@@ -130,6 +135,16 @@ export class FloodGuard {
       waitMs: refused.waitMs,
       message: `slow down: ${refused.limit}; try again in ${formatWait(refused.waitMs)}`,
     };
+  }
+
+  /**
+   * Milliseconds until a request of type `type` fits the message rate (0 if it does now): how
+   * long a text connection's next line is held back ("fakelag", as IRC servers do) instead of
+   * refused. Only the message rate delays; the byte, rename and who limits still refuse.
+   */
+  delayMs(type: Request["type"], now: number): number {
+    if (this.#limits.backlog === 0 || REQUESTS[type].rate === "free") return 0;
+    return this.#msgs?.waitMs(1, now) ?? 0;
   }
 
   /**

@@ -251,7 +251,9 @@ Deno.test("rooms: every limit is a flag with a clear error", async (t) => {
 });
 
 Deno.test("rooms: a room message counts against --msg-rate like a lobby message", async () => {
-  await using server = await startServer(["--msg-rate", "1", "--msg-burst", "3"]);
+  // --flood-backlog 0: over the rate is refused rather than delayed, so the count shows at once.
+  const limits = ["--msg-rate", "1", "--msg-burst", "3", "--flood-backlog", "0"];
+  await using server = await startServer(limits);
   using a: LineClient = await connectText(server.port);
   await a.send("join|#flood");
   await a.readLine();

@@ -97,8 +97,9 @@ Deno.test("ClientConnection: an over-long line gets the notice, and the connecti
   strictEqual(h.core.size, 0);
 });
 
-Deno.test("ClientConnection: requests over the flood limit are refused with the wait, not carried out", async () => {
-  await using h = harness({ flood: { ...SERVER_DEFAULTS.flood, msgRate: 1, msgBurst: 2 } });
+Deno.test("ClientConnection: with --flood-backlog 0, requests over the flood limit are refused with the wait", async () => {
+  const flood = { ...SERVER_DEFAULTS.flood, msgRate: 1, msgBurst: 2, backlog: 0 };
+  await using h = harness({ flood });
   const { client } = await h.connect();
   using c = client;
   await c.readLine();

@@ -19,7 +19,29 @@ const LIMITS: FloodLimits = {
   whoPerMinute: 5,
   strikes: 5,
   lineTimeoutMs: 10_000,
+  backlog: 200,
 };
+
+Deno.test("FloodGuard.delayMs: how long a line over the message rate is held back", async (t) => {
+  const g = new FloodGuard(LIMITS, 0);
+  await t.step("nothing within the burst", () => {
+    for (let i = 0; i < 20; i++) {
+      strictEqual(g.delayMs("say", 0), 0);
+      strictEqual(g.check("say", 0).action, "allow");
+    }
+  });
+  await t.step("then one token's time, and free requests never wait", () => {
+    strictEqual(g.delayMs("say", 0), 100);
+    strictEqual(g.delayMs("quit", 0), 0);
+    strictEqual(g.delayMs("say", 100), 0);
+  });
+  await t.step("with --flood-backlog 0 nothing is delayed (it is refused instead)", () => {
+    const refuser = new FloodGuard({ ...LIMITS, backlog: 0 }, 0);
+    for (let i = 0; i < 20; i++) refuser.check("say", 0);
+    strictEqual(refuser.delayMs("say", 0), 0);
+    strictEqual(refuser.check("say", 0).action, "reject");
+  });
+});
 
 Deno.test("FloodGuard limits messages and names the limit and the wait", async (t) => {
   const g = new FloodGuard(LIMITS, 0);
@@ -278,6 +300,8 @@ Deno.test("server flags for the limits", async (t) => {
       "0",
       "--flood-strikes",
       "9",
+      "--flood-backlog",
+      "30",
       "--line-timeout",
       "2.5s",
     ]);
@@ -291,6 +315,7 @@ Deno.test("server flags for the limits", async (t) => {
       whoPerMinute: 0,
       strikes: 9,
       lineTimeoutMs: 2500,
+      backlog: 30,
     });
   });
   await t.step("parsing never changes the defaults", () => {
@@ -359,4 +384,5 @@ const LIMITS_FOR_TABLE = {
   whoPerMinute: 1,
   strikes: 0,
   lineTimeoutMs: 0,
+  backlog: 0,
 };
