@@ -83,27 +83,6 @@ Deno.test("text: a burst over the message limit is delayed, not refused: every l
   deepStrictEqual(lines, [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `[${a.addr}], ${a.addr}:m${i}`));
 });
 
-Deno.test("text: a paste of 50 lines into nc arrives whole with the default limits", async () => {
-  await using server = await startServer();
-  using watcher = await joined(server.port);
-  using paster = await joined(server.port);
-  await watcher.readUntil((l) => l === `[${paster.addr}], ${paster.addr}:online`);
-  const pasted = Array.from({ length: 50 }, (_, i) => `line ${i} of a pasted log`);
-  await paster.writeRaw(new TextEncoder().encode(pasted.map((l) => l + "\n").join("")));
-  const seen = [];
-  for (let i = 0; i < 50; i++) seen.push(await watcher.readLine(10_000));
-  deepStrictEqual(seen, pasted.map((l) => `[${paster.addr}], ${paster.addr}:${l}`));
-  await paster.send("still connected");
-  strictEqual(await watcher.readLine(10_000), `[${paster.addr}], ${paster.addr}:still connected`);
-});
-
-Deno.test("text: a line of spaces is treated as an empty line: ignored", async () => {
-  await using server = await startServer();
-  using a = await joined(server.port);
-  await a.writeRaw(new TextEncoder().encode("   \n\n \t \nafter\n"));
-  strictEqual(await a.readLine(), `[${a.addr}], ${a.addr}:after`);
-});
-
 Deno.test("JSON: over the limit is an error frame with code rate_limited and the id", async () => {
   await using server = await startServer(["--msg-rate", "1", "--msg-burst", "2"]);
   const c = await JsonClient.connect(server.port);
