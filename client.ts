@@ -30,6 +30,7 @@ import {
 } from "./lib/client/render.ts";
 import { runLines, runSend } from "./lib/client/scripting.ts";
 import { OnlineNames, renderStatus } from "./lib/client/status.ts";
+import { RoomState } from "./lib/client/rooms.ts";
 import { readTerminalSecret, StdinBytes } from "./lib/client/secret_input.ts";
 import { readCaFile } from "./lib/client/tls.ts";
 import { versionLine } from "./lib/shared/version.ts";
@@ -173,14 +174,22 @@ async function main(): Promise<number> {
     ? (prompt) => input.readSecret(prompt)
     : (prompt) => readTerminalSecret(prompt, new StdinBytes());
   let link: ServerLink | null = null;
-  const view = (): View => ({ me: link?.name ?? "", color: config.color });
-  // The status line (a terminal only): name, room and how many are online, without /who.
+  // The rooms joined and the current one: lines about other rooms carry their room's name.
+  const rooms = new RoomState();
+  const view = (): View => ({ me: link?.name ?? "", color: config.color, room: rooms.current });
+  // The status line (a terminal only): name, room, how many are online and unread counts.
   const online = new OnlineNames();
   let greeted = false;
   const refreshStatus = () => {
     if (!greeted || !link || config.mode !== "menu") return;
     input?.setStatus(
-      renderStatus({ name: link.name, online: online.count, connected: link.online }, config.color),
+      renderStatus({
+        name: link.name,
+        online: online.count,
+        connected: link.online,
+        room: rooms.current,
+        unread: rooms.unread,
+      }, config.color),
     );
   };
   const out = withStatusRefresh(outputFor(config, input), refreshStatus);
@@ -221,6 +230,7 @@ async function main(): Promise<number> {
       firstBacklog: config.mode !== "lines",
       onFrame: (frame) => {
         online.apply(frame);
+        rooms.apply(frame, link?.name ?? "");
         const line = renderFrame(frame, view());
         if (line !== null) {
           if (frame.history === true) backlogShown++;
@@ -232,12 +242,19 @@ async function main(): Promise<number> {
       onBacklogEnd: endBacklog,
       onWire: config.json ? (frame) => stdoutLine(toJsonLine(frame)) : undefined,
       onStatus: (s) => {
-        if (s.kind === "back" && link) online.reset(link.lastWelcome);
+        let lostRooms: string[] = [];
+        const current = rooms.current;
+        if (s.kind === "back" && link) {
+          online.reset(link.lastWelcome);
+          lostRooms = rooms.reset(link.lastWelcome);
+        }
         const problem = s.kind !== "back";
         for (const line of describeStatus(s, config, view())) {
           (problem ? out.problem : out.status)(line);
         }
         refreshStatus();
+        // A guest's rooms ended with the lost connection: join them again.
+        if (lostRooms.length > 0) void chat?.rejoin(lostRooms, current).then(refreshStatus);
       },
     });
   } catch (e) {
@@ -247,7 +264,7 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  chat = new Chat(link, out, config.color, ask);
+  chat = new Chat(link, out, config.color, ask, rooms);
   const nameError = link.welcome.nameError as Record<string, unknown> | undefined;
   if (nameError && config.name !== undefined) {
     const askable = nameError.code === "name_registered" && config.password === undefined && ask;
@@ -260,8 +277,13 @@ async function main(): Promise<number> {
     }
   }
   online.reset(link.welcome);
+  rooms.reset(link.welcome);
+  const yours = rooms.joined.length > 0 ? `; your rooms: ${rooms.joined.join(", ")}` : "";
   out.status(
-    renderInfo(`connected to ${where(config)} as ${link.name} (${online.count} online)`, view()),
+    renderInfo(
+      `connected to ${where(config)} as ${link.name} (${online.count} online${yours})`,
+      view(),
+    ),
   );
   greeted = true;
 

@@ -1,5 +1,5 @@
 /**
- * The chat actions (say, msg, who, rename, history, accounts) over a {@linkcode ServerLink},
+ * The chat actions (say, msg, who, rename, history, accounts, rooms) over a {@linkcode ServerLink},
  * reporting each outcome as display lines. The menu, the slash commands and the scripting modes
  * all go through here. Passwords are sent, never printed.
  *
@@ -29,11 +29,13 @@ import {
   renderError,
   renderFrame,
   renderInfo,
+  renderRooms,
   renderSentPrivate,
   renderWho,
   safe,
   type View,
 } from "./render.ts";
+import { isLobby, roomArg, roomKey, roomOf, RoomState } from "./rooms.ts";
 
 /** Where display lines go; each mode routes them (screen, stdout, stderr or nowhere). */
 export interface Output {
@@ -59,15 +61,19 @@ export type AskSecret = (prompt: string) => Promise<string | null>;
 export class Chat implements ChatActions {
   /** Errors so far: refused or lost requests, bad commands (the scripting modes' exit status). */
   failures = 0;
-  /** The oldest public message shown so far: `/history` pages back from it. */
-  #oldestShown: number | undefined;
+  /** The oldest message shown so far, by room key: `/history` pages back from it. */
+  readonly #oldestShown = new Map<string, number>();
 
-  /** `ask`: how to ask for a password (only when stdin is a terminal). */
+  /**
+   * `ask`: how to ask for a password (only when stdin is a terminal); `rooms`: the rooms joined
+   * and the current one (shared with whoever renders events and the status line).
+   */
   constructor(
     readonly link: ServerLink,
     readonly out: Output,
     readonly color: boolean,
     readonly ask?: AskSecret,
+    readonly rooms: RoomState = new RoomState(),
   ) {}
 
   get canAsk(): boolean {
@@ -78,21 +84,30 @@ export class Chat implements ChatActions {
     return this.ask ? this.ask(prompt) : Promise.resolve(null);
   }
 
-  /** Notes an event that was printed, so that `/history` continues before it. */
+  /** Notes an event that was printed, so that `/history` in its room continues before it. */
   shown(frame: Frame): void {
     const id = frame.msgId;
     if (frame.type !== "public" || typeof id !== "number" || !Number.isSafeInteger(id)) return;
-    if (this.#oldestShown === undefined || id < this.#oldestShown) this.#oldestShown = id;
+    const key = roomKey(roomOf(frame));
+    const oldest = this.#oldestShown.get(key);
+    if (oldest === undefined || id < oldest) this.#oldestShown.set(key, id);
   }
 
-  /** The viewer for rendering: the current name and the colour setting. */
+  /** The viewer for rendering: the current name and room, and the colour setting. */
   get view(): View {
-    return { me: this.link.name, color: this.color };
+    return { me: this.link.name, color: this.color, room: this.rooms.current };
   }
 
+  /** The `room` field of a request about the current room: none for the lobby. */
+  get #here(): { room?: string } {
+    return this.rooms.inLobby ? {} : { room: this.rooms.current };
+  }
+
+  /** Sends `text` to the current room (the lobby unless one was joined and switched to). */
   say(text: string): Promise<boolean> {
     // The server echoes public messages to their sender, so success prints nothing here.
-    return this.#request({ type: "say", text }, "could not send", () => {});
+    const where = this.rooms.inLobby ? "could not send" : `could not send to ${this.rooms.current}`;
+    return this.#request({ type: "say", text, ...this.#here }, where, () => {});
   }
 
   msg(to: string, text: string): Promise<boolean> {
@@ -103,11 +118,12 @@ export class Chat implements ChatActions {
     );
   }
 
+  /** Prints who is online in the lobby, or the current room's members online. */
   who(): Promise<boolean> {
     return this.#request(
-      { type: "who" },
-      "could not list who is online",
-      (ok) => this.out.reply(renderWho(ok.users, this.view)),
+      { type: "who", ...this.#here },
+      this.rooms.inLobby ? "could not list who is online" : `could not list ${this.rooms.current}`,
+      (ok) => this.out.reply(renderWho(ok.users, this.view, safe(ok.room), ok.operators)),
     );
   }
 
@@ -119,11 +135,12 @@ export class Chat implements ChatActions {
     );
   }
 
-  /** Prints up to `limit` public messages older than any shown so far, marked as history. */
+  /** Prints up to `limit` messages of the current room older than any shown so far. */
   history(limit: number): Promise<boolean> {
-    const before = this.#oldestShown;
+    const here = this.#here;
+    const before = this.#oldestShown.get(roomKey(this.rooms.current));
     return this.#request(
-      { type: "history", limit, ...(before === undefined ? {} : { before }) },
+      { type: "history", limit, ...here, ...(before === undefined ? {} : { before }) },
       "could not fetch the history",
       (ok) => {
         const messages = Array.isArray(ok.messages) ? ok.messages : [];
@@ -132,7 +149,7 @@ export class Chat implements ChatActions {
         }
         for (const m of messages) {
           if (m === null || typeof m !== "object") continue;
-          const frame: Frame = { ...m, type: "public", history: true };
+          const frame: Frame = { ...m, type: "public", history: true, ...here };
           this.out.reply(renderFrame(frame, this.view)!);
           this.shown(frame);
         }
@@ -186,6 +203,157 @@ export class Chat implements ChatActions {
       () => this.out.reply(renderInfo("your password was changed", this.view)),
       { retry: false },
     );
+  }
+
+  /**
+   * Joins `typed` (creating it if needed) and makes it the current room; a room already joined,
+   * or the lobby, only becomes current.
+   */
+  async join(typed: string): Promise<boolean> {
+    const room = roomArg(typed);
+    if (isLobby(room) || this.rooms.isMember(room)) return this.#switchTo(room);
+    return await this.#request({ type: "join", room }, `could not join ${room}`, (ok) => {
+      const name = safe(ok.room) || room;
+      this.rooms.join(name);
+      this.rooms.switchTo(name);
+      const members = typeof ok.members === "number" ? ok.members : 1;
+      const facts = [`${members} member${members === 1 ? "" : "s"}`];
+      if (ok.operator === true) facts.push("you are an operator");
+      this.info(`you are in ${name} now (${facts.join(", ")}); lines you type go to it`);
+      if (safe(ok.topic)) this.info(`topic of ${name}: ${safe(ok.topic)}`);
+    });
+  }
+
+  #switchTo(room: string): boolean {
+    this.rooms.switchTo(room);
+    const where = this.rooms.inLobby ? "the lobby (everyone)" : this.rooms.current;
+    this.info(`lines you type go to ${where} now`);
+    return true;
+  }
+
+  /** Leaves `typed`, or the current room when none is given; the lobby cannot be left. */
+  part(typed?: string): Promise<boolean> {
+    const room = typed === undefined ? this.rooms.current : roomArg(typed);
+    if (isLobby(room)) {
+      this.error("the lobby cannot be left (/quit leaves FastIM)");
+      return Promise.resolve(false);
+    }
+    return this.#request({ type: "part", room }, `could not leave ${room}`, (ok) => {
+      const name = safe(ok.room) || room;
+      const wasCurrent = this.rooms.isCurrent(name);
+      this.rooms.leave(name);
+      this.info(
+        `you left ${name}${wasCurrent ? `; lines you type go to ${this.rooms.current}` : ""}`,
+      );
+    });
+  }
+
+  /** Lists the rooms one may see, the lobby first. */
+  listRooms(): Promise<boolean> {
+    const unread = new Map(this.rooms.unread.map((u) => [roomKey(u.room), u.count]));
+    return this.#request({ type: "rooms" }, "could not list the rooms", (ok) => {
+      for (const line of renderRooms(ok.rooms, this.view, (r) => unread.get(roomKey(r)) ?? 0)) {
+        this.out.reply(line);
+      }
+    });
+  }
+
+  /** Shows the current room's topic, or (operators) sets it; `""` clears it. */
+  topic(text?: string): Promise<boolean> {
+    const room = this.#roomOnly("/topic");
+    if (room === null) return Promise.resolve(false);
+    const set = text !== undefined;
+    return this.#request(
+      { type: "topic", room, ...(set ? { text } : {}) },
+      `could not ${set ? "set" : "show"} the topic of ${room}`,
+      (ok) => {
+        // A topic set is announced to the members, this client too, by a room event.
+        if (set) return;
+        const topic = safe(ok.topic);
+        this.out.reply(
+          renderInfo(topic ? `topic of ${room}: ${topic}` : `${room} has no topic`, this.view),
+        );
+      },
+    );
+  }
+
+  /** (Operators) invites `name` to the current room. */
+  invite(name: string): Promise<boolean> {
+    const room = this.#roomOnly("/invite");
+    if (room === null) return Promise.resolve(false);
+    return this.#request(
+      { type: "invite", room, name },
+      `could not invite ${name} to ${room}`,
+      (ok) =>
+        this.out.reply(renderInfo(`you invited ${safe(ok.name) || name} to ${room}`, this.view)),
+    );
+  }
+
+  /** (Operators) kicks `name` from the current room; in the lobby, the server kick (admins). */
+  kick(name: string, reason: string): Promise<boolean> {
+    const why = reason === "" ? {} : { reason };
+    if (this.rooms.inLobby) {
+      return this.#request(
+        { type: "kick", name, ...why },
+        `could not kick ${name}`,
+        () => this.out.reply(renderInfo(`you kicked ${name} off the server`, this.view)),
+      );
+    }
+    // Announced to the members, this client too, by a room event.
+    const room = this.rooms.current;
+    return this.#request({ type: "kick", room, name, ...why }, `could not kick ${name}`, () => {});
+  }
+
+  /** (Operators, admins) makes `name`, a member of the current room, an operator. */
+  op(name: string): Promise<boolean> {
+    const room = this.#roomOnly("/op");
+    if (room === null) return Promise.resolve(false);
+    return this.#request(
+      { type: "op", room, name },
+      `could not make ${name} an operator`,
+      () => {},
+    );
+  }
+
+  /** (Operators) makes the current room invite-only, or open to everyone. */
+  mode(inviteOnly: boolean): Promise<boolean> {
+    const room = this.#roomOnly("/mode");
+    if (room === null) return Promise.resolve(false);
+    return this.#request({ type: "mode", room, inviteOnly }, `could not change ${room}`, () => {});
+  }
+
+  /** (Admins) closes `typed`, or the current room, for good. */
+  close(typed?: string): Promise<boolean> {
+    const room = typed === undefined ? this.rooms.current : roomArg(typed);
+    if (isLobby(room)) {
+      this.error("the lobby cannot be closed");
+      return Promise.resolve(false);
+    }
+    return this.#request({ type: "close", room }, `could not close ${room}`, (ok) => {
+      const name = safe(ok.room) || room;
+      this.rooms.leave(name);
+      this.out.reply(renderInfo(`you closed ${name}`, this.view));
+    });
+  }
+
+  /**
+   * Joins again, quietly, rooms a reconnect left (a guest's rooms end with its connection); the
+   * current room stays current when rejoined.
+   */
+  async rejoin(rooms: readonly string[], current: string): Promise<void> {
+    for (const room of rooms) {
+      await this.#request({ type: "join", room }, `could not join ${room} again`, (ok) => {
+        this.rooms.join(safe(ok.room) || room);
+        if (roomKey(room) === roomKey(current)) this.rooms.switchTo(room);
+      });
+    }
+  }
+
+  /** The current room for a room-only command, or `null` (after saying so) in the lobby. */
+  #roomOnly(command: string): string | null {
+    if (!this.rooms.inLobby) return this.rooms.current;
+    this.error(`${command} works in a room, not in the lobby: /join #ROOM first`);
+    return null;
   }
 
   info(text: string): void {

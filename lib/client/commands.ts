@@ -17,12 +17,30 @@ import { MAX_HISTORY_PAGE } from "../protocol/requests.ts";
 
 /** What a command needs from the client; implemented by `Chat` (and fakes in tests). */
 export interface ChatActions {
-  /** Sends a public message; false if it was refused. */
+  /** Sends a message to the current room (the lobby unless one was joined); false if refused. */
   say(text: string): Promise<boolean>;
   /** Sends a private message; false if it was refused. */
   msg(to: string, text: string): Promise<boolean>;
-  /** Prints who is online. */
+  /** Prints who is online (in the current room). */
   who(): Promise<boolean>;
+  /** Joins a room (or switches to one already joined, or to the lobby) and makes it current. */
+  join(room: string): Promise<boolean>;
+  /** Leaves `room`, or the current room. */
+  part(room?: string): Promise<boolean>;
+  /** Lists the rooms. */
+  listRooms(): Promise<boolean>;
+  /** Shows, or (with `text`) sets, the current room's topic. */
+  topic(text?: string): Promise<boolean>;
+  /** Invites a name to the current room. */
+  invite(name: string): Promise<boolean>;
+  /** Kicks a name from the current room (in the lobby: from the server). */
+  kick(name: string, reason: string): Promise<boolean>;
+  /** Makes a member of the current room an operator. */
+  op(name: string): Promise<boolean>;
+  /** Makes the current room invite-only, or open. */
+  mode(inviteOnly: boolean): Promise<boolean>;
+  /** Closes `room`, or the current room, for good (admins). */
+  close(room?: string): Promise<boolean>;
   /** Renames; false if refused. */
   rename(name: string): Promise<boolean>;
   /** Prints up to `limit` public messages older than any shown so far. */
@@ -73,9 +91,95 @@ export const COMMANDS: readonly Command[] = [
   {
     name: "who",
     aliases: ["w"],
-    help: "list who is online",
+    help: "list who is online (in a room: its members online)",
     async run(chat) {
       await chat.who();
+    },
+  },
+  {
+    name: "join",
+    aliases: ["j"],
+    args: "#ROOM",
+    help: "join a room (made if new) or switch to one; your lines go to it (#lobby: everyone)",
+    async run(chat, args) {
+      const { first: room, rest } = splitFirst(args);
+      if (!room || rest) chat.error("usage: /join #ROOM (room names have no spaces)");
+      else await chat.join(room);
+    },
+  },
+  {
+    name: "part",
+    aliases: ["leave"],
+    args: "[#ROOM]",
+    help: "leave the current room, or #ROOM",
+    async run(chat, args) {
+      const { first: room, rest } = splitFirst(args);
+      if (rest) chat.error("usage: /part [#ROOM]");
+      else await chat.part(room || undefined);
+    },
+  },
+  {
+    name: "rooms",
+    help: "list the rooms you may join",
+    async run(chat) {
+      await chat.listRooms();
+    },
+  },
+  {
+    name: "topic",
+    args: "[TEXT]",
+    help: "show the current room's topic; operators: set it (/topic - clears it)",
+    async run(chat, args) {
+      await chat.topic(args === "" ? undefined : args === "-" ? "" : args);
+    },
+  },
+  {
+    name: "invite",
+    args: "NAME",
+    help: "operators: invite NAME to the current room",
+    async run(chat, args) {
+      const { first: name, rest } = splitFirst(args);
+      if (!name || rest) chat.error("usage: /invite NAME");
+      else await chat.invite(name);
+    },
+  },
+  {
+    name: "kick",
+    args: "NAME [REASON]",
+    help: "operators: remove NAME from the current room (admins, in the lobby: from the server)",
+    async run(chat, args) {
+      const { first: name, rest: reason } = splitFirst(args);
+      if (!name) chat.error("usage: /kick NAME [REASON]");
+      else await chat.kick(name, reason);
+    },
+  },
+  {
+    name: "op",
+    args: "NAME",
+    help: "operators: make NAME an operator of the current room",
+    async run(chat, args) {
+      const { first: name, rest } = splitFirst(args);
+      if (!name || rest) chat.error("usage: /op NAME");
+      else await chat.op(name);
+    },
+  },
+  {
+    name: "mode",
+    args: "+i|-i",
+    help: "operators: make the current room invite-only (+i) or open to everyone (-i)",
+    async run(chat, args) {
+      if (args === "+i" || args === "-i") await chat.mode(args === "+i");
+      else chat.error("usage: /mode +i (invite-only) or /mode -i (open to everyone)");
+    },
+  },
+  {
+    name: "close",
+    args: "[#ROOM]",
+    help: "admins: close the current room, or #ROOM, for good",
+    async run(chat, args) {
+      const { first: room, rest } = splitFirst(args);
+      if (rest) chat.error("usage: /close [#ROOM]");
+      else await chat.close(room || undefined);
     },
   },
   {
@@ -92,7 +196,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: "history",
     args: "[N]",
-    help: `show N (${HISTORY_PAGE}) older public messages; repeat to page back`,
+    help: `show N (${HISTORY_PAGE}) older messages of the current room; repeat to page back`,
     async run(chat, args) {
       const n = args === "" ? HISTORY_PAGE : Number(args);
       if (!/^\d*$/.test(args) || n < 1 || n > MAX_HISTORY_PAGE) {

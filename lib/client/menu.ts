@@ -1,6 +1,7 @@
 /**
  * The numbered menu of the Go original: `1` public chat, `2` private chat, `3` rename,
- * `0` disconnect. The menu and the chat modes take slash commands too (see commands.ts).
+ * `0` disconnect, and `4` rooms (list, then join or switch to one and chat in it). The menu and
+ * the chat modes take slash commands too (see commands.ts).
  *
  * @example
  * ```ts
@@ -21,7 +22,13 @@ import type { LineInput } from "./line_editor.ts";
 import { paint, paintName, safe } from "./render.ts";
 
 /** The menu as shown. */
-export const MENU_TEXT = ["1. public chat", "2. private chat", "3. rename", "0. disconnect"];
+export const MENU_TEXT = [
+  "1. public chat",
+  "2. private chat",
+  "3. rename",
+  "4. rooms",
+  "0. disconnect",
+];
 
 /** Typing this in a chat mode goes back one level, as in the Go original. */
 const EXIT = "exit";
@@ -54,6 +61,9 @@ export async function runMenu(chat: Chat, input: LineInput): Promise<void> {
       case "3":
         next = await renameFlow(chat, input);
         break;
+      case "4":
+        next = await roomsFlow(chat, input);
+        break;
       case "0":
         return;
       default:
@@ -67,11 +77,17 @@ function prompt(label: string, chat: Chat): string {
   return `${paint(label, "1", chat.color)}> `;
 }
 
-/** `1`: every line goes to everyone until `exit`. */
+/**
+ * `1`: every line goes to the current room until `exit`: everyone in the lobby, or the members
+ * of the room joined (`/join`) or chosen with `4`. The prompt names the room.
+ */
 async function publicChat(chat: Chat, input: LineInput): Promise<CommandOutcome> {
-  chat.info(`public chat: every line goes to everyone; "${EXIT}" for the menu, /help for commands`);
+  const where = chat.rooms.inLobby ? "everyone" : `the members of ${chat.rooms.current}`;
+  const intro = chat.rooms.inLobby ? "public chat" : `room ${chat.rooms.current}`;
+  chat.info(`${intro}: every line goes to ${where}; "${EXIT}" for the menu, /help for commands`);
   while (true) {
-    const line = await input.readLine(prompt("public", chat));
+    const room = chat.rooms.inLobby ? "public" : chat.rooms.current;
+    const line = await input.readLine(prompt(room, chat));
     if (line === null) return "quit";
     if (line.trim() === EXIT) return "menu";
     const outcome = await chatLine(chat, line, (text) => chat.say(text));
@@ -118,6 +134,34 @@ async function renameFlow(chat: Chat, input: LineInput): Promise<CommandOutcome>
   if (name === null) return "quit";
   if (name.trim() !== "") await chat.rename(name.trim());
   return "menu";
+}
+
+/**
+ * `4`: lists the rooms, asks which one to join or switch to (`#lobby` for everyone), then chats
+ * in it as `1` does.
+ */
+async function roomsFlow(chat: Chat, input: LineInput): Promise<CommandOutcome> {
+  await chat.listRooms();
+  while (true) {
+    chat.info(
+      `room to join or switch to (#lobby: everyone; a new name makes it)? "${EXIT}" for the menu`,
+    );
+    const answer = await input.readLine(prompt("room", chat), { keep: true });
+    if (answer === null) return "quit";
+    const room = answer.trim();
+    if (room === EXIT) return "menu";
+    if (room === "") continue;
+    if (room.startsWith("/")) {
+      const outcome = await chatLine(chat, room, () => Promise.resolve(true));
+      if (outcome !== "stay") return outcome;
+      continue;
+    }
+    if (/\s/.test(room)) {
+      chat.error("room names have no spaces (like #dev)");
+      continue;
+    }
+    if (await chat.join(room)) return await publicChat(chat, input);
+  }
 }
 
 /** Sends a typed line with `send`, or runs it as a slash command. */

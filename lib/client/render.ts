@@ -18,6 +18,7 @@
 
 import { sanitizeText } from "../shared/sanitize.ts";
 import { nameKey } from "../shared/names.ts";
+import { LOBBY, roomKey, roomOf } from "./rooms.ts";
 
 /** A decoded frame from the server: a JSON object with a string `type`; the rest is unchecked. */
 export type Frame = { type: string } & Record<string, unknown>;
@@ -28,6 +29,8 @@ export interface View {
   me: string;
   /** Add SGR colour codes. */
   color: boolean;
+  /** The current room (the lobby when absent): lines about any other room carry its name. */
+  room?: string;
 }
 
 const SGR = {
@@ -91,7 +94,17 @@ function stamp(ts: number, view: View): string {
 }
 
 /**
- * The display line for an incoming event frame (`public`, `private`, `presence`, `notice`), or
+ * `[#ROOM] ` for a line about another room than the viewer's current one, else nothing, so a
+ * client that never leaves the lobby shows lobby lines exactly as before rooms.
+ */
+export function roomTag(frame: Frame, view: View): string {
+  const room = roomOf(frame);
+  if (roomKey(room) === roomKey(view.room ?? LOBBY)) return "";
+  return paint(`[${room}]`, SGR.cyan, view.color) + " ";
+}
+
+/**
+ * The display line for an incoming event frame (`public`, `private`, `presence`, `notice`, `room`), or
  * `null` for frames that are not events (replies are rendered by whoever made the request).
  * `now` stands in for a missing or bad `ts`.
  */
@@ -102,16 +115,20 @@ export function renderFrame(frame: Frame, view: View, now = Date.now()): string 
       const from = safe(frame.from);
       if (frame.history === true) {
         // Backlog sent after the welcome: greyed out, so it reads as context rather than news.
+        const tag = roomTag(frame, { ...view, color: false });
         return paint(
-          `${formatTime(timeOf(frame, now))} <${from}> ${safe(frame.text)}`,
+          `${formatTime(timeOf(frame, now))} ${tag}<${from}> ${safe(frame.text)}`,
           SGR.dim,
           view.color,
         );
       }
       const own = nameKey(from) === nameKey(view.me);
       const text = safe(frame.text);
-      return `${at} <${paintName(from, view)}> ${own ? paint(text, SGR.bold, view.color) : text}`;
+      const line = `<${paintName(from, view)}> ${own ? paint(text, SGR.bold, view.color) : text}`;
+      return `${at} ${roomTag(frame, view)}${line}`;
     }
+    case "room":
+      return `${at} ${roomTag(frame, view)}${renderRoomEvent(frame, view)}`;
     case "private": {
       // Sent from another of this account's connections: shown as if sent from here.
       if (frame.echo === true) {
@@ -153,6 +170,46 @@ function renderPresence(frame: Frame, view: View): string {
   }
 }
 
+/** A `room` event (someone joined, the topic changed …) in words, without the room's tag. */
+function renderRoomEvent(frame: Frame, view: View): string {
+  const dim = (s: string) => paint(s, SGR.dim, view.color);
+  const name = safe(frame.name);
+  const who = nameKey(name) === nameKey(view.me) ? paintName("you", view) : paintName(name, view);
+  const by = paintName(safe(frame.by), view);
+  const room = roomOf(frame);
+  const text = safe(frame.text);
+  switch (frame.event) {
+    case "joined":
+      return dim("* ") + who + dim(` joined ${room}`);
+    case "left":
+      return dim("* ") + who + dim(` left ${room}`);
+    case "topic":
+      return text === ""
+        ? dim("* ") + who + dim(" cleared the topic")
+        : dim("* ") + who + dim(" set the topic: ") + text;
+    case "kicked":
+      return dim("* ") + by + dim(" kicked ") + who + dim(` from ${room}`) +
+        (text === "" ? "" : dim(": ") + text);
+    case "mode":
+      return dim("* ") + who +
+        dim(
+          frame.inviteOnly === true ? " made the room invite-only" : " opened the room to everyone",
+        );
+    case "op":
+      return dim("* ") + by + dim(" made ") + who + dim(" an operator");
+    case "invited":
+      return dim("* ") + by + dim(` invited you to ${room}: /join ${room}`);
+    case "closed":
+      return dim("* ") + who + dim(` closed ${room}; you are no longer in it`);
+    case "unread": {
+      const more = typeof frame.more === "number" ? frame.more : 0;
+      return dim(`* ${more} older unread in ${room}: /history there pages back`);
+    }
+    default:
+      return dim(`* ${name} ${safe(frame.event)} ${room}`);
+  }
+}
+
 /**
  * The local echo of a private message the server accepted (the server does not echo these);
  * `stored`: the receiver is a registered user who is offline.
@@ -182,16 +239,57 @@ export function renderError(message: string, view: View): string {
   return paint(`! ${safe(message)}`, SGR.red, view.color);
 }
 
-/** The reply to `who`: everyone online, the viewer marked. */
-export function renderWho(users: unknown, view: View): string {
+/**
+ * The reply to `who`: everyone online (in the lobby), or the members of `room` online with its
+ * `operators` marked; the viewer marked.
+ */
+export function renderWho(users: unknown, view: View, room?: string, operators?: unknown): string {
   const list = Array.isArray(users) ? users : [];
+  const ops = new Set((Array.isArray(operators) ? operators : []).map((o) => nameKey(safe(o))));
   const names = list.map((u) => {
     const name = safe((u as Record<string, unknown>)?.name);
-    return nameKey(name) === nameKey(view.me)
-      ? `${paintName(name, view)} (you)`
-      : paintName(name, view);
+    const notes = [
+      ...(nameKey(name) === nameKey(view.me) ? ["you"] : []),
+      ...(ops.has(nameKey(name)) ? ["operator"] : []),
+    ];
+    return paintName(name, view) + (notes.length ? ` (${notes.join(", ")})` : "");
   });
-  return `${renderInfo(`online (${names.length}):`, view)} ${names.join(", ")}`;
+  const lobby = room === undefined || room === "" || roomKey(room) === LOBBY;
+  const where = lobby ? "online" : `in ${safe(room)}`;
+  return `${renderInfo(`${where} (${names.length}):`, view)} ${names.join(", ")}`;
+}
+
+/**
+ * The reply to `rooms`: one line per room, the current one marked `*`, with its members (online
+ * for the lobby), whether the viewer is in it or operates it, unread counts, and the topic.
+ */
+export function renderRooms(
+  rooms: unknown,
+  view: View,
+  unread: (room: string) => number,
+): string[] {
+  const list = (Array.isArray(rooms) ? rooms : []).filter((r) =>
+    r !== null && typeof r === "object"
+  );
+  const lines = [renderInfo(`rooms (${list.length}); /join #ROOM joins or switches:`, view)];
+  for (const r of list as Record<string, unknown>[]) {
+    const room = safe(r.room);
+    const lobby = roomKey(room) === LOBBY;
+    const current = roomKey(room) === roomKey(view.room ?? LOBBY);
+    const count = typeof r.members === "number" ? r.members : 0;
+    const notes = [
+      lobby ? `${count} online` : `${count} member${count === 1 ? "" : "s"}`,
+      ...(r.inviteOnly === true ? ["invite-only"] : []),
+      ...(r.member === true && !lobby ? [r.operator === true ? "joined, operator" : "joined"] : []),
+      ...(unread(room) > 0 ? [`${unread(room)} unread`] : []),
+    ];
+    const topic = safe(r.topic);
+    lines.push(
+      `${current ? "*" : " "} ${paint(room, SGR.bold, view.color)} (${notes.join(", ")})` +
+        (topic ? `: ${topic}` : ""),
+    );
+  }
+  return lines;
 }
 
 /** Characters that JSON.stringify leaves raw but a terminal may act on: C1 controls, DEL, bidi. */

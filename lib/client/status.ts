@@ -1,6 +1,7 @@
 /**
- * The status line a terminal shows above the input line: who you are, the room, and how many are
- * online, kept up to date from the welcome and presence events (no `/who` needed). Pure.
+ * The status line a terminal shows above the input line: who you are, the current room, how many
+ * are online, and the unread counts of the other rooms, kept up to date from the welcome and
+ * events (no `/who` needed). Pure.
  *
  * @example
  * ```ts
@@ -16,10 +17,8 @@
  */
 
 import { type Frame, paint, safe } from "./render.ts";
+import { LOBBY, type Unread } from "./rooms.ts";
 import { nameKey } from "../shared/names.ts";
-
-/** The room the client chats in: the lobby (the client does not join other rooms yet). */
-export const LOBBY = "#lobby";
 
 /** The names online, from the welcome's `online` list and the presence events after it. */
 export class OnlineNames {
@@ -68,13 +67,16 @@ export interface StatusFacts {
   online: number;
   /** Whether a session is up. */
   connected: boolean;
-  /** The room; the lobby unless told. */
+  /** The current room; the lobby unless told. */
   room?: string;
+  /** Other rooms with messages not seen yet. */
+  unread?: readonly Unread[];
 }
 
 /** The status line, in reverse video when `color`. */
 export function renderStatus(facts: StatusFacts, color: boolean): string {
-  const where = `${safe(facts.name)} in ${facts.room ?? LOBBY}`;
+  const where = `${safe(facts.name)} in ${safe(facts.room ?? LOBBY)}`;
   const state = facts.connected ? `${facts.online} online` : "reconnecting…";
-  return paint(` ${where} · ${state} `, "7", color);
+  const unread = (facts.unread ?? []).map((u) => `${safe(u.room)} ${u.count}`).join(", ");
+  return paint(` ${where} · ${state}${unread ? ` · unread ${unread}` : ""} `, "7", color);
 }

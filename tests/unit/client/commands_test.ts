@@ -30,6 +30,42 @@ class FakeChat implements ChatActions {
     this.calls.push(`rename ${name}`);
     return Promise.resolve(true);
   }
+  join(room: string) {
+    this.calls.push(`join ${room}`);
+    return Promise.resolve(true);
+  }
+  part(room?: string) {
+    this.calls.push(`part ${room ?? "(current)"}`);
+    return Promise.resolve(true);
+  }
+  listRooms() {
+    this.calls.push("rooms");
+    return Promise.resolve(true);
+  }
+  topic(text?: string) {
+    this.calls.push(text === undefined ? "topic (show)" : `topic [${text}]`);
+    return Promise.resolve(true);
+  }
+  invite(name: string) {
+    this.calls.push(`invite ${name}`);
+    return Promise.resolve(true);
+  }
+  kick(name: string, reason: string) {
+    this.calls.push(`kick ${name} [${reason}]`);
+    return Promise.resolve(true);
+  }
+  op(name: string) {
+    this.calls.push(`op ${name}`);
+    return Promise.resolve(true);
+  }
+  mode(inviteOnly: boolean) {
+    this.calls.push(`mode ${inviteOnly ? "+i" : "-i"}`);
+    return Promise.resolve(true);
+  }
+  close(room?: string) {
+    this.calls.push(`close ${room ?? "(current)"}`);
+    return Promise.resolve(true);
+  }
   history(limit: number) {
     this.calls.push(`history ${limit}`);
     return Promise.resolve(true);
@@ -117,6 +153,41 @@ Deno.test("client commands: each command does its job", async (t) => {
   await t.step("/help prints the generated help", async () => {
     assert.deepEqual((await run("/help")).calls, [`info ${helpText()}`]);
   });
+});
+
+Deno.test("client commands: the room commands parse their arguments", async (t) => {
+  const cases: [string, string][] = [
+    ["/join #dev", "join #dev"],
+    ["/j dev", "join dev"],
+    ["/join", "error usage: /join #ROOM (room names have no spaces)"],
+    ["/join #a #b", "error usage: /join #ROOM (room names have no spaces)"],
+    ["/part", "part (current)"],
+    ["/part #ops", "part #ops"],
+    ["/leave #ops", "part #ops"],
+    ["/part #a #b", "error usage: /part [#ROOM]"],
+    ["/rooms", "rooms"],
+    ["/topic", "topic (show)"],
+    ["/topic release on | friday ", "topic [release on | friday]"],
+    ["/topic -", "topic []"],
+    ["/invite carol", "invite carol"],
+    ["/invite", "error usage: /invite NAME"],
+    ["/invite a b", "error usage: /invite NAME"],
+    ["/kick bob", "kick bob []"],
+    ["/kick bob  too loud | sorry", "kick bob [too loud | sorry]"],
+    ["/kick", "error usage: /kick NAME [REASON]"],
+    ["/op bob", "op bob"],
+    ["/op", "error usage: /op NAME"],
+    ["/mode +i", "mode +i"],
+    ["/mode -i", "mode -i"],
+    ["/mode +x", "error usage: /mode +i (invite-only) or /mode -i (open to everyone)"],
+    ["/close", "close (current)"],
+    ["/close #dev", "close #dev"],
+  ];
+  for (const [line, call] of cases) {
+    await t.step(line, async () => {
+      assert.deepEqual(await run(line), { outcome: "stay", calls: [call] });
+    });
+  }
 });
 
 Deno.test("client commands: /help is generated from the table", () => {

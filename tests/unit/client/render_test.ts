@@ -6,6 +6,7 @@ import {
   paint,
   renderError,
   renderFrame,
+  renderRooms,
   renderSentPrivate,
   renderWho,
   toJsonLine,
@@ -161,4 +162,152 @@ Deno.test("client render: JSON lines escape every terminal control but stay loss
   assert.doesNotMatch(line, CONTROL);
   assert.doesNotMatch(line, /[\u2028\u2029]/);
   assert.deepEqual(JSON.parse(line), f);
+});
+
+Deno.test("client render: lines about another room than the current one carry its name", async (t) => {
+  const inDev = { ...PLAIN, room: "#dev" };
+  const cases: [string, Record<string, unknown>, typeof PLAIN & { room?: string }, string][] = [
+    [
+      "a room message in it",
+      { type: "public", ts: TS, from: "bob", text: "hi", room: "#Dev" },
+      inDev,
+      "09:05 <bob> hi",
+    ],
+    [
+      "a room message elsewhere",
+      { type: "public", ts: TS, from: "bob", text: "hi", room: "#ops" },
+      inDev,
+      "09:05 [#ops] <bob> hi",
+    ],
+    [
+      "a lobby message from a room",
+      { type: "public", ts: TS, from: "bob", text: "hi" },
+      inDev,
+      "09:05 [#lobby] <bob> hi",
+    ],
+    [
+      "a lobby message in the lobby (as before rooms)",
+      { type: "public", ts: TS, from: "bob", text: "hi" },
+      PLAIN,
+      "09:05 <bob> hi",
+    ],
+    [
+      "a room's backlog",
+      { type: "public", ts: TS, from: "bob", text: "hi", room: "#ops", history: true },
+      PLAIN,
+      "09:05 [#ops] <bob> hi",
+    ],
+    [
+      "joined",
+      { type: "room", ts: TS, room: "#dev", event: "joined", name: "bob" },
+      inDev,
+      "09:05 * bob joined #dev",
+    ],
+    [
+      "you joined",
+      { type: "room", ts: TS, room: "#dev", event: "joined", name: "alice" },
+      PLAIN,
+      "09:05 [#dev] * you joined #dev",
+    ],
+    [
+      "left",
+      { type: "room", ts: TS, room: "#dev", event: "left", name: "bob" },
+      inDev,
+      "09:05 * bob left #dev",
+    ],
+    [
+      "topic",
+      { type: "room", ts: TS, room: "#dev", event: "topic", name: "bob", text: "ship it" },
+      inDev,
+      "09:05 * bob set the topic: ship it",
+    ],
+    [
+      "topic cleared",
+      { type: "room", ts: TS, room: "#dev", event: "topic", name: "bob" },
+      inDev,
+      "09:05 * bob cleared the topic",
+    ],
+    [
+      "kicked",
+      {
+        type: "room",
+        ts: TS,
+        room: "#dev",
+        event: "kicked",
+        name: "alice",
+        by: "bob",
+        text: "spam",
+      },
+      inDev,
+      "09:05 * bob kicked you from #dev: spam",
+    ],
+    [
+      "mode",
+      { type: "room", ts: TS, room: "#dev", event: "mode", name: "bob", inviteOnly: true },
+      inDev,
+      "09:05 * bob made the room invite-only",
+    ],
+    [
+      "mode off",
+      { type: "room", ts: TS, room: "#dev", event: "mode", name: "bob", inviteOnly: false },
+      inDev,
+      "09:05 * bob opened the room to everyone",
+    ],
+    [
+      "op",
+      { type: "room", ts: TS, room: "#dev", event: "op", name: "carol", by: "bob" },
+      inDev,
+      "09:05 * bob made carol an operator",
+    ],
+    [
+      "invited",
+      { type: "room", ts: TS, room: "#ops", event: "invited", name: "alice", by: "bob" },
+      PLAIN,
+      "09:05 [#ops] * bob invited you to #ops: /join #ops",
+    ],
+    [
+      "closed",
+      { type: "room", ts: TS, room: "#dev", event: "closed", name: "root" },
+      inDev,
+      "09:05 * root closed #dev; you are no longer in it",
+    ],
+    [
+      "unread",
+      { type: "room", ts: TS, room: "#dev", event: "unread", more: 7, before: 3 },
+      PLAIN,
+      "09:05 [#dev] * 7 older unread in #dev: /history there pages back",
+    ],
+  ];
+  for (const [what, f, view, line] of cases) {
+    await t.step(what, () => assert.equal(renderFrame(frame(f), view), line));
+  }
+  await t.step("a hostile room name reaches the terminal without controls", () => {
+    const line = renderFrame(
+      frame({ type: "public", ts: TS, from: "b", text: "x", room: "#a\x1b[2J\u202e" }),
+      COLOR,
+    )!;
+    assert.ok(!CONTROL.test(stripSgr(line)), JSON.stringify(line));
+  });
+});
+
+Deno.test("client render: who in a room marks operators; rooms lists the current one", () => {
+  assert.equal(
+    renderWho([{ name: "alice" }, { name: "bob" }], PLAIN, "#dev", ["bob", "Alice"]),
+    "in #dev (2): alice (you, operator), bob (operator)",
+  );
+  assert.equal(renderWho([{ name: "bob" }], PLAIN, "#lobby"), "online (1): bob");
+  const list = [
+    { room: "#lobby", topic: "", members: 3, member: true },
+    { room: "#dev", topic: "ship | it", members: 2, member: true, operator: true },
+    { room: "#ops", topic: "", members: 1, inviteOnly: true, member: true },
+    { room: "#misc", topic: "", members: 1, member: false },
+    null,
+  ];
+  assert.deepEqual(renderRooms(list, { ...PLAIN, room: "#dev" }, (r) => r === "#ops" ? 4 : 0), [
+    "rooms (4); /join #ROOM joins or switches:",
+    "  #lobby (3 online)",
+    "* #dev (2 members, joined, operator): ship | it",
+    "  #ops (1 member, invite-only, joined, 4 unread)",
+    "  #misc (1 member)",
+  ]);
 });

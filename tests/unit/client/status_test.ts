@@ -29,3 +29,15 @@ Deno.test("client status: the line says who, where, and how many (or that it rec
     "\x1b[7m a in #lobby · 1 online \x1b[0m",
   );
 });
+
+Deno.test("client status: the current room and the other rooms' unread counts", () => {
+  assert.equal(
+    renderStatus({ name: "alice", online: 3, connected: true, room: "#dev", unread: [] }, false),
+    " alice in #dev · 3 online ",
+  );
+  const unread = [{ room: "#lobby", count: 2 }, { room: "#ops", count: 11 }];
+  assert.equal(
+    renderStatus({ name: "alice", online: 3, connected: true, room: "#dev", unread }, false),
+    " alice in #dev · 3 online · unread #lobby 2, #ops 11 ",
+  );
+});
