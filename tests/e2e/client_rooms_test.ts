@@ -114,3 +114,34 @@ Deno.test("client rooms: the client, a text user and a JSON user in one room", a
     assert.equal(r.code, 1, "one request (the topic) was refused");
   });
 });
+
+Deno.test("client rooms: a registered user's rooms come back with the welcome", async () => {
+  await using server = await startServer(["--msg-rate", "0"]);
+  const password = "alice-password";
+  const first = await (async () => {
+    await using c = ClientProcess.spawn([...at(server.port), "--name", "alice"], { env });
+    await c.write(`/register ${password}\n/join #dev\n`);
+    await c.closeStdin();
+    return await c.finish();
+  })();
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /^you are in #dev now/m);
+
+  using bob = await JsonClient.connect(server.port, { name: "bob" });
+  await bob.request({ type: "join", room: "#dev" });
+  await bob.request({ type: "say", room: "#dev", text: "while you were away" });
+
+  await using alice = ClientProcess.spawn([...at(server.port), "--name", "alice"], {
+    env: { FASTIM_PASSWORD: password },
+  });
+  await alice.waitForStderr(/^connected to .* as alice \(2 online; your rooms: #dev\)$/m);
+  await alice.write("/join #dev\nback again\n");
+  const got = await bob.readUntil((f) => f.type === "public" && f.from === "alice");
+  assert.deepEqual([got.room, got.text], ["#dev", "back again"]);
+  await alice.closeStdin();
+  const r = await alice.finish();
+  assert.equal(r.code, 0, r.stderr);
+  // Already a member: /join only switched, without asking the server.
+  assert.match(r.stderr, /^lines you type go to #dev now$/m);
+  assert.doesNotMatch(r.stderr, /you are in #dev now/);
+});

@@ -34,7 +34,10 @@ Deno.test("client e2e: menu 1 sends public lines, exit returns, an invalid choic
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, "");
     assert.match(r.stdout, /^connected to 127\.0\.0\.1:\d+ as alice \(2 online\)$/m);
-    assert.match(r.stdout, /^1\. public chat\n2\. private chat\n3\. rename\n0\. disconnect$/m);
+    assert.match(
+      r.stdout,
+      /^1\. public chat\n2\. private chat\n3\. rename\n4\. rooms\n0\. disconnect$/m,
+    );
     assert.match(r.stdout, /^\d\d:\d\d <alice> hello from alice$/m);
     assert.match(
       r.stdout,
