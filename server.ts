@@ -9,13 +9,14 @@ import { ChatServer, type RunningServer, StartupError } from "./lib/server/liste
 import { UsageError, usageErrorLine } from "./lib/shared/cli.ts";
 import { formatAddr } from "./lib/server/connection.ts";
 import { Logger } from "./lib/shared/log.ts";
-import { parseServerArgs, readServerEnv } from "./lib/server/config.ts";
+import { parseServerArgs, readServerEnv, type ServerConfig } from "./lib/server/config.ts";
 import { type LocalBackend, openBackend } from "./lib/server/backend.ts";
 import { StoreError } from "./lib/store/sqlite.ts";
 import { backupDatabase } from "./lib/store/backup.ts";
 import { versionLine } from "./lib/shared/version.ts";
 import { startLagProbe } from "./lib/server/http/metrics.ts";
 import { WorkerServer } from "./lib/server/workers/worker_server.ts";
+import { openClusterBackend, RedisStartError } from "./lib/cluster/backend.ts";
 
 /** Runs the server with `args`; resolves to the process exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -45,6 +46,9 @@ export async function main(args: string[]): Promise<number> {
   if (command.kind === "backup") return await backup(command.dbPath, command.target);
   const { config } = command;
   const log = new Logger(config.logLevel, undefined, config.logFormat);
+  if (config.redisUrl !== undefined) {
+    return await runClusterNode({ ...config, redisUrl: config.redisUrl }, log);
+  }
   let backend: LocalBackend;
   let server: RunningServer;
   const dbExisted = config.dbPath === ":memory:" || exists(config.dbPath);
@@ -67,11 +71,48 @@ export async function main(args: string[]): Promise<number> {
     console.error(`server: ${e.message}`);
     return 1;
   }
+  const code = await serve(server, log, config.plain);
+  backend.store.close();
+  return code;
+}
+
+/** `--redis`: a node of a cluster (lib/cluster/); its chat lives in Redis, not in `--db`. */
+async function runClusterNode(
+  config: ServerConfig & { redisUrl: string },
+  log: Logger,
+): Promise<number> {
+  let backend;
+  try {
+    backend = await openClusterBackend(config, log);
+  } catch (e) {
+    if (!(e instanceof RedisStartError)) throw e;
+    console.error(
+      `server: ${e.message}: is Redis running at --redis? (check the URL and password)`,
+    );
+    return 1;
+  }
+  let server: RunningServer;
+  try {
+    const core = backend.core;
+    server = ChatServer.listen(config, log, backend, { usersOnline: () => core.who().length });
+  } catch (e) {
+    await backend.close();
+    if (!(e instanceof StartupError)) throw e;
+    console.error(`server: ${e.message}`);
+    return 1;
+  }
+  const code = await serve(server, log, config.plain);
+  await backend.close();
+  return code;
+}
+
+/** Announces the listening addresses, then waits for the shutdown a signal starts. */
+async function serve(server: RunningServer, log: Logger, plain: boolean): Promise<number> {
   const stop = () => void server.shutdown();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
   // Always printed, whatever the log level: scripts and tests wait for this line.
   log.notice(`listening on ${formatAddr(server.addr)}`);
-  if (config.plain && server.tlsAddr) {
+  if (plain && server.tlsAddr) {
     log.notice(`listening (TLS) on ${formatAddr(server.tlsAddr)}`);
   }
   if (server.httpAddr) log.notice(`listening (HTTP) on ${formatAddr(server.httpAddr)}`);
@@ -79,7 +120,6 @@ export async function main(args: string[]): Promise<number> {
   const stopProbe = startLagProbe();
   await server.finished;
   stopProbe();
-  backend.store.close();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
   if (server.failure) {
     console.error(`server: stopped: ${server.failure} E_EDGE`);

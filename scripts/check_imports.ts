@@ -22,7 +22,11 @@ export interface FolderRule {
 
 /** The rules for the top-level entrypoints, which have no `mod.ts`. */
 export const ENTRY_RULES: FolderRule[] = [
-  { folder: "server.ts", imports: ["server", "core", "protocol", "shared", "store"], pure: false },
+  {
+    folder: "server.ts",
+    imports: ["server", "cluster", "core", "protocol", "shared", "store"],
+    pure: false,
+  },
   { folder: "client.ts", imports: ["client", "protocol", "shared"], pure: false },
 ];
 

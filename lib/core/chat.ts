@@ -125,7 +125,15 @@ export class ChatCore {
 
   /** Adds a user named after `addr` and announces it to everyone, the newcomer included. */
   join(peer: Peer, addr: string): User {
-    const user = new User(this.#nextUserId++, sanitizeText(addr), peer);
+    return this.add(new User(this.#nextUserId++, sanitizeText(addr), peer));
+  }
+
+  /**
+   * Adds a user built elsewhere and announces it like {@link join}. A cluster node
+   * (lib/cluster/) numbers its users itself, because it hands the connection its `User` before
+   * the join has gone round the cluster; it never mixes this with `join`.
+   */
+  add(user: User): User {
     this.#users.set(user.id, user);
     this.#hold(user);
     this.#broadcast(this.#presence("online", user));

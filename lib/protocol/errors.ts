@@ -129,6 +129,10 @@ export const ERRORS = Object.freeze(
       message: "the server is busy checking passwords; try again in a moment",
       doc: "too many password checks at once; `retryAfterMs` says when to try again",
     },
+    unavailable: {
+      message: "the chat cannot reach its shared store (Redis) right now; try again shortly",
+      doc: "a cluster node cannot reach Redis: nothing was stored or acknowledged; retry later",
+    },
     store_failed: {
       message: "the server could not save this; try again",
       doc: "the server could not save the message (disk full, say); it was not acknowledged",

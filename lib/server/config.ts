@@ -63,6 +63,10 @@ export interface ServerConfig {
   workers: number;
   /** Room limits (lib/core/rooms.ts). */
   rooms: RoomLimits;
+  /** `redis://` or `rediss://` URL: run as a node of a cluster (lib/cluster/); none: alone. */
+  redisUrl?: string;
+  /** The cluster's name: the prefix of its Redis keys, so clusters can share one Redis. */
+  cluster: string;
   /** The page, `/ws`, `/healthz` and `/metrics`; undefined with `--no-http`. */
   http?: HttpSettings;
 }
@@ -90,6 +94,7 @@ export const SERVER_DEFAULTS: ServerConfig = {
   admins: [],
   plain: true,
   workers: 1,
+  cluster: "fastim",
   rooms: { ...ROOM_LIMITS },
   conns: { maxConns: 10_000, maxConnsPerIp: 20, connsPerMinute: 60 },
   flood: {
@@ -312,6 +317,20 @@ export const SERVER_FLAGS: FlagSpec[] = [
     doc: "threads that accept and write sockets around one chat core in the main thread " +
       "(SO_REUSEPORT; see docs/SCALING.md); 1 = everything in one thread",
   },
+  {
+    name: "redis",
+    type: "string",
+    value: "URL",
+    doc: "join a cluster of servers through Redis (redis://[:PASSWORD@]HOST:PORT, rediss:// " +
+      "for TLS); history, accounts and bans then live in Redis, not --db (docs/SCALING.md)",
+  },
+  {
+    name: "cluster",
+    type: "string",
+    value: "NAME",
+    default: "fastim",
+    doc: "the cluster's name with --redis (the prefix of its Redis keys)",
+  },
   ...HTTP_FLAGS,
   {
     name: "log-level",
@@ -468,6 +487,20 @@ function buildConfig(v: FlagValues): ServerConfig {
       config.admins = v.admin.split(",").map((n) => n.trim()).filter((n) => n !== "");
     }
     if (typeof v.workers === "string") config.workers = parseIntFlag(v.workers, "workers", 1, 64);
+    if (typeof v.redis === "string") config.redisUrl = parseRedisUrl(v.redis);
+    if (typeof v.cluster === "string") {
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(v.cluster)) {
+        throw new RangeError(
+          `--cluster expects 1-64 letters, digits, _ . or -; got "${v.cluster.slice(0, 80)}"`,
+        );
+      }
+      config.cluster = v.cluster;
+    }
+    if (config.redisUrl !== undefined && config.workers > 1) {
+      throw new RangeError(
+        "--redis and --workers cannot be combined: run one node per core instead",
+      );
+    }
     if (typeof v.history === "string") {
       config.historyOnJoin = parseIntFlag(v.history, "history", 0, 500);
     }
@@ -621,4 +654,19 @@ function checkPortsDiffer(config: ServerConfig): void {
       }
     }
   }
+}
+
+/** Checks a `--redis` URL: `redis://` or `rediss://` with a host. */
+function parseRedisUrl(raw: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch { /* refused below */ }
+  if (!url || (url.protocol !== "redis:" && url.protocol !== "rediss:") || url.hostname === "") {
+    throw new RangeError(
+      "--redis expects redis://[:PASSWORD@]HOST[:PORT] or rediss://...; got " +
+        JSON.stringify(raw.replace(/:[^:@/]*@/, ":***@").slice(0, 80)),
+    );
+  }
+  return raw;
 }

@@ -204,8 +204,8 @@ export function blame(message: string, origins: Map<string, Origin>): string {
   return `${where}: ${message}`;
 }
 
-/** Settings whose values are secrets: shown masked by `--print-config`. */
-const SECRET = /password|secret|token/;
+/** Settings whose values are secrets (a Redis URL may hold a password): masked by `--print-config`. */
+const SECRET = /password|secret|token|^redis$/;
 
 /**
  * The effective settings as JSONC that `--config` reads back: every setting with its value and,

@@ -238,3 +238,20 @@ Deno.test("parseFlags: --no-NAME turns off a negatable boolean", async (t) => {
     strictEqual(help.match(/no-color/g)?.length, 1, help);
   });
 });
+
+Deno.test("parseServerArgs: --redis and --cluster make a cluster node; bad values are one line", () => {
+  const node = serve(["--redis", "redis://:pw@127.0.0.1:6379", "--cluster", "eu-1"]);
+  strictEqual(node.redisUrl, "redis://:pw@127.0.0.1:6379");
+  strictEqual(node.cluster, "eu-1");
+  strictEqual(serve([]).redisUrl, undefined);
+  strictEqual(serve([]).cluster, "fastim");
+  strictEqual(serve(["--redis", "rediss://h.example:6380"]).redisUrl, "rediss://h.example:6380");
+  usageError(() => parseServerArgs(["--redis", "http://h:1"]), /--redis expects redis:\/\//);
+  // The password is not echoed back.
+  usageError(() => parseServerArgs(["--redis", "http://:secret@h"]), /^(?!.*secret)/);
+  usageError(() => parseServerArgs(["--cluster", "a b"]), /--cluster expects/);
+  usageError(
+    () => parseServerArgs(["--redis", "redis://h", "--workers", "2"]),
+    /--redis and --workers cannot be combined/,
+  );
+});

@@ -1,0 +1,193 @@
+/**
+ * Three FastIM nodes joined through a real `redis-server` (`--redis`): one chat across them, for
+ * text, JSON and WebSocket clients on every node; one order per room; unique names under a race;
+ * a SIGKILLed node; Redis restarted in the middle of traffic.
+ */
+
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { connectText, JsonClient, LineClient } from "../helpers/lines.ts";
+import { httpPort, startServer, type TestServer } from "../helpers/server.ts";
+import { hasRedis, startRedis, type TestRedis } from "../helpers/redis.ts";
+import { WsClient } from "../helpers/ws.ts";
+
+const ignore = !hasRedis() && !Deno.env.get("CI");
+
+/** Flags that leave the core protocol alone (no flood control in the way of a burst). */
+const QUIET = [
+  ...["--msg-rate", "0", "--byte-rate", "0", "--rename-rate", "0", "--who-rate", "0"],
+  ...["--max-conns-per-ip", "1000", "--conn-rate", "0"],
+];
+
+/** A `who` reply line, `[ADDR],NAME:online` (no space after the comma, unlike events). */
+const WHO_LINE = /^\[[^\]]+\],\S.*:online$/;
+
+/** Starts `n` nodes of one cluster on `redis`. */
+async function nodes(redis: TestRedis, n = 3, args: string[] = []): Promise<TestServer[]> {
+  const started: TestServer[] = [];
+  for (let i = 0; i < n; i++) {
+    // One thread per node (a cluster node refuses --workers, which test:workers would add).
+    const flags = ["--redis", redis.url, "--cluster", "t", "--workers", "1", ...QUIET, ...args];
+    started.push(await startServer(flags));
+  }
+  return started;
+}
+
+async function stopAll(servers: TestServer[]): Promise<void> {
+  await Promise.all(servers.map((s) => s.stop().catch(() => {})));
+}
+
+/** A text client on `port` named `name`, once the rename is seen. */
+async function named(port: number, name: string): Promise<LineClient> {
+  const c = await connectText(port);
+  await c.send(`rename|${name}`);
+  await c.readUntil((l) => l === `You renamed to ${name}`, 5000);
+  return c;
+}
+
+Deno.test({
+  name: "cluster: text, JSON and WebSocket users on three nodes share one chat",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    const servers = await nodes(redis);
+    try {
+      const [a, b, c] = servers;
+      using alice = await named(a.port, "alice");
+      using bob = await named(b.port, "bob");
+      using carol = await JsonClient.connect(c.port, { name: "carol" });
+      strictEqual(carol.welcome.name, "carol");
+      const online = (carol.welcome.online as { name: string }[]).map((u) => u.name);
+      ok(online.includes("alice") && online.includes("bob"), `welcome lists all: ${online}`);
+      const ws = await WsClient.connect(await httpPort(a), { name: "dave" });
+      try {
+        // Presence crosses nodes: alice (node a) sees dave, who joined node a over WebSocket,
+        // and carol (node c) sees him too.
+        await carol.readUntil((f) => f.type === "presence" && f.name === "dave", 5000);
+
+        // who, asked on node b, lists everyone on every node.
+        await bob.send("who");
+        const who: string[] = [];
+        while (who.length < 4) who.push(await bob.readUntil((l) => WHO_LINE.test(l), 5000));
+        for (const name of ["alice", "bob", "carol", "dave"]) {
+          ok(who.some((l) => l.endsWith(`,${name}:online`)), `${name} in who: ${who}`);
+        }
+
+        // A public message from node a reaches node b (text), c (JSON) and the browser (a).
+        await alice.send("hello from a");
+        await bob.readUntil((l) => l.endsWith("alice:hello from a"), 5000);
+        const pub = await carol.readUntil((f) => f.type === "public", 5000);
+        strictEqual(pub.text, "hello from a");
+        strictEqual(pub.from, "alice");
+        await ws.readUntil((f) => f.type === "public" && f.text === "hello from a");
+
+        // A private message from node c to a user on node b, acknowledged with its id.
+        const sent = await carol.request({ type: "msg", to: "bob", text: "psst" });
+        strictEqual(sent.type, "ok");
+        ok(typeof sent.msgId === "number");
+        await bob.readUntil((l) => l === "carol sent you a message: psst", 5000);
+
+        // The browser's user answers carol privately, from node a to node c.
+        const back = await ws.request({ type: "msg", to: "carol", text: "hi carol" });
+        strictEqual(back.type, "ok");
+        const priv = await carol.readUntil((f) => f.type === "private", 5000);
+        strictEqual(priv.from, "dave");
+        strictEqual(priv.text, "hi carol");
+
+        // A room across nodes: bob (b) and carol (c) join #ops; carol hears bob there.
+        await bob.send("join|#ops");
+        await bob.readUntil((l) => l.includes("#ops"), 5000);
+        strictEqual((await carol.request({ type: "join", room: "#ops" })).type, "ok");
+        await bob.send("to|#ops|ops only");
+        const inRoom = await carol.readUntil((f) => f.type === "public" && f.room === "#ops", 5000);
+        strictEqual(inRoom.text, "ops only");
+
+        // History is shared: node b's history has node a's message.
+        const hist = await carol.request({ type: "history", limit: 10 });
+        ok(
+          (hist.messages as { text: string }[]).some((m) => m.text === "hello from a"),
+          JSON.stringify(hist),
+        );
+
+        // Leaving on one node is offline everywhere.
+        alice.close();
+        await carol.readUntil(
+          (f) => f.type === "presence" && f.name === "alice" && f.event === "offline",
+          5000,
+        );
+      } finally {
+        ws.close();
+      }
+    } finally {
+      await stopAll(servers);
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: messages sent at once on three nodes arrive in one order everywhere",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    const servers = await nodes(redis);
+    try {
+      const users = await Promise.all(
+        servers.map((s, i) => JsonClient.connect(s.port, { name: `u${i}` })),
+      );
+      // Everyone has seen everyone come online before the burst (in whatever order).
+      for (const u of users) {
+        const seen = new Set((u.welcome.online as { name: string }[]).map((o) => o.name));
+        while (!["u0", "u1", "u2"].every((n) => seen.has(n))) {
+          const f = await u.read(5000);
+          if (f.type === "presence") seen.add(f.name as string);
+        }
+      }
+      const PER_NODE = 30;
+      // Each user sends its lines without waiting for replies; the replies come back in order.
+      await Promise.all(users.map(async (u, i) => {
+        for (let n = 0; n < PER_NODE; n++) await u.send({ type: "say", id: n, text: `${i}:${n}` });
+      }));
+      const seen = await Promise.all(users.map(async (u) => {
+        const texts: string[] = [];
+        const ids: number[] = [];
+        while (texts.length < 3 * PER_NODE) {
+          const f = await u.read(10_000);
+          if (f.type === "public") {
+            texts.push(f.text as string);
+            ids.push(f.msgId as number);
+          }
+        }
+        return { texts, ids };
+      }));
+      deepStrictEqual(seen[1].texts, seen[0].texts, "node b saw node a's order");
+      deepStrictEqual(seen[2].texts, seen[0].texts, "node c saw node a's order");
+      deepStrictEqual(seen[0].ids, [...seen[0].ids].sort((x, y) => x - y), "ids grow in order");
+      strictEqual(new Set(seen[0].ids).size, 3 * PER_NODE, "ids are unique");
+      for (const u of users) u.close();
+    } finally {
+      await stopAll(servers);
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: 100 concurrent renames to one name over three nodes: exactly one wins",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    const servers = await nodes(redis);
+    try {
+      const clients = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => JsonClient.connect(servers[i % 3].port)),
+      );
+      const replies = await Promise.all(
+        clients.map((c) => c.request({ type: "rename", name: "Highlander" }, 15_000)),
+      );
+      const won = replies.filter((r) => r.type === "ok");
+      strictEqual(won.length, 1, JSON.stringify(replies.filter((r) => r.type === "ok")));
+      ok(replies.filter((r) => r.type === "error").every((r) => r.code === "name_taken"));
+      for (const c of clients) c.close();
+    } finally {
+      await stopAll(servers);
+    }
+  },
+});
