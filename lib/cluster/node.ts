@@ -23,7 +23,7 @@ export const RENEW_MS = 1_000;
  * How long this node must have reached Redis before it declares others dead: after Redis itself
  * restarted, every node needs time to renew its lease.
  */
-const SETTLE_MS = 2 * LEASE_MS;
+const SETTLE_MS = LEASE_MS + RENEW_MS;
 /** Entries read at once. */
 const READ_COUNT = 500;
 /** How long one blocking read waits before it is renewed. */

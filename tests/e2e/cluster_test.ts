@@ -191,3 +191,39 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "cluster: a SIGKILLed node's users are offline everywhere within 10 s, names free again",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    const servers = await nodes(redis);
+    try {
+      const [a, b, c] = servers;
+      using alice = await JsonClient.connect(a.port, { name: "alice" });
+      using bob = await JsonClient.connect(b.port, { name: "bob" });
+      await named(c.port, "carol");
+      await alice.readUntil((f) => f.type === "presence" && f.name === "carol", 5000);
+      await bob.readUntil((f) => f.type === "presence" && f.name === "carol", 5000);
+      const killed = Date.now();
+      await c.stop("SIGKILL");
+      for (const u of [alice, bob]) {
+        await u.readUntil(
+          (f) => f.type === "presence" && f.name === "carol" && f.event === "offline",
+          10_000,
+        );
+      }
+      const took = Date.now() - killed;
+      ok(took < 10_000, `offline after ${took} ms`);
+      const who = await alice.request({ type: "who" });
+      deepStrictEqual((who.users as { name: string }[]).map((u) => u.name).sort(), [
+        "alice",
+        "bob",
+      ]);
+      // The name is free: someone on another node takes it.
+      strictEqual((await bob.request({ type: "rename", name: "carol" })).type, "ok");
+    } finally {
+      await stopAll(servers);
+    }
+  },
+});
