@@ -145,3 +145,33 @@ Deno.test("client rooms: a registered user's rooms come back with the welcome", 
   assert.match(r.stderr, /^lines you type go to #dev now$/m);
   assert.doesNotMatch(r.stderr, /you are in #dev now/);
 });
+
+Deno.test("client rooms: after the server restarts, a guest's rooms are joined again", async () => {
+  const first = await startServer();
+  const port = first.port;
+  await using alice = ClientProcess.spawn([...at(port), "--name", "alice"], { env });
+  try {
+    await alice.waitForStderr("connected to");
+    await alice.write("/join #dev\n");
+    await alice.waitForStderr("you are in #dev now");
+  } finally {
+    await first.stop("SIGKILL"); // the rooms of guests, in memory, are gone with it
+  }
+  await using second = await startServer([], { port });
+  await alice.waitForStderr(/reconnected to 127\.0\.0\.1:\d+ as alice/, 10_000);
+  using bob = await JsonClient.connect(second.port, { name: "bob" });
+  await bob.request({ type: "join", room: "#dev" });
+  // The client joins again on its own, soon after it is back: ask until alice is listed.
+  for (let tries = 0;; tries++) {
+    const who = await bob.request({ type: "who", room: "#dev" });
+    const users = Array.isArray(who.users) ? who.users : [];
+    if (users.some((u) => u.name === "alice")) break;
+    assert.ok(tries < 100, `alice not back in #dev: ${JSON.stringify(who)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await alice.write("still in dev\n");
+  const got = await bob.readUntil((f) => f.type === "public" && f.from === "alice");
+  assert.deepEqual([got.room, got.text], ["#dev", "still in dev"]);
+  await alice.closeStdin();
+  assert.equal((await alice.finish()).code, 0, alice.stderr);
+});
