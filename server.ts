@@ -117,6 +117,8 @@ async function serve(server: RunningServer, log: Logger, plain: boolean): Promis
   }
   if (server.httpAddr) log.notice(`listening (HTTP) on ${formatAddr(server.httpAddr)}`);
   if (server.httpsAddr) log.notice(`listening (HTTPS) on ${formatAddr(server.httpsAddr)}`);
+  if (server.ircAddr) log.notice(`listening (IRC) on ${formatAddr(server.ircAddr)}`);
+  if (server.ircsAddr) log.notice(`listening (IRCS) on ${formatAddr(server.ircsAddr)}`);
   const stopProbe = startLagProbe();
   await server.finished;
   stopProbe();

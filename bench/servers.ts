@@ -57,6 +57,8 @@ const BENCH_FLAGS: [string, string][] = [
   ["--db", ":memory:"],
   // A free port for the WebSocket (`ws` dialect), never the default 8080.
   ["--http-port", "0"],
+  // A free IRC port, never the default 6667 (the benchmarks do not speak IRC).
+  ["--irc-port", "0"],
 ];
 
 /** The benchmark flags among those `help` (the server's `--help` text) lists. */

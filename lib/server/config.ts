@@ -27,6 +27,7 @@ import type { ConnectionLimits, FloodLimits } from "./rate_limit.ts";
 import { ROOM_LIMITS, type RoomLimits } from "../core/rooms.ts";
 import { parseDuration, parseIntFlag, parseSize } from "../shared/units.ts";
 import { HTTP_FLAGS, type HttpSettings, parseHttpFlags } from "./http/http_config.ts";
+import { IRC_FLAGS, type IrcSettings, parseIrcFlags } from "./irc/irc_config.ts";
 
 /** Everything the server is configured with. */
 export interface ServerConfig {
@@ -69,6 +70,8 @@ export interface ServerConfig {
   cluster: string;
   /** The page, `/ws`, `/healthz` and `/metrics`; undefined with `--no-http`. */
   http?: HttpSettings;
+  /** The IRC listener (docs/IRC.md); undefined with `--no-irc`. */
+  irc?: IrcSettings;
 }
 
 /** Where the TLS listener gets its certificate chain and key, and its port. */
@@ -332,6 +335,7 @@ export const SERVER_FLAGS: FlagSpec[] = [
     doc: "the cluster's name with --redis (the prefix of its Redis keys)",
   },
   ...HTTP_FLAGS,
+  ...IRC_FLAGS,
   {
     name: "log-level",
     type: "string",
@@ -525,6 +529,7 @@ function buildConfig(v: FlagValues): ServerConfig {
   parseTlsFlags(v, config);
   try {
     config.http = parseHttpFlags(v, config.tls !== undefined, config.plain);
+    config.irc = parseIrcFlags(v, config.tls !== undefined, config.plain);
     checkPortsDiffer(config);
   } catch (e) {
     throw new UsageError((e as Error).message);
@@ -643,6 +648,8 @@ function checkPortsDiffer(config: ServerConfig): void {
     ["--tls-port", config.tls?.port],
     ["--http-port", config.http?.port],
     ["--https-port", config.http?.httpsPort],
+    ["--irc-port", config.irc?.port],
+    ["--ircs-port", config.irc?.tlsPort],
   ];
   const used = ports.filter(([, p]) => p !== undefined && p !== 0);
   for (let i = 0; i < used.length; i++) {

@@ -80,6 +80,23 @@ export class BadFrameError extends Error {
   override name = "BadFrameError";
 }
 
+/**
+ * What the server's accept loop and sweep see of a connection, whatever it speaks: a
+ * {@link ClientConnection} (the text and JSON dialects) or an IRC one (irc/irc_connection.ts).
+ */
+export interface ServedConnection {
+  readonly addr: string;
+  readonly user: User;
+  /** When the last complete line arrived (ms since epoch); read by the idle sweep. */
+  lastInputAt: number;
+  /** Flood control; the sweep asks it about stalled lines. */
+  readonly guard: FloodGuard;
+  run(): Promise<void>;
+  close(reason: CloseReason, last?: NoticeEvent): Promise<void>;
+  /** Called by every sweep (an IRC connection pings a quiet client). */
+  tick?(now: number): void;
+}
+
 /** What a connection needs from its server. */
 export interface ServerContext {
   /** The chat, in this thread or over the bus to a hub. */
@@ -89,7 +106,7 @@ export interface ServerContext {
   /** True once shutdown began: leaving users are not announced. */
   readonly shuttingDown: boolean;
   /** Called once when the connection has ended. */
-  onClosed(connection: ClientConnection): void;
+  onClosed(connection: ServedConnection): void;
 }
 
 /**
@@ -127,7 +144,7 @@ export function formatAddr(addr: Deno.Addr): string {
  * }
  * ```
  */
-export class ClientConnection implements Peer, Requester {
+export class ClientConnection implements Peer, Requester, ServedConnection {
   readonly addr: string;
   readonly ip: string;
   readonly user: User;

@@ -7,7 +7,14 @@
  */
 
 import type { ChatGateway, Gate } from "./chat_gateway.ts";
-import { ClientConnection, notice, type ServerContext, type Transport } from "./connection.ts";
+import {
+  ClientConnection,
+  notice,
+  type ServedConnection,
+  type ServerContext,
+  type Transport,
+} from "./connection.ts";
+import { IrcConnection } from "./irc/irc_connection.ts";
 import type { Gauges } from "./http/metrics.ts";
 import { HttpFront, type HttpHost, HttpListenError } from "./http/http_server.ts";
 import type { Logger } from "../shared/log.ts";
@@ -43,12 +50,21 @@ export interface RunningServer {
   /** The HTTP and HTTPS addresses listened on, if served. */
   readonly httpAddr: Deno.NetAddr | undefined;
   readonly httpsAddr: Deno.NetAddr | undefined;
+  /** The IRC and IRC-over-TLS addresses listened on, if served. */
+  readonly ircAddr: Deno.NetAddr | undefined;
+  readonly ircsAddr: Deno.NetAddr | undefined;
   /** Resolves when the server has shut down and every connection is closed. */
   readonly finished: Promise<void>;
   /** Stops accepting, tells every client, flushes (bounded by the grace period), closes all. */
   shutdown(): Promise<void>;
   /** Set when the server stopped because a part of it failed, not because it was told to. */
   readonly failure?: string;
+}
+
+/** The IRC listeners (`--irc-port`, `--ircs-port`), if any. */
+interface IrcListeners {
+  plain?: Deno.TcpListener;
+  tls?: Deno.TlsListener;
 }
 
 /** How to listen, beyond the configuration. */
@@ -81,14 +97,14 @@ export interface ListenOptions {
  */
 export class ChatServer implements ServerContext, RunningServer, HttpHost {
   readonly chat: ChatGateway;
-  readonly connections = new Set<ClientConnection>();
+  readonly connections = new Set<ServedConnection>();
   /** Resolves when the server has shut down and every connection is closed. */
   readonly finished: Promise<void>;
   readonly #gate: Gate;
   /** The gate key each connection was admitted under, to release it when it closes. */
-  readonly #keys = new Map<ClientConnection, string>();
-  /** Each connection's transport (`tcp`, `tls`, `ws`, `wss`), for `/metrics`. */
-  readonly #kinds = new Map<ClientConnection, string>();
+  readonly #keys = new Map<ServedConnection, string>();
+  /** Each connection's transport (`tcp`, `tls`, `ws`, `wss`, `irc`, `ircs`), for `/metrics`. */
+  readonly #kinds = new Map<ServedConnection, string>();
   #http: HttpFront | undefined;
   #usersOnline: (() => number) | undefined;
   /** Connections and handshakes still running; `finished` waits for none to be left. */
@@ -107,6 +123,7 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
     readonly config: ServerConfig,
     readonly log: Logger,
     backend: Backend,
+    readonly irc: IrcListeners,
   ) {
     this.chat = backend.chat;
     this.#gate = backend.gate;
@@ -116,8 +133,10 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
     const every = Math.min(1000, Math.max(10, Math.min(...timeouts) / 4));
     this.#sweep = setInterval(() => this.#sweepAll(), every);
     const loops = [];
-    if (listener) loops.push(this.#acceptLoop(listener, false));
-    if (tlsListener) loops.push(this.#acceptLoop(tlsListener, true));
+    if (listener) loops.push(this.#acceptLoop(listener, false, false));
+    if (tlsListener) loops.push(this.#acceptLoop(tlsListener, true, false));
+    if (irc.plain) loops.push(this.#acceptLoop(irc.plain, false, true));
+    if (irc.tls) loops.push(this.#acceptLoop(irc.tls, true, true));
     this.finished = Promise.all(loops).then(() => {
       if (this.#running > 0) return new Promise<void>((resolve) => this.#allDone = resolve);
     });
@@ -153,7 +172,25 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
         throw e;
       }
     }
-    const server = new ChatServer(listener, tlsListener, config, log, backend);
+    const irc: IrcListeners = {};
+    try {
+      if (config.irc?.port !== undefined) {
+        try {
+          irc.plain = Deno.listen({ hostname: host, port: config.irc.port, reusePort });
+        } catch (e) {
+          throw new StartupError(describeListenError(e, host, config.irc.port, "--irc-port"));
+        }
+      }
+      if (config.irc?.tlsPort !== undefined && tls && cert && key) {
+        irc.tls = listenTls(host, config.irc.tlsPort, cert, key, tls, reusePort, "--ircs-port");
+      }
+    } catch (e) {
+      listener?.close();
+      tlsListener?.close();
+      irc.plain?.close();
+      throw e;
+    }
+    const server = new ChatServer(listener, tlsListener, config, log, backend, irc);
     server.#usersOnline = options.usersOnline;
     if (config.http) {
       try {
@@ -177,6 +214,16 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
   /** The TLS address listened on, if TLS is on. */
   get tlsAddr(): Deno.NetAddr | undefined {
     return this.tlsListener?.addr;
+  }
+
+  /** The IRC address listened on, if served. */
+  get ircAddr(): Deno.NetAddr | undefined {
+    return this.irc.plain?.addr;
+  }
+
+  /** The IRC-over-TLS address listened on, if served. */
+  get ircsAddr(): Deno.NetAddr | undefined {
+    return this.irc.tls?.addr;
   }
 
   /** The HTTP address listened on, if served. */
@@ -205,12 +252,12 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
 
   /** Open connections by transport, and users online. */
   gauges(): Gauges {
-    const connections: Record<string, number> = { tcp: 0, tls: 0, ws: 0, wss: 0 };
+    const connections: Record<string, number> = { tcp: 0, tls: 0, ws: 0, wss: 0, irc: 0, ircs: 0 };
     for (const kind of this.#kinds.values()) connections[kind]++;
     return { connections, usersOnline: this.#usersOnline?.() ?? this.connections.size };
   }
 
-  onClosed(connection: ClientConnection): void {
+  onClosed(connection: ServedConnection): void {
     this.connections.delete(connection);
     const key = this.#keys.get(connection);
     this.#keys.delete(connection);
@@ -226,6 +273,8 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
     clearInterval(this.#sweep);
     closeQuietly(this.listener);
     closeQuietly(this.tlsListener);
+    closeQuietly(this.irc.plain);
+    closeQuietly(this.irc.tls);
     for (const conn of this.#handshaking) closeQuietly(conn);
     const bye = notice("shutdown", "server is shutting down");
     await Promise.all([...this.connections].map((c) => c.close("shutdown", bye)));
@@ -237,6 +286,7 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
   async #acceptLoop(
     listener: Deno.Listener<Deno.Conn, Deno.NetAddr>,
     tls: boolean,
+    irc: boolean,
   ): Promise<void> {
     while (!this.#shuttingDown) {
       let conn: Deno.Conn;
@@ -250,7 +300,7 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
         continue;
       }
       try {
-        this.#admit(conn, tls);
+        this.#admit(conn, tls, irc);
       } catch (error) {
         this.log.error("admission failed E_ADMIT", { error });
         closeQuietly(conn);
@@ -259,34 +309,41 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
   }
 
   /** Serves `conn` if the gate (bans, connection limits) lets it in, or tells it why not. */
-  #admit(conn: Deno.Conn, tls: boolean): void {
+  #admit(conn: Deno.Conn, tls: boolean, irc: boolean): void {
     if (this.#shuttingDown) return closeQuietly(conn);
     const ip = (conn.remoteAddr as Deno.NetAddr).hostname;
     const admission = this.#gate.admit(ip, Date.now());
-    if (!(admission instanceof Promise)) return this.#admitted(conn, tls, ip, admission);
+    if (!(admission instanceof Promise)) return this.#admitted(conn, tls, irc, ip, admission);
     // The gate is in the hub's thread: wait for it without holding up the accept loop.
     this.#track(admission.then((a) => {
       if (this.#shuttingDown) {
         if (a.ok) this.#gate.release(a.key);
         return closeQuietly(conn);
       }
-      this.#admitted(conn, tls, ip, a);
+      this.#admitted(conn, tls, irc, ip, a);
     }, (error) => {
       closeQuietly(conn);
       throw error;
     }));
   }
 
-  #admitted(conn: Deno.Conn, tls: boolean, ip: string, admission: Admission): void {
+  #admitted(
+    conn: Deno.Conn,
+    tls: boolean,
+    irc: boolean,
+    ip: string,
+    admission: Admission,
+  ): void {
     if (!admission.ok) {
       this.#refusedSinceSweep++;
       this.log.debug("refused", { ip, reason: admission.reason });
-      return this.#refuse(conn, admission.message, tls);
+      // An IRC client reads a refusal as an ERROR line.
+      return this.#refuse(conn, irc ? `ERROR :${admission.message}\r` : admission.message, tls);
     }
-    if (!tls) return this.#serve(conn, admission.key, false);
+    if (!tls) return this.#serve(conn, admission.key, false, irc);
     this.#track(
       this.#handshake(conn as Deno.TlsConn).then((ok) => {
-        if (ok) this.#serve(conn, admission.key, true);
+        if (ok) this.#serve(conn, admission.key, true, irc);
         else this.#gate.release(admission.key);
       }),
     );
@@ -326,21 +383,29 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
     return false;
   }
 
-  #serve(conn: Deno.Conn, key: string, tls: boolean): void {
+  #serve(conn: Deno.Conn, key: string, tls: boolean, irc: boolean): void {
     try {
       (conn as Deno.TcpConn).setNoDelay?.(true);
     } catch { /* the peer may already be gone */ }
-    this.#start(conn, key, tls ? "tls" : "tcp");
+    this.#start(conn, key, irc ? (tls ? "ircs" : "irc") : tls ? "tls" : "tcp");
   }
 
   #start(transport: Transport, key: string, kind: string): void {
-    const connection = new ClientConnection(transport, this);
+    const connection: ServedConnection = kind === "irc" || kind === "ircs"
+      ? new IrcConnection(transport, this)
+      : new ClientConnection(transport, this);
     this.connections.add(connection);
     this.#keys.set(connection, key);
     this.#kinds.set(connection, kind);
-    const tls = kind === "tls" || kind === "wss";
+    const tls = kind === "tls" || kind === "wss" || kind === "ircs";
     const websocket = kind === "ws" || kind === "wss";
-    this.log.info("connect", { addr: connection.addr, tls, ...(websocket ? { websocket } : {}) });
+    const irc = kind === "irc" || kind === "ircs";
+    this.log.info("connect", {
+      addr: connection.addr,
+      tls,
+      ...(websocket ? { websocket } : {}),
+      ...(irc ? { irc } : {}),
+    });
     this.#track(connection.run());
   }
 
@@ -369,6 +434,7 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
     const idle = notice("idle_timeout", "You are timeout due to inactivity for long time");
     const lineSecs = this.config.flood.lineTimeoutMs / 1000;
     for (const c of this.connections) {
+      c.tick?.(now);
       const stall = c.guard.stalled(now);
       if (stall) {
         this.log.info(stall.replace("_", " "), { addr: c.addr });
@@ -423,6 +489,7 @@ function listenTls(
   key: string,
   { certFile, keyFile }: { certFile: string; keyFile: string },
   reusePort: boolean,
+  flag = "--tls-port",
 ): Deno.TlsListener {
   try {
     return Deno.listenTls({ hostname: host, port, transport: "tcp", cert, key, reusePort });
@@ -444,7 +511,7 @@ function listenTls(
         `cannot use --tls-cert ${certFile} / --tls-key ${keyFile}: ${message}`,
       );
     }
-    throw new StartupError(describeListenError(e, host, port, "--tls-port"));
+    throw new StartupError(describeListenError(e, host, port, flag));
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Fuzz targets for everything that reads what clients send: the line splitter, both codecs'
- * parsers, the encoders on events built from hostile text, and the chat core under random
+ * parsers, the IRC parser and serializer, the encoders on events built from hostile text, and the chat core under random
  * sequences of joins, messages, renames and leaves. Every iteration draws from its own seeded
  * PRNG, so a failure names a seed and an iteration that reproduce it exactly. The only exception
  * allowed out of a target is a documented protocol error ({@link LineTooLongError}, thrown by a
@@ -19,6 +19,7 @@ import { nameKey } from "../../lib/shared/names.ts";
 import type { Reply, Request } from "../../lib/protocol/requests.ts";
 import { parseTextLine, textCodec } from "../../lib/protocol/text_codec.ts";
 import type { Peer, User } from "../../lib/core/user.ts";
+import { formatIrcLine, parseIrcLine } from "../../lib/protocol/irc_message.ts";
 
 /**
  * The mulberry32 PRNG: tiny, fast, and good enough to drive a fuzzer reproducibly.
@@ -530,7 +531,77 @@ const coreTarget: FuzzTarget = {
 };
 
 /** Every target, in the order they run. */
-export const TARGETS: readonly FuzzTarget[] = [splitterTarget, parserTarget, coreTarget];
+/** Pieces IRC lines are made of, so that random lines reach every branch of the parser. */
+const IRC_PIECES = [
+  "@",
+  ";",
+  "=",
+  "\\",
+  "\\s",
+  "\\:",
+  ":",
+  " ",
+  "  ",
+  "!",
+  "#",
+  "PRIVMSG",
+  "001",
+  "+a/b",
+];
+
+/** An IRC-shaped hostile line: tags, source, command and parameters built from hostile pieces. */
+function fuzzIrcLine(rng: Rng): string {
+  if (rng.chance(0.2)) return fuzzLine(rng);
+  let s = "";
+  const n = rng.length(24);
+  for (let i = 0; i < n; i++) s += rng.chance(0.5) ? rng.pick(IRC_PIECES) : fuzzString(rng, 8);
+  return s;
+}
+
+/**
+ * The IRC parser never throws, and what it parses survives a round trip: formatting it and
+ * parsing again gives the same message (CR, LF and NUL, which no line may carry, become spaces in
+ * the last parameter and "_" in the others).
+ */
+const ircTarget: FuzzTarget = {
+  name: "irc: parseIrcLine, formatIrcLine round trip",
+  run(rng) {
+    const line = fuzzIrcLine(rng);
+    const parsed = parseIrcLine(line);
+    if ("error" in parsed) {
+      check(
+        typeof parsed.error === "string" && !parsed.error.includes("\n"),
+        "one-line error",
+        line,
+      );
+      return;
+    }
+    const out = formatIrcLine(parsed);
+    check(!/[\r\n\0]/.test(out), "no line breaks in output", line);
+    const again = parseIrcLine(out);
+    check(!("error" in again), "output parses", { line, out });
+    if ("error" in again) return;
+    // deno-lint-ignore no-control-regex -- the characters formatIrcLine replaces
+    const clean = (x: string) => x.replace(/[\r\n\x00]/g, " ");
+    // A middle parameter cannot hold a space either: it gets "_" instead.
+    const want = parsed.params.map((p, i, all) =>
+      i === all.length - 1 ? clean(p) : clean(p).replaceAll(" ", "_")
+    );
+    check(again.command === parsed.command, "same command", { line, out });
+    check(JSON.stringify(again.params) === JSON.stringify(want), "same params", { line, out });
+    const wantTags = Object.fromEntries(
+      Object.entries(parsed.tags).map(([k, v]) => [k, v.replaceAll("\0", "")]),
+    );
+    check(JSON.stringify(again.tags) === JSON.stringify(wantTags), "same tags", { line, out });
+  },
+};
+
+export const TARGETS: readonly FuzzTarget[] = [
+  splitterTarget,
+  parserTarget,
+  coreTarget,
+  ircTarget,
+];
 
 /**
  * The seed for iteration `i` of target `t`: mixes both into the run's seed so that any single

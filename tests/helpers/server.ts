@@ -61,6 +61,11 @@ export async function startServer(
     ...(args.includes("--no-http") || args.includes("--https-port") || !args.includes("--tls-cert")
       ? []
       : ["--https-port", "0"]),
+    // A free IRC port (and IRC-over-TLS one with TLS), never the default 6667 or 6697.
+    ...(args.includes("--no-irc") || args.includes("--irc-port") ? [] : ["--irc-port", "0"]),
+    ...(args.includes("--no-irc") || args.includes("--ircs-port") || !args.includes("--tls-cert")
+      ? []
+      : ["--ircs-port", "0"]),
     ...args,
   ];
   const proc = new Deno.Command(Deno.execPath(), {
@@ -158,6 +163,11 @@ async function listeningPort(server: TestServer, line: RegExp): Promise<number> 
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`no ${line} line:\n${server.stderr()}`);
+}
+
+/** Waits for the server's `listening (IRC) on HOST:PORT` line (or IRCS) and returns the port. */
+export function ircPort(server: TestServer, kind: "IRC" | "IRCS" = "IRC"): Promise<number> {
+  return listeningPort(server, new RegExp(`listening \\(${kind}\\) on \\S+:(\\d+)`));
 }
 
 /** Waits for the server's `listening (TLS) on HOST:PORT` line and returns the port. */

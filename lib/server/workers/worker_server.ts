@@ -54,6 +54,8 @@ export class WorkerServer implements RunningServer {
     readonly tlsAddr: Deno.NetAddr | undefined,
     readonly httpAddr: Deno.NetAddr | undefined,
     readonly httpsAddr: Deno.NetAddr | undefined,
+    readonly ircAddr: Deno.NetAddr | undefined,
+    readonly ircsAddr: Deno.NetAddr | undefined,
     readonly log: Logger,
   ) {
     this.#prune = setInterval(() => hub.gate.prune(Date.now()), PRUNE_EVERY_MS);
@@ -86,7 +88,16 @@ export class WorkerServer implements RunningServer {
         ? undefined
         : probe(config.host, config.http.httpsPort, "--https-port"),
     };
-    const edgeConfig: ServerConfig = { ...config, port: plainPort, tls, http };
+    // IRC too: every edge serves IRC clients on the same ports.
+    const irc = config.irc && {
+      port: config.irc.port === undefined
+        ? undefined
+        : probe(config.host, config.irc.port, "--irc-port"),
+      tlsPort: config.irc.tlsPort === undefined || !tls
+        ? undefined
+        : probe(config.host, config.irc.tlsPort, "--ircs-port"),
+    };
+    const edgeConfig: ServerConfig = { ...config, port: plainPort, tls, http, irc };
     const hub = new Hub(backend.chat, backend.gate, log);
     // Set once all edges answered; an edge failing later stops it.
     let server: WorkerServer | undefined = undefined;
@@ -134,7 +145,19 @@ export class WorkerServer implements RunningServer {
     const httpsAddr = http?.httpsPort === undefined
       ? undefined
       : netAddr(config.host, http.httpsPort);
-    server = new WorkerServer(edges, hub, addr, tlsAddr, httpAddr, httpsAddr, log);
+    const ircAddr = irc?.port === undefined ? undefined : netAddr(config.host, irc.port);
+    const ircsAddr = irc?.tlsPort === undefined ? undefined : netAddr(config.host, irc.tlsPort);
+    server = new WorkerServer(
+      edges,
+      hub,
+      addr,
+      tlsAddr,
+      httpAddr,
+      httpsAddr,
+      ircAddr,
+      ircsAddr,
+      log,
+    );
     if (failures.length > 0) {
       await server.shutdown();
       throw new StartupError(failures[0]!);

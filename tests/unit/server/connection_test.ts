@@ -17,7 +17,7 @@ function harness(config: Partial<ServerConfig> = {}) {
     config: { ...SERVER_DEFAULTS, host: "127.0.0.1", port: 0, ...config },
     log: memory.log,
     shuttingDown: false,
-    onClosed: (c) => closed.push(c),
+    onClosed: (c) => closed.push(c as ClientConnection),
   };
   const runs: Promise<void>[] = [];
   /** Connects a client and returns it with the server's side of the connection. */
