@@ -227,3 +227,70 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "cluster: Redis restarted mid-traffic: connections kept, unavailable meanwhile, every " +
+    "acknowledged message in history exactly once",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    const servers = await nodes(redis);
+    try {
+      const users = await Promise.all(
+        servers.map((s, i) => JsonClient.connect(s.port, { name: `s${i}` })),
+      );
+      const acked: string[] = [];
+      const refused: string[] = [];
+      let sending = true;
+      // Each user sends one message at a time, as fast as it is answered.
+      const senders = users.map(async (u, i) => {
+        for (let n = 0; sending; n++) {
+          const text = `m${i}-${n}`;
+          const reply = await u.request({ type: "say", text }, 15_000);
+          if (reply.type === "ok") acked.push(text);
+          else {
+            strictEqual(reply.code, "unavailable", JSON.stringify(reply));
+            refused.push(text);
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        }
+      });
+      await waitFor(() => acked.length >= 30, "traffic before the outage");
+      await redis.stop();
+      await waitFor(() => refused.length >= 6, "refusals while Redis is down");
+      await redis.restart();
+      const before = acked.length;
+      await waitFor(() => acked.length >= before + 30, "traffic after Redis is back", 20_000);
+      sending = false;
+      await Promise.all(senders);
+
+      // Every node's history has each acknowledged message exactly once.
+      for (const u of users) {
+        const hist = await u.request({ type: "history", limit: 500 });
+        const texts = (hist.messages as { text: string }[]).map((m) => m.text);
+        for (const text of acked) {
+          strictEqual(texts.filter((t) => t === text).length, 1, `${text} once in history`);
+        }
+      }
+      // Nobody was disconnected, and each node said what happened once, not per request.
+      for (const u of users) strictEqual((await u.request({ type: "ping" })).type, "ok");
+      for (const s of servers) {
+        const log = s.stderr();
+        strictEqual(log.match(/redis unreachable/g)?.length, 1, log);
+        strictEqual(log.match(/redis reachable again/g)?.length, 1, log);
+      }
+      for (const u of users) u.close();
+    } finally {
+      await stopAll(servers);
+    }
+  },
+});
+
+/** Polls `pred` until it holds; throws after `ms`. */
+async function waitFor(pred: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
