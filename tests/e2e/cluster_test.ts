@@ -294,3 +294,58 @@ async function waitFor(pred: () => boolean, what: string, ms = 10_000): Promise<
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+Deno.test({
+  name: "cluster: accounts, the offline inbox and bans are shared; a node started later " +
+    "catches up",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    const servers = await nodes(redis, 2, ["--admin", "root"]);
+    try {
+      const [a, b] = servers;
+      // root registers on node a and is an operator on node b.
+      const first = await JsonClient.connect(a.port, { name: "root" });
+      strictEqual(
+        (await first.request({ type: "register", password: "operator pass" })).type,
+        "ok",
+      );
+      first.close();
+      // alice registers on node b, then leaves.
+      const alice = await JsonClient.connect(b.port, { name: "alice" });
+      strictEqual((await alice.request({ type: "register", password: "alice's pass" })).type, "ok");
+      alice.close();
+      using root = await JsonClient.connect(b.port, { name: "root", password: "operator pass" });
+      strictEqual(root.welcome.account, "root");
+
+      // A private message to offline alice waits in her inbox, shared by every node.
+      const stored = await root.request({ type: "msg", to: "alice", text: "while you were out" });
+      strictEqual(stored.type, "ok");
+      strictEqual(stored.stored, true);
+
+      // A third node, started now, has the whole chat: alice logs in there and gets it.
+      servers.push(...await nodes(redis, 1, ["--admin", "root"]));
+      const c = servers[2];
+      using back = await JsonClient.connect(c.port, { name: "alice", password: "alice's pass" });
+      strictEqual(back.welcome.account, "alice");
+      const waiting = await back.readUntil((f) => f.type === "private", 5000);
+      strictEqual(waiting.text, "while you were out");
+      strictEqual(waiting.offline, true);
+      // A wrong password is refused on any node.
+      using wrong = await JsonClient.connect(a.port, { name: "alice", password: "not her pass" });
+      strictEqual((wrong.welcome.nameError as { code: string }).code, "login_failed");
+
+      // The operator on node b bans eve, who is on node a: she is kicked, and the name is
+      // refused on node c.
+      using eve = await named(a.port, "eve");
+      await root.readUntil((f) => f.type === "presence" && f.name === "eve", 5000);
+      strictEqual((await root.request({ type: "ban", target: "eve" })).type, "ok");
+      await eve.readUntil((l) => l === "you are banned from this server", 5000);
+      using again = await connectText(c.port);
+      await again.send("rename|eve");
+      await again.readUntil((l) => l === "this name is banned from this server", 5000);
+    } finally {
+      await stopAll(servers);
+    }
+  },
+});
