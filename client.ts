@@ -114,7 +114,7 @@ function describeStatus(s: ConnectionStatus, config: ClientConfig, view: View): 
         renderError(`still disconnected (${s.reason}); retrying in ${secs(s.retryInMs)}`, view),
       ];
     case "back": {
-      const lines = [renderInfo(`reconnected to ${where(config)} as ${s.name}`, view)];
+      const lines = [renderInfo(`reconnected to ${where(config, s.server)} as ${s.name}`, view)];
       if (s.nameError) {
         lines.push(renderError(`could not take back your name: ${s.nameError}`, view));
       }
@@ -125,9 +125,9 @@ function describeStatus(s: ConnectionStatus, config: ClientConfig, view: View): 
   }
 }
 
-/** `HOST:PORT`, marked when the connection is encrypted. */
-function where(config: ClientConfig): string {
-  return `${config.host}:${config.port}${config.tls ? " (TLS)" : ""}`;
+/** `HOST:PORT` (of `server`, with several), marked when the connection is encrypted. */
+function where(config: ClientConfig, server = `${config.host}:${config.port}`): string {
+  return `${server}${config.tls ? " (TLS)" : ""}`;
 }
 
 /** Why `--name` was refused, in one line. */
@@ -218,6 +218,7 @@ async function main(): Promise<number> {
     link = await ServerLink.open({
       host: config.host,
       port: config.port,
+      servers: config.servers,
       tls: config.tls,
       caCerts,
       name: config.name,
@@ -281,7 +282,7 @@ async function main(): Promise<number> {
   const yours = rooms.joined.length > 0 ? `; your rooms: ${rooms.joined.join(", ")}` : "";
   out.status(
     renderInfo(
-      `connected to ${where(config)} as ${link.name} (${online.count} online${yours})`,
+      `connected to ${where(config, link.server)} as ${link.name} (${online.count} online${yours})`,
       view(),
     ),
   );

@@ -56,9 +56,15 @@ export type ClientMode =
 
 /** Everything the client needs to know from its flags and environment. */
 export interface ClientConfig {
+  /** The first server of `servers`. */
   host: string;
   /** `--port`, or 8888 (8889 with TLS). */
   port: number;
+  /**
+   * Every server `--host a,b:9000,c` names, in order (a port of its own, or `--port`): the
+   * client connects to the first that answers and, when a connection drops, tries the next.
+   */
+  servers: { host: string; port: number }[];
   /** `--tls` (or `--ca`): connect with TLS, verifying the server's certificate. */
   tls: boolean;
   /** `--ca FILE`: a PEM file of a private CA to trust besides the public roots. */
@@ -125,7 +131,7 @@ const FLAGS: FlagSpec[] = [
     type: "string",
     aliases: ["ip"],
     value: "HOST",
-    doc: "server address (Go-style: -ip)",
+    doc: "server address (Go-style: -ip); several, for a cluster: a,b:9000,c (tried in turn)",
   },
   {
     name: "port",
@@ -292,9 +298,11 @@ export function parseConfig(
     : (values.menu ?? (tty.stdin && !json))
     ? "menu"
     : "lines";
+  const servers = parseServers(host, port);
   return {
-    host,
-    port,
+    host: servers[0].host,
+    port: servers[0].port,
+    servers,
     tls,
     caFile: values.ca,
     name: values.name,
@@ -313,11 +321,11 @@ export function parseConfig(
   };
 }
 
-function parsePort(raw: string | undefined, fallback: number): number {
+function parsePort(raw: string | undefined, fallback: number, what = "--port"): number {
   if (raw === undefined) return fallback;
   const port = Number(raw);
   if (!/^\d+$/.test(raw) || port < 1 || port > 65535) {
-    throw new ConfigError(`--port must be a number from 1 to 65535, not "${raw}"`);
+    throw new ConfigError(`${what} must be a number from 1 to 65535, not "${raw}"`);
   }
   return port;
 }
@@ -338,4 +346,28 @@ export function readEnv(): ClientEnv {
     HOME: get("HOME"),
     XDG_CONFIG_HOME: get("XDG_CONFIG_HOME"),
   };
+}
+
+/**
+ * Reads `--host`'s comma-separated servers, each `HOST`, `HOST:PORT` or `[IPv6]:PORT` (a bare
+ * IPv6 address takes `port`).
+ *
+ * @example
+ * ```ts
+ * import { parseServers } from "./config.ts";
+ *
+ * parseServers("a,b:9000", 8888); // [{ host: "a", port: 8888 }, { host: "b", port: 9000 }]
+ * ```
+ */
+export function parseServers(list: string, port: number): { host: string; port: number }[] {
+  return list.split(",").map((raw) => {
+    const item = raw.trim();
+    if (item === "") throw new ConfigError(`--host has an empty server in "${list}"`);
+    const m = /^\[([^\]]+)\](?::(.*))?$/.exec(item) ?? /^([^:]+):([^:]*)$/.exec(item);
+    if (!m) return { host: item, port };
+    return {
+      host: m[1],
+      port: m[2] === undefined ? port : parsePort(m[2], port, `--host ${item}`),
+    };
+  });
 }

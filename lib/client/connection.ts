@@ -424,12 +424,17 @@ export type ConnectionStatus =
   /** A reconnect attempt failed; the next one is in `retryInMs`. */
   | { kind: "retry_failed"; attempt: number; reason: string; retryInMs: number }
   /** Connected again, as `name`; `nameError` says why the old name could not be taken back. */
-  | { kind: "back"; name: string; nameError?: string }
+  | { kind: "back"; name: string; nameError?: string; server?: string }
   /** The connection dropped and reconnecting is off. */
   | { kind: "closed"; reason: string };
 
 /** Options of {@linkcode ServerLink.open}. */
 export interface ServerLinkOptions extends ServerConnectionOptions {
+  /**
+   * The servers of a cluster (`host`/`port` being the first): the first that answers is used,
+   * and each reconnect attempt tries the next, so a dead node is failed over.
+   */
+  servers?: { host: string; port: number }[];
   /** Reconnect after a drop (default true). */
   reconnect?: boolean;
   reconnectMinMs?: number;
@@ -477,6 +482,8 @@ export class ServerLink {
   #held: { frame: Frame; show: boolean }[] | null = [];
   /** Connections watched so far (the first one's backlog may be left out). */
   #connections = 0;
+  /** Which of `servers` the last attempt used. */
+  #server: number | undefined;
   #stopped = false;
   #wake: (() => void) | null = null;
   #keepalive: ReturnType<typeof setInterval> | undefined;
@@ -532,9 +539,24 @@ export class ServerLink {
     release();
   }
 
-  /** Connects once (no retry: a first failure is reported); throws {@linkcode ConnectError}. */
+  /**
+   * Connects to the first of the servers that answers (no retry: if none does, the last failure
+   * is reported); throws {@linkcode ConnectError}.
+   */
   static async open(opts: ServerLinkOptions): Promise<ServerLink> {
-    return new ServerLink(await ServerConnection.open(opts), opts);
+    const servers = opts.servers ?? [];
+    for (let i = 0; i < servers.length - 1; i++) {
+      try {
+        const link = new ServerLink(await ServerConnection.open({ ...opts, ...servers[i] }), opts);
+        link.#server = i;
+        return link;
+      } catch (e) {
+        if (!(e instanceof ConnectError) || e.final) throw e;
+      }
+    }
+    const link = new ServerLink(await ServerConnection.open({ ...opts, ...servers.at(-1) }), opts);
+    link.#server = Math.max(0, servers.length - 1);
+    return link;
   }
 
   /** The welcome of the first connection (its `nameError` tells whether `name` was refused). */
@@ -545,6 +567,12 @@ export class ServerLink {
   /** The welcome of the current connection (after a reconnect, the latest one). */
   get lastWelcome(): Frame {
     return this.#connection?.welcome ?? this.#welcome;
+  }
+
+  /** `HOST:PORT` of the server in use (of `servers`, the last one tried), if several. */
+  get server(): string | undefined {
+    const s = this.#opts.servers?.[this.#server ?? 0];
+    return s && this.#opts.servers!.length > 1 ? `${s.host}:${s.port}` : undefined;
   }
 
   /** The current name as the server knows it. */
@@ -760,6 +788,7 @@ export class ServerLink {
         const login = this.#chosen !== undefined && this.#chosen === this.#account;
         const next = await ServerConnection.open({
           ...this.#opts,
+          ...this.#failover(),
           name: this.#chosen,
           password: login ? this.#password : undefined,
         });
@@ -777,6 +806,7 @@ export class ServerLink {
         this.#opts.onStatus?.({
           kind: "back",
           name: this.#name,
+          ...(this.server ? { server: this.server } : {}),
           nameError: nameError ? safe(nameError.message) || safe(nameError.code) : undefined,
         });
         return;
@@ -810,6 +840,15 @@ export class ServerLink {
         connection.request({ type: "ack", msgIds }).catch(() => {}); // lost: delivered again next login
       }
     });
+  }
+
+  /** The server for the next reconnect attempt: the one after the last used. */
+  #failover(): { host: string; port: number } | undefined {
+    const servers = this.#opts.servers ?? [];
+    if (servers.length < 2) return undefined;
+    const next = ((this.#server ?? 0) + 1) % servers.length;
+    this.#server = next;
+    return servers[next];
   }
 
   #sleep(ms: number): Promise<void> {

@@ -9,6 +9,7 @@ import { connectText, JsonClient, LineClient } from "../helpers/lines.ts";
 import { httpPort, startServer, type TestServer } from "../helpers/server.ts";
 import { hasRedis, startRedis, type TestRedis } from "../helpers/redis.ts";
 import { WsClient } from "../helpers/ws.ts";
+import { ClientProcess } from "../helpers/client.ts";
 
 const ignore = !hasRedis() && !Deno.env.get("CI");
 
@@ -344,6 +345,33 @@ Deno.test({
       using again = await connectText(c.port);
       await again.send("rename|eve");
       await again.readUntil((l) => l === "this name is banned from this server", 5000);
+    } finally {
+      await stopAll(servers);
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: the terminal client given --host a,b fails over to b when a goes away",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    const servers = await nodes(redis, 2);
+    try {
+      const [a, b] = servers;
+      const hosts = `127.0.0.1:${a.port},127.0.0.1:${b.port}`;
+      await using client = ClientProcess.spawn(["--host", hosts, "--name", "phoenix"]);
+      await client.waitForStderr(`connected to 127.0.0.1:${a.port} as phoenix`);
+      await a.stop("SIGTERM");
+      await client.waitForStderr(
+        new RegExp(`reconnected to 127\\.0\\.0\\.1:${b.port} as phoenix`),
+        10_000,
+      );
+      using bob = await JsonClient.connect(b.port, { name: "bob" });
+      await client.write("still here\n");
+      const f = await bob.readUntil((f) => f.type === "public", 5000);
+      deepStrictEqual([f.from, f.text], ["phoenix", "still here"]);
+      await client.closeStdin();
     } finally {
       await stopAll(servers);
     }

@@ -210,3 +210,17 @@ Deno.test("client config: flags are read by the shared parser, as the server's a
     assert.equal(parseConfig(["-port", "1", "--port=2"], {}).port, 2);
   });
 });
+
+Deno.test("config: --host takes several servers, each with or without its own port", () => {
+  const c = parseConfig(["--host", "a, b:9000 ,[::1]:9001,::1", "--port", "7000"], {}, TTY);
+  assert.deepEqual(c.servers, [
+    { host: "a", port: 7000 },
+    { host: "b", port: 9000 },
+    { host: "::1", port: 9001 },
+    { host: "::1", port: 7000 },
+  ]);
+  assert.deepEqual([c.host, c.port], ["a", 7000]);
+  assert.deepEqual(parseConfig(["--host", "x"], {}, TTY).servers, [{ host: "x", port: 8888 }]);
+  assert.throws(() => parseConfig(["--host", "a,,b"], {}, TTY), /--host has an empty server/);
+  assert.throws(() => parseConfig(["--host", "a:0"], {}, TTY), /--host a:0 must be a number/);
+});
