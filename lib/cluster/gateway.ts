@@ -21,7 +21,7 @@ import { nameKey, validateName } from "../shared/names.ts";
 import { sanitizeText } from "../shared/sanitize.ts";
 import type { Logger } from "../shared/log.ts";
 import type { ChatGateway, Welcomed } from "../server/chat_gateway.ts";
-import { ClientConnection, notice } from "../server/connection.ts";
+import { notice, type ServedConnection } from "../server/connection.ts";
 import type { LogCommand } from "./log.ts";
 import { type Applied, type Replica, toBase64 } from "./replica.ts";
 
@@ -135,7 +135,7 @@ export class ClusterGateway implements ChatGateway {
         conn.joined = undefined;
         resolve();
         // Not in the chat: it cannot stay. A closing connection is not told twice.
-        if (requester instanceof ClientConnection && !requester.closing) {
+        if (closable(requester) && !requester.closing) {
           void requester.close(
             "shutdown",
             notice("shutdown", "the chat cannot reach its shared store right now; try again"),
@@ -365,9 +365,14 @@ export class ClusterGateway implements ChatGateway {
   #cutOff(): void {
     for (const conn of [...this.#conns.values()]) {
       const r = conn.requester;
-      if (r instanceof ClientConnection && !r.closing) {
+      if (r && closable(r) && !r.closing) {
         void r.close("shutdown", notice("shutdown", "this server lost the cluster; reconnect"));
       }
     }
   }
+}
+
+/** Whether `r` is a served connection (TCP, WebSocket or IRC), which the gateway may close. */
+function closable(r: Requester): r is Requester & ServedConnection {
+  return typeof (r as Partial<ServedConnection>).close === "function";
 }
