@@ -398,6 +398,47 @@ async function sendPrivate(to: string, text: string): Promise<void> {
   render();
 }
 
+/** Commands about the room shown: its members, and what its operators (and admins) may do. */
+const ROOM_COMMANDS = new Set(["who", "invite", "kick", "op", "mode", "close"]);
+
+async function roomCommand(verb: string, rest: string): Promise<void> {
+  if (!isPublic(state.active) || state.active === LOBBY) {
+    if (verb === "who") return say(`online: ${[...state.online.keys()].join(", ")}`);
+    return say(`/${verb} works in a room: open one, or /join #ROOM`);
+  }
+  const room = state.conversation(state.active).title;
+  const [, name = "", reason = ""] = /^(\S*)\s*(.*)$/.exec(rest) ?? [];
+  if (verb === "who") {
+    const ok = reply(await session.request({ type: "who", room }));
+    if (!ok) return;
+    const ops = new Set(ok.operators ?? []);
+    const names = (ok.users ?? []).map((u) => ops.has(u.name) ? `${u.name} (operator)` : u.name);
+    return say(`in ${room}: ${names.join(", ")}`);
+  }
+  if (verb === "close") {
+    if (reply(await session.request({ type: "close", room }))) {
+      state.remove(state.active);
+      render();
+    }
+    return;
+  }
+  if (verb === "mode") {
+    if (rest !== "+i" && rest !== "-i") return say("/mode +i (invite-only) or /mode -i (open)");
+    reply(await session.request({ type: "mode", room, inviteOnly: rest === "+i" }));
+    return;
+  }
+  if (name === "") return say(`/${verb} NAME${verb === "kick" ? " [REASON]" : ""}`);
+  if (verb === "invite") {
+    if (reply(await session.request({ type: "invite", room, name }))) {
+      say(`you invited ${name} to ${room}`);
+    }
+  } else if (verb === "kick") {
+    reply(await session.request({ type: "kick", room, name, ...(reason ? { reason } : {}) }));
+  } else {
+    reply(await session.request({ type: "op", room, name }));
+  }
+}
+
 async function command(text: string): Promise<void> {
   const [, verb, rest = ""] = /^\/(\S+)\s*(.*)$/.exec(text) ?? [];
   if (verb === "nick" && rest) {
@@ -438,6 +479,8 @@ async function command(text: string): Promise<void> {
         ? "no rooms yet: /join #NAME creates one"
         : "rooms: " + list.map((r) => `${r.room} (${r.members})`).join(", "),
     );
+  } else if (ROOM_COMMANDS.has(verb)) {
+    await roomCommand(verb, rest);
   } else if (verb === "register" && rest) {
     const ok = reply(await session.request({ type: "register", password: rest }));
     if (ok) {
@@ -447,8 +490,9 @@ async function command(text: string): Promise<void> {
     }
   } else {
     say(
-      "commands: /join #ROOM, /part, /topic TEXT, /rooms, /nick NAME, /msg NAME TEXT, " +
-        "/register PASSWORD",
+      "commands: /join #ROOM, /part, /topic TEXT, /rooms, /who, /nick NAME, /msg NAME TEXT, " +
+        "/register PASSWORD; in a room, for its operators: /invite NAME, /kick NAME [REASON], " +
+        "/op NAME, /mode +i|-i; for server admins: /close",
     );
   }
 }

@@ -97,6 +97,8 @@ export interface OkFrame {
   to?: string;
   stored?: true;
   users?: UserInfo[];
+  /** A room's `who`: which of its members are operators. */
+  operators?: string[];
   room?: string;
   topic?: string;
   rooms?: RoomInfo[];

@@ -255,3 +255,55 @@ Deno.test("rooms: join, talk, unread counts, and the lobby does not see it", opt
   await alice.waitForSelector('.conv.active[data-conv="#lobby"]');
   strictEqual(await alice.$('.conv[data-conv="#dev"]'), null);
 });
+
+Deno.test(
+  "rooms: an operator's commands in the page (who, invite-only, invite, op, kick)",
+  opts,
+  async () => {
+    await using server = await startServer();
+    const port = await httpPort(server);
+    await using browser = await launchBrowser();
+    const alice = await openChat(browser, port, "alice");
+    const bob = await openChat(browser, port, "bob");
+    using carol = await JsonClient.connect(server.port, { name: "carol" });
+    const notice = (page: typeof alice) => page.$eval(".notice", (e) => e.textContent ?? "");
+    const noticeIs = async (page: typeof alice, text: string) => {
+      await page.waitForFunction(
+        (t: string) => document.querySelector(".notice")?.textContent === t,
+        { timeout: 5000, polling: 100 },
+        text,
+      ).catch(async () => {
+        throw new Error(`notice "${await notice(page)}", wanted "${text}"`);
+      });
+    };
+
+    await send(alice, "/join #ops");
+    await alice.waitForSelector('.conv.active[data-conv="#ops"]');
+    await send(alice, "/mode +i");
+    await waitForLine(alice, "alice made the room invite-only");
+    strictEqual((await carol.request({ type: "join", room: "#ops" })).code, "invite_only");
+
+    await send(alice, "/invite bob");
+    await noticeIs(alice, "you invited bob to #ops");
+    await send(bob, "/join #ops");
+    await bob.waitForSelector('.conv.active[data-conv="#ops"]');
+    await send(alice, "/op bob");
+    await waitForLine(bob, "alice made bob an operator");
+    await send(bob, "/who");
+    await noticeIs(bob, "in #ops: alice (operator), bob (operator)");
+
+    await send(bob, "/invite carol");
+    await carol.readUntil((f) => f.type === "room" && f.event === "invited" && f.by === "bob");
+    strictEqual((await carol.request({ type: "join", room: "#ops" })).type, "ok");
+    await send(bob, "/kick carol off topic");
+    await waitForLine(alice, "bob kicked carol: off topic");
+    const kicked = await carol.readUntil((f) => f.type === "room" && f.event === "kicked");
+    strictEqual(kicked.text, "off topic");
+
+    // Not in a room: said so, nothing sent.
+    await clickOn(alice, '.conv[data-conv="#lobby"]');
+    await send(alice, "/invite carol");
+    ok((await notice(alice)).startsWith("/invite works in a room"), await notice(alice));
+    deepStrictEqual([...alice.errors, ...bob.errors], []);
+  },
+);

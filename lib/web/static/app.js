@@ -717,6 +717,78 @@ async function sendPrivate(to, text) {
   if (ok.stored) say(`${to} is offline: the message waits for them`);
   render();
 }
+var ROOM_COMMANDS = /* @__PURE__ */ new Set([
+  "who",
+  "invite",
+  "kick",
+  "op",
+  "mode",
+  "close"
+]);
+async function roomCommand(verb, rest) {
+  if (!isPublic(state.active) || state.active === LOBBY) {
+    if (verb === "who") return say(`online: ${[
+      ...state.online.keys()
+    ].join(", ")}`);
+    return say(`/${verb} works in a room: open one, or /join #ROOM`);
+  }
+  const room = state.conversation(state.active).title;
+  const [, name = "", reason = ""] = /^(\S*)\s*(.*)$/.exec(rest) ?? [];
+  if (verb === "who") {
+    const ok = reply(await session.request({
+      type: "who",
+      room
+    }));
+    if (!ok) return;
+    const ops = new Set(ok.operators ?? []);
+    const names = (ok.users ?? []).map((u) => ops.has(u.name) ? `${u.name} (operator)` : u.name);
+    return say(`in ${room}: ${names.join(", ")}`);
+  }
+  if (verb === "close") {
+    if (reply(await session.request({
+      type: "close",
+      room
+    }))) {
+      state.remove(state.active);
+      render();
+    }
+    return;
+  }
+  if (verb === "mode") {
+    if (rest !== "+i" && rest !== "-i") return say("/mode +i (invite-only) or /mode -i (open)");
+    reply(await session.request({
+      type: "mode",
+      room,
+      inviteOnly: rest === "+i"
+    }));
+    return;
+  }
+  if (name === "") return say(`/${verb} NAME${verb === "kick" ? " [REASON]" : ""}`);
+  if (verb === "invite") {
+    if (reply(await session.request({
+      type: "invite",
+      room,
+      name
+    }))) {
+      say(`you invited ${name} to ${room}`);
+    }
+  } else if (verb === "kick") {
+    reply(await session.request({
+      type: "kick",
+      room,
+      name,
+      ...reason ? {
+        reason
+      } : {}
+    }));
+  } else {
+    reply(await session.request({
+      type: "op",
+      room,
+      name
+    }));
+  }
+}
 async function command(text) {
   const [, verb, rest = ""] = /^\/(\S+)\s*(.*)$/.exec(text) ?? [];
   if (verb === "nick" && rest) {
@@ -772,6 +844,8 @@ async function command(text) {
     }));
     const list = (ok?.rooms ?? []).filter((r) => r.room.toLowerCase() !== LOBBY);
     say(list.length === 0 ? "no rooms yet: /join #NAME creates one" : "rooms: " + list.map((r) => `${r.room} (${r.members})`).join(", "));
+  } else if (ROOM_COMMANDS.has(verb)) {
+    await roomCommand(verb, rest);
   } else if (verb === "register" && rest) {
     const ok = reply(await session.request({
       type: "register",
@@ -786,7 +860,7 @@ async function command(text) {
       say(`the name ${state.me} is now registered to you`);
     }
   } else {
-    say("commands: /join #ROOM, /part, /topic TEXT, /rooms, /nick NAME, /msg NAME TEXT, /register PASSWORD");
+    say("commands: /join #ROOM, /part, /topic TEXT, /rooms, /who, /nick NAME, /msg NAME TEXT, /register PASSWORD; in a room, for its operators: /invite NAME, /kick NAME [REASON], /op NAME, /mode +i|-i; for server admins: /close");
   }
 }
 compose.onsubmit = (e) => {
