@@ -48,6 +48,11 @@ export interface CoreOptions {
    * the user's inbox is full.
    */
   onOffline?: (event: PrivateEvent, recipientKey: string) => boolean;
+  /**
+   * Receives every private message an account sends or receives, with the accounts of its
+   * sender and receiver (undefined for a guest), to keep it for catch-up.
+   */
+  onPrivate?: (event: PrivateEvent, fromKey?: string, toKey?: string) => void;
   /** Where rooms with registered members are kept (none: rooms live in memory only). */
   roomStore?: RoomStorage;
   roomLimits?: Partial<RoomLimits>;
@@ -84,6 +89,7 @@ export class ChatCore {
   readonly #registeredLookalike: CoreOptions["registeredLookalike"];
   readonly #onPublic?: (event: PublicEvent) => void;
   readonly #onOffline?: (event: PrivateEvent, recipientKey: string) => boolean;
+  readonly #onPrivate?: CoreOptions["onPrivate"];
   /** Online users in join order; iterated for every broadcast. */
   readonly #users = new Map<number, User>();
   /**
@@ -107,6 +113,7 @@ export class ChatCore {
     this.#registeredLookalike = options.registeredLookalike;
     this.#onPublic = options.onPublic;
     this.#onOffline = options.onOffline;
+    this.#onPrivate = options.onPrivate;
     this.rooms = new Rooms({
       stamp: () => ({ msgId: this.#msgId(), ts: this.#clock() }),
       lastMsgId: () => this.#nextMsgId - 1,
@@ -216,6 +223,7 @@ export class ChatCore {
       wire: [],
     };
     if (receivers) {
+      this.#keepPrivate(event, user.account, receiver!.account);
       for (const r of receivers) r.peer.deliver(event);
       // The sender's other connections see what it sent, as its own echo would show it.
       let echo: PrivateEvent | undefined;
@@ -228,6 +236,7 @@ export class ChatCore {
     if (this.#onOffline && !this.#onOffline(event, key)) {
       return fail("inbox_full", `${event.to}'s offline inbox is full; try again later`);
     }
+    this.#keepPrivate(event, user.account, key);
     return { ok: true, msgId: event.msgId, ts: event.ts, stored: true };
   }
 
@@ -366,6 +375,11 @@ export class ChatCore {
       if (keys?.size === 0) this.#bySkeleton.delete(skeleton);
     }
     return true;
+  }
+
+  /** Hands a private message to history when an account is on either side of it. */
+  #keepPrivate(event: PrivateEvent, fromKey?: string, toKey?: string): void {
+    if (fromKey !== undefined || toKey !== undefined) this.#onPrivate?.(event, fromKey, toKey);
   }
 
   #msgId(): number {

@@ -25,6 +25,7 @@ import { type Bans, banTarget } from "./bans.ts";
 import { durationMs, UnitError } from "../shared/units.ts";
 import type { User } from "./user.ts";
 import { executeRoomRequest, type RoomContext } from "./room_requests.ts";
+import { executeHistoryRequest } from "./history.ts";
 
 /** One connection as the dispatcher sees it. */
 export interface Requester {
@@ -118,6 +119,8 @@ export class Dispatcher {
     const user = requester.user;
     const room = executeRoomRequest(this.#rooms, user, request);
     if (room) return room;
+    const history = executeHistoryRequest(this.#rooms, user, request);
+    if (history) return history;
     switch (request.type) {
       case "say":
         return core.say(user, request.text);

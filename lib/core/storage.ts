@@ -70,10 +70,39 @@ export interface RoomStorage {
 }
 
 /**
+ * Where stored messages were said, for catch-up, read markers and search: the lobby, one room
+ * (by its key), or one account's private messages (sent or received).
+ */
+export type HistoryScope =
+  | { kind: "lobby" }
+  | { kind: "room"; key: string }
+  | { kind: "private"; account: string };
+
+/**
+ * What catch-up and read markers need from storage (lib/core/history.ts). Private messages are
+ * kept when an account sends or receives them (a guest has no history to catch up on).
+ */
+export interface HistoryStorage {
+  /**
+   * Queues a private message for history; `fromKey`, `toKey`: the accounts of its sender and
+   * receiver (at least one of them).
+   */
+  appendPrivate(m: InboxMessage, fromKey: string | undefined, toKey: string | undefined): void;
+  /** Up to `limit` messages of `scope` with ids above `afterId`, oldest first. */
+  messagesAfter(scope: HistoryScope, afterId: number, limit: number): StoredMessage[];
+  /** How many messages of `scope` have ids above `afterId`, counting no further than `cap`. */
+  countAfter(scope: HistoryScope, afterId: number, cap: number): number;
+  /** The account's read markers: target key (`#lobby`, a room key, `private`) and message id. */
+  markers(account: string): { target: string; msgId: number }[];
+  /** Sets a read marker (in the current group commit). */
+  putMarker(account: string, target: string, msgId: number): void;
+}
+
+/**
  * The chat's storage. Writes join the current group commit; {@link ChatStorage.afterCommit} tells
  * when they are durable, which is when an acknowledgement may leave.
  */
-export interface ChatStorage extends BanStore, RoomStorage {
+export interface ChatStorage extends BanStore, RoomStorage, HistoryStorage {
   /**
    * Reserves `count` message ids and returns the first; ids are never reused, even after a
    * restart.

@@ -95,8 +95,32 @@ export interface NoticeEvent {
   wire: WireCache;
 }
 
+/**
+ * An account's read marker moved (lib/core/history.ts): sent to the account's other connections,
+ * so every device shows the same unread counts.
+ */
+export interface MarkerEvent {
+  kind: "marker";
+  /** `#lobby`, a room's display name, or `private`. */
+  target: string;
+  /** The newest message id read there. */
+  msgId: number;
+  /** How many messages there are after it (at most {@link MAX_UNREAD_COUNT}). */
+  unread: number;
+  wire: WireCache;
+}
+
+/** The most unread messages counted per target; more read as this many. */
+export const MAX_UNREAD_COUNT = 1000;
+
 /** Anything a connection can be sent without having asked for it. */
-export type ChatEvent = PublicEvent | PrivateEvent | PresenceEvent | RoomEvent | NoticeEvent;
+export type ChatEvent =
+  | PublicEvent
+  | PrivateEvent
+  | PresenceEvent
+  | RoomEvent
+  | NoticeEvent
+  | MarkerEvent;
 
 /** The result of a request: its data, or a {@link Failure}. */
 export type Result<T extends object = Record<never, never>> = ({ ok: true } & T) | Failure;
@@ -110,6 +134,8 @@ export interface StoredMessage {
   text: string;
   /** The room's display name; absent for the lobby. */
   room?: string;
+  /** Set on a private message (catch-up and search): its receiver. */
+  to?: string;
 }
 
 /** A private message waiting for an offline registered user. */

@@ -17,6 +17,7 @@ import {
   type RoomRequest,
   type UserInfo,
 } from "./requests.ts";
+import { parseHistoryFrame } from "./history_codec.ts";
 
 const encoder = new TextEncoder();
 
@@ -113,6 +114,8 @@ export function parseJsonLine(line: string): Request {
   const optionalStr = (field: string): string | undefined | Request =>
     frame[field] === undefined ? undefined : str(field);
   const withId = <T extends Request>(r: T): T => (id === undefined ? r : { ...r, id });
+  const history = parseHistoryFrame(frame, id);
+  if (history) return history;
   // `room` is optional on say, who, history and kick (absent: the lobby), required on the rest.
   const room = optionalStr("room");
   if (typeof room === "object") return room;
@@ -320,6 +323,8 @@ function eventFrame(event: ChatEvent): Frame {
     }
     case "notice":
       return { type: "notice", code: event.code, text: event.text };
+    case "marker":
+      return { type: "marker", target: event.target, msgId: event.msgId, unread: event.unread };
   }
 }
 

@@ -63,6 +63,10 @@ export const REQUESTS: Readonly<Record<Request["type"], Readonly<RequestFacts>>>
   mode: { writes: true, checksPassword: false, rate: "message" },
   op: { writes: true, checksPassword: false, rate: "message" },
   close: { writes: true, checksPassword: false, rate: "message" },
+  // History (lib/core/history.ts): a marker is stored, so `mark` waits for the commit.
+  catchup: { writes: false, checksPassword: false, rate: "message" },
+  mark: { writes: true, checksPassword: false, rate: "message" },
+  markers: { writes: false, checksPassword: false, rate: "who" },
 });
 
 /**

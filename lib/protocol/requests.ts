@@ -28,6 +28,7 @@ export type Request =
   | { type: "ban"; id?: RequestId; target: string; duration?: string; reason?: string }
   | { type: "unban"; id?: RequestId; target: string }
   | RoomRequest
+  | HistoryRequest
   | { type: "invalid"; id?: RequestId; code: ErrorCode; message: string };
 
 /** The requests that only concern rooms (`say`, `who`, `history` and `kick` take a `room` too). */
@@ -40,6 +41,25 @@ export type RoomRequest =
   | { type: "mode"; id?: RequestId; room: string; inviteOnly: boolean }
   | { type: "op"; id?: RequestId; room: string; name: string }
   | { type: "close"; id?: RequestId; room: string };
+
+/**
+ * The requests about stored history (lib/core/history.ts). A `target` is `#lobby`, a room
+ * (`#dev`) or `private` (the asker's own private messages, for a logged-in account).
+ */
+export type HistoryRequest =
+  /** What was said in `target` after message id `after`, oldest first, a page at a time. */
+  | { type: "catchup"; id?: RequestId; target: string; after: number; limit?: number }
+  /** Moves the account's read marker of `target` to `msgId` (never backwards). */
+  | { type: "mark"; id?: RequestId; target: string; msgId: number }
+  /** The account's read markers with their unread counts. */
+  | { type: "markers"; id?: RequestId };
+
+/** One read marker as `markers` lists it. */
+export interface MarkerInfo {
+  target: string;
+  msgId: number;
+  unread: number;
+}
 
 /** One room as `rooms` and the welcome list it. */
 export interface RoomInfo {
@@ -87,6 +107,16 @@ export interface ReplyData {
   rooms?: RoomInfo[];
   /** For `who` with a room: which of `users` are its operators (names). */
   operators?: string[];
+  /** For `catchup` and `mark`: the target as shown (a room's display name). */
+  target?: string;
+  /** For `catchup`: whether more messages follow the page (ask again after `last`). */
+  more?: boolean;
+  /** For `catchup`: the last message id of the page (`after` when it is empty). */
+  last?: number;
+  /** For `mark`: how many messages there are after the marker. */
+  unread?: number;
+  /** For `markers`. */
+  markers?: MarkerInfo[];
 }
 
 /** The outcome of a request. */

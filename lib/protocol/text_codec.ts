@@ -7,6 +7,7 @@
 
 import type { ChatEvent, ErrorCode, RoomEvent, StoredMessage } from "./events.ts";
 import { type Codec, MAX_HISTORY_PAGE, type Reply, type Request } from "./requests.ts";
+import { markerLine, parseHistoryText, renderHistoryTextReply } from "./history_codec.ts";
 
 const encoder = new TextEncoder();
 
@@ -43,6 +44,8 @@ export function parseTextLine(line: string): Request {
   const bar = line.indexOf("|");
   const word = bar < 0 ? line : line.slice(0, bar);
   const rest = bar < 0 ? undefined : line.slice(bar + 1);
+  const history = parseHistoryText(line);
+  if (history) return history;
   // Room commands name a room first; a name never starts with `#`, so `to|#dev|hi` is no
   // private message, and `part|of it` stays the public message it always was.
   if (rest?.startsWith("#")) {
@@ -215,6 +218,8 @@ export function renderTextEvent(event: ChatEvent): string {
         : `[${event.addr}], ${event.name}:${event.event}`;
     case "notice":
       return event.text;
+    case "marker":
+      return markerLine(event);
   }
 }
 
@@ -278,6 +283,8 @@ export function renderTextHistory(messages: readonly StoredMessage[], room?: str
 /** Renders a reply as lines (without the final newline), or `null` when none is sent. */
 export function renderTextReply(request: Request, reply: Reply): string | null {
   if (!reply.ok) return reply.message + (TEXT_HINTS[reply.code] ?? "");
+  const history = renderHistoryTextReply(request, reply, publicLine);
+  if (history !== undefined) return history;
   if (reply.room !== undefined) return renderRoomReply(request, reply);
   switch (request.type) {
     case "rooms":

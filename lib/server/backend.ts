@@ -76,6 +76,7 @@ export function openBackend(config: BackendConfig, log: Logger): LocalBackend {
       store.appendInbox(e, key);
       return true;
     },
+    onPrivate: (e, fromKey, toKey) => store.appendPrivate(e, fromKey, toKey),
     roomStore: store,
     roomLimits: config.rooms,
   });

@@ -15,6 +15,7 @@ import type { Ban } from "../core/bans.ts";
 import type {
   Account,
   ChatStorage,
+  HistoryScope,
   InboxMessage,
   StoredMessage,
   StoredRoom,
@@ -23,6 +24,9 @@ import { nameKey, nameSkeletons } from "../shared/names.ts";
 
 /** A stored message and the key of its room (undefined: the lobby). */
 type Row = StoredMessage & { roomKey?: string };
+
+/** A stored private message and the accounts of its two sides. */
+type PrivateRow = StoredMessage & { to: string; fromKey?: string; toKey?: string };
 
 /**
  * Storage that lives as long as the object.
@@ -45,6 +49,10 @@ export class MemoryStorage implements ChatStorage {
   readonly #inboxes = new Map<string, InboxMessage[]>();
   readonly #accounts = new Map<string, Account>();
   readonly #bans = new Map<string, Ban>();
+  /** Private messages of accounts, in id order. */
+  readonly #private: PrivateRow[] = [];
+  /** Read markers by account, then target. */
+  readonly #markers = new Map<string, Map<string, number>>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #waiters: ((error?: Error) => void)[] = [];
   #closed = false;
@@ -184,6 +192,64 @@ export class MemoryStorage implements ChatStorage {
     return this.#messages.filter((m) =>
       m.roomKey === roomKey && m.msgId > afterId && m.msgId < beforeId
     ).length;
+  }
+
+  appendPrivate(m: InboxMessage, fromKey: string | undefined, toKey: string | undefined): void {
+    this.#write();
+    const row: PrivateRow = {
+      msgId: m.msgId,
+      ts: m.ts,
+      from: m.from,
+      fromAddr: "",
+      to: m.to,
+      text: m.text,
+    };
+    if (fromKey !== undefined) row.fromKey = fromKey;
+    if (toKey !== undefined) row.toKey = toKey;
+    const at = this.#private.findLastIndex((x) => x.msgId < m.msgId) + 1;
+    this.#private.splice(at, 0, row);
+  }
+
+  messagesAfter(scope: HistoryScope, afterId: number, limit: number): StoredMessage[] {
+    this.#open();
+    return this.#inScope(scope, afterId, limit);
+  }
+
+  countAfter(scope: HistoryScope, afterId: number, cap: number): number {
+    this.#open();
+    return this.#inScope(scope, afterId, cap).length;
+  }
+
+  /** Up to `limit` messages of `scope` above `afterId`, oldest first, as SQLite's rows. */
+  #inScope(scope: HistoryScope, afterId: number, limit: number): StoredMessage[] {
+    const out: StoredMessage[] = [];
+    if (scope.kind === "private") {
+      for (const { fromKey, toKey, ...m } of this.#private) {
+        if (out.length >= limit) break;
+        if (m.msgId > afterId && (fromKey === scope.account || toKey === scope.account)) {
+          out.push(m);
+        }
+      }
+      return out;
+    }
+    const roomKey = scope.kind === "room" ? scope.key : undefined;
+    for (const { roomKey: key, ...m } of this.#messages) {
+      if (out.length >= limit) break;
+      if (m.msgId > afterId && key === roomKey) out.push(m);
+    }
+    return out;
+  }
+
+  markers(account: string): { target: string; msgId: number }[] {
+    this.#open();
+    return [...(this.#markers.get(account) ?? [])].map(([target, msgId]) => ({ target, msgId }));
+  }
+
+  putMarker(account: string, target: string, msgId: number): void {
+    this.#write();
+    const mine = this.#markers.get(account) ?? new Map<string, number>();
+    mine.set(target, msgId);
+    this.#markers.set(account, mine);
   }
 
   inbox(recipientKey: string): InboxMessage[] {

@@ -14,6 +14,7 @@ import type { Ban } from "../core/bans.ts";
 import type {
   Account,
   ChatStorage,
+  HistoryScope,
   InboxMessage,
   StoredMessage,
   StoredRoom,
@@ -66,6 +67,16 @@ export const MIGRATIONS: readonly string[] = [
   // the confusables data, which SQL does not have.
   `CREATE TABLE account_skeletons (
      skeleton TEXT NOT NULL, name_key TEXT NOT NULL, PRIMARY KEY (skeleton, name_key));`,
+  // 6: private messages of accounts, for catch-up (sender_key, recipient_key: NULL for a
+  // guest), and each account's read markers (target: '#lobby', a room key or 'private').
+  `CREATE TABLE private_messages (
+     id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, sender TEXT NOT NULL, sender_key TEXT,
+     recipient TEXT NOT NULL, recipient_key TEXT, text TEXT NOT NULL);
+   CREATE INDEX private_by_sender ON private_messages (sender_key, id);
+   CREATE INDEX private_by_recipient ON private_messages (recipient_key, id);
+   CREATE TABLE read_markers (
+     account_key TEXT NOT NULL, target TEXT NOT NULL, msg_id INTEGER NOT NULL,
+     PRIMARY KEY (account_key, target));`,
 ];
 
 /** The schema version this build writes. */
@@ -361,6 +372,48 @@ export class Store implements ChatStorage {
     return Number(row.n);
   }
 
+  /** Queues a private message of an account for history (in the current group commit). */
+  appendPrivate(m: InboxMessage, fromKey: string | undefined, toKey: string | undefined): void {
+    this.#begin();
+    this.#sql(
+      `INSERT INTO private_messages (id, ts, sender, sender_key, recipient, recipient_key, text)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(m.msgId, m.ts, m.from, fromKey ?? null, m.to, toKey ?? null, m.text);
+  }
+
+  /** Up to `limit` messages of `scope` with ids above `afterId`, oldest first. */
+  messagesAfter(scope: HistoryScope, afterId: number, limit: number): StoredMessage[] {
+    if (limit <= 0) return [];
+    const [sql, args] = scopeSelect(scope, "id > :after");
+    const rows = this.#sql(`${sql} ORDER BY msgId LIMIT :limit`)
+      .all({ ...args, after: afterId, limit }) as unknown as StoredMessage[];
+    return rows.map((r) => ({ ...r }));
+  }
+
+  /** How many messages of `scope` have ids above `afterId`, counting no further than `cap`. */
+  countAfter(scope: HistoryScope, afterId: number, cap: number): number {
+    const [sql, args] = scopeSelect(scope, "id > :after");
+    const row = this.#sql(`SELECT count(*) AS n FROM (${sql} LIMIT :cap)`)
+      .get({ ...args, after: afterId, cap }) as { n: number };
+    return Number(row.n);
+  }
+
+  /** The account's read markers. */
+  markers(account: string): { target: string; msgId: number }[] {
+    return (this.#sql("SELECT target, msg_id FROM read_markers WHERE account_key = ?")
+      .all(account) as { target: string; msg_id: number }[])
+      .map((r) => ({ target: r.target, msgId: Number(r.msg_id) }));
+  }
+
+  /** Sets a read marker (in the current group commit). */
+  putMarker(account: string, target: string, msgId: number): void {
+    this.#begin();
+    this.#sql(
+      `INSERT INTO read_markers (account_key, target, msg_id) VALUES (?, ?, ?)
+       ON CONFLICT (account_key, target) DO UPDATE SET msg_id = excluded.msg_id`,
+    ).run(account, target, msgId);
+  }
+
   /** The messages waiting for `recipientKey`, oldest first. */
   inbox(recipientKey: string): InboxMessage[] {
     return (this.#sql(
@@ -481,6 +534,35 @@ export class Store implements ChatStorage {
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) w(error);
+  }
+}
+
+const PUBLIC_COLUMNS = `id AS msgId, ts, sender AS "from", sender_addr AS fromAddr, text`;
+const PRIVATE_COLUMNS =
+  `id AS msgId, ts, sender AS "from", '' AS fromAddr, text, recipient AS "to"`;
+
+/**
+ * The SELECT of a scope's messages that pass `filter` (a condition on `id`, with named
+ * parameters), as rows shaped like {@link StoredMessage}, and the scope's own parameter. Each
+ * half uses an index on (scope, id); the private scope is two indexed halves rather than an OR,
+ * which SQLite would answer with a scan.
+ */
+function scopeSelect(scope: HistoryScope, filter: string): [string, Record<string, string>] {
+  switch (scope.kind) {
+    case "lobby":
+      return [`SELECT ${PUBLIC_COLUMNS} FROM messages WHERE room IS NULL AND ${filter}`, {}];
+    case "room":
+      return [
+        `SELECT ${PUBLIC_COLUMNS} FROM messages WHERE room = :scope AND ${filter}`,
+        { scope: scope.key },
+      ];
+    case "private":
+      return [
+        `SELECT ${PRIVATE_COLUMNS} FROM private_messages WHERE sender_key = :scope AND ${filter}
+         UNION
+         SELECT ${PRIVATE_COLUMNS} FROM private_messages WHERE recipient_key = :scope AND ${filter}`,
+        { scope: scope.account },
+      ];
   }
 }
 

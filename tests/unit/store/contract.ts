@@ -188,4 +188,51 @@ export function storageContract(name: string, open: () => ChatStorage): void {
     store.deleteRoom("#dev");
     deepStrictEqual(store.rooms(), []);
   });
+
+  test("catch-up: a scope's messages after an id, oldest first, counted up to a cap", (store) => {
+    for (let i = 1; i <= 9; i++) {
+      store.appendPublic(i % 3 === 0 ? { ...msg(i), room: "#Dev" } : msg(i));
+    }
+    const ids = (s: ReturnType<typeof store.messagesAfter>) => s.map((m) => m.msgId);
+    deepStrictEqual(ids(store.messagesAfter({ kind: "lobby" }, 2, 3)), [4, 5, 7]);
+    deepStrictEqual(ids(store.messagesAfter({ kind: "room", key: "#dev" }, 3, 10)), [6, 9]);
+    deepStrictEqual(store.messagesAfter({ kind: "lobby" }, 9, 10), []);
+    strictEqual(store.countAfter({ kind: "lobby" }, 0, 100), 6);
+    strictEqual(store.countAfter({ kind: "lobby" }, 0, 4), 4);
+    strictEqual(store.countAfter({ kind: "room", key: "#dev" }, 6, 100), 1);
+  });
+
+  test("private history: an account's sent and received messages, nobody else's", (store) => {
+    const pm = (msgId: number, from: string, to: string) => ({
+      msgId,
+      ts: msgId,
+      from,
+      to,
+      text: `p${msgId}`,
+    });
+    store.appendPrivate(pm(1, "Alice", "bob"), "alice", undefined);
+    store.appendPrivate(pm(2, "bob", "Alice"), undefined, "alice");
+    store.appendPrivate(pm(3, "Carol", "Dan"), "carol", "dan");
+    deepStrictEqual(store.messagesAfter({ kind: "private", account: "alice" }, 0, 10), [
+      { msgId: 1, ts: 1, from: "Alice", fromAddr: "", to: "bob", text: "p1" },
+      { msgId: 2, ts: 2, from: "bob", fromAddr: "", to: "Alice", text: "p2" },
+    ]);
+    deepStrictEqual(
+      store.messagesAfter({ kind: "private", account: "alice" }, 1, 10).map((m) => m.msgId),
+      [2],
+    );
+    strictEqual(store.countAfter({ kind: "private", account: "dan" }, 0, 10), 1);
+    // Private messages are never public history.
+    deepStrictEqual(store.messagesAfter({ kind: "lobby" }, 0, 10), []);
+  });
+
+  test("read markers: one per account and target, replaced when set again", (store) => {
+    store.putMarker("alice", "#lobby", 5);
+    store.putMarker("alice", "private", 7);
+    store.putMarker("alice", "#lobby", 9);
+    store.putMarker("bob", "#lobby", 1);
+    const sorted = store.markers("alice").sort((a, b) => a.target.localeCompare(b.target));
+    deepStrictEqual(sorted, [{ target: "#lobby", msgId: 9 }, { target: "private", msgId: 7 }]);
+    deepStrictEqual(store.markers("nobody"), []);
+  });
 }

@@ -1,0 +1,160 @@
+/**
+ * Catch-up and read markers: the requests about stored history (`catchup`, `mark`, `markers`).
+ * A client says the last message id it saw in a target (`#lobby`, a room, or `private` for its
+ * account's own private messages) and gets what came after, oldest first, a page at a time, so
+ * a device that was away fetches exactly what it missed. Message ids only grow (one counter for
+ * every message), so "after id N" has no gaps and no repeats whatever else was said elsewhere.
+ *
+ * Read markers belong to the account: one connection moves a marker, the account's other
+ * connections are told (a `marker` event), so every device shows the same unread counts.
+ *
+ * @module
+ */
+
+import { fail, type MarkerEvent, MAX_UNREAD_COUNT, type Result } from "../protocol/events.ts";
+import type { MarkerInfo, Reply, Request } from "../protocol/requests.ts";
+import { CATCHUP_PAGE, PRIVATE_TARGET } from "../protocol/history_codec.ts";
+import type { ChatCore } from "./chat.ts";
+import { isLobby, LOBBY } from "./rooms.ts";
+import type { ChatStorage, HistoryScope, StoredMessage } from "./storage.ts";
+import type { User } from "./user.ts";
+
+/** What history requests need from the dispatcher. */
+export interface HistoryContext {
+  core: ChatCore;
+  store: ChatStorage;
+  /** The most bytes one reply may carry (a quarter of the asker's queue). */
+  replyBudgetBytes: number;
+}
+
+/** A target the asker may read: where its messages are, its marker key and its display name. */
+interface Target {
+  scope: HistoryScope;
+  key: string;
+  name: string;
+}
+
+/**
+ * Carries out `request` when it is a history request, or returns `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { executeHistoryRequest } from "./history.ts";
+ * import { ChatCore } from "./chat.ts";
+ * import { MemoryStorage } from "../store/memory.ts";
+ *
+ * const core = new ChatCore();
+ * const user = core.join({ deliver() {}, kick() {} }, "127.0.0.1:5000");
+ * const ctx = { core, store: new MemoryStorage(), replyBudgetBytes: 65536 };
+ * executeHistoryRequest(ctx, user, { type: "catchup", target: "#lobby", after: 0 });
+ * // { ok: true, target: "#lobby", messages: [], more: false, last: 0 }
+ * ```
+ */
+export function executeHistoryRequest(
+  ctx: HistoryContext,
+  user: User,
+  request: Request,
+): Reply | undefined {
+  switch (request.type) {
+    case "catchup":
+      return catchup(ctx, user, request.target, request.after, request.limit ?? CATCHUP_PAGE);
+    case "mark":
+      return mark(ctx, user, request.target, request.msgId);
+    case "markers":
+      return markers(ctx, user);
+    default:
+      return undefined;
+  }
+}
+
+/** The target `raw` names, if `user` may read it. */
+function resolve(ctx: HistoryContext, user: User, raw: string): Result<{ target: Target }> {
+  if (raw === PRIVATE_TARGET) {
+    if (user.account === undefined) {
+      return fail("not_logged_in", "private history is kept only for registered names: log in");
+    }
+    const scope: HistoryScope = { kind: "private", account: user.account };
+    return { ok: true, target: { scope, key: PRIVATE_TARGET, name: PRIVATE_TARGET } };
+  }
+  if (isLobby(raw)) {
+    return { ok: true, target: { scope: { kind: "lobby" }, key: LOBBY, name: LOBBY } };
+  }
+  const who = ctx.core.rooms.who(user, raw); // members only, as for a room's `history`
+  if (!who.ok) return who;
+  const { key, name } = who.room;
+  return { ok: true, target: { scope: { kind: "room", key }, key, name } };
+}
+
+/** Up to `limit` messages of `raw` after `after`, oldest first, that fit in one reply. */
+function catchup(ctx: HistoryContext, user: User, raw: string, after: number, limit: number) {
+  const r = resolve(ctx, user, raw);
+  if (!r.ok) return r;
+  const { scope, name } = r.target;
+  const rows = ctx.store.messagesAfter(scope, after, limit + 1);
+  let page = oldestFitting(rows.slice(0, limit), ctx.replyBudgetBytes);
+  const more = rows.length > page.length;
+  if (scope.kind === "room") page = page.map((m) => ({ ...m, room: name }));
+  return {
+    ok: true as const,
+    target: name,
+    messages: page,
+    more,
+    last: page.at(-1)?.msgId ?? after,
+  };
+}
+
+/**
+ * The oldest of `messages` that fit in `budget` bytes (at least one, so paging always moves):
+ * a catch-up page goes forward, so what does not fit is asked for next.
+ */
+function oldestFitting(messages: StoredMessage[], budget: number): StoredMessage[] {
+  let total = 0;
+  let n = 0;
+  for (const m of messages) {
+    // At most 3 bytes per UTF-16 unit, plus the frame around the text.
+    total += m.text.length * 3 + 200;
+    if (total > budget && n > 0) break;
+    n++;
+  }
+  return messages.slice(0, n);
+}
+
+/** Moves the account's marker of `raw` forward to `msgId` and tells its other connections. */
+function mark(ctx: HistoryContext, user: User, raw: string, msgId: number): Reply {
+  const account = user.account;
+  if (account === undefined) {
+    return fail("not_logged_in", "read markers are kept only for registered names: log in");
+  }
+  const r = resolve(ctx, user, raw);
+  if (!r.ok) return r;
+  const { scope, key, name } = r.target;
+  const current = ctx.store.markers(account).find((m) => m.target === key)?.msgId ?? 0;
+  // Never backwards: a device that read less than another does not undo what that one read.
+  const marked = Math.max(current, msgId);
+  const unread = ctx.store.countAfter(scope, marked, MAX_UNREAD_COUNT);
+  if (marked !== current) {
+    ctx.store.putMarker(account, key, marked);
+    const event: MarkerEvent = { kind: "marker", target: name, msgId: marked, unread, wire: [] };
+    for (const other of ctx.core.findAll(user.name)) {
+      if (other !== user && other.account === account) other.peer.deliver(event);
+    }
+  }
+  return { ok: true, target: name, msgId: marked, unread };
+}
+
+/** The account's markers of targets it may still read, with their unread counts. */
+function markers(ctx: HistoryContext, user: User): Reply {
+  const account = user.account;
+  if (account === undefined) {
+    return fail("not_logged_in", "read markers are kept only for registered names: log in");
+  }
+  const out: MarkerInfo[] = [];
+  for (const { target: key, msgId } of ctx.store.markers(account)) {
+    // A room's key is its name case-folded, which names it as well as its display name does.
+    const r = resolve(ctx, user, key);
+    if (!r.ok) continue; // a room left or closed since
+    const unread = ctx.store.countAfter(r.target.scope, msgId, MAX_UNREAD_COUNT);
+    out.push({ target: r.target.name, msgId, unread });
+  }
+  return { ok: true, markers: out };
+}
