@@ -110,6 +110,10 @@ export function renderEvent(event: ChatEvent, me: Recipient): IrcMessage[] {
       return renderRoomEvent(event, me);
     case "notice":
       return [{ tags: {}, command: "ERROR", params: [event.text] }];
+    case "marker":
+      // Read markers (lib/core/history.ts) are moved by text and JSON clients; IRC has no line
+      // for them here.
+      return [];
   }
 }
 
