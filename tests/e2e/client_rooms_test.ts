@@ -175,3 +175,31 @@ Deno.test("client rooms: after the server restarts, a guest's rooms are joined a
   await alice.closeStdin();
   assert.equal((await alice.finish()).code, 0, alice.stderr);
 });
+
+Deno.test("client rooms: a server admin joins an invite-only room, takes over as operator, closes it", async () => {
+  await using server = await startServer(["--msg-rate", "0", "--admin", "root"]);
+  using bob = await JsonClient.connect(server.port, { name: "bob" });
+  await bob.request({ type: "join", room: "#locked" });
+  await bob.request({ type: "mode", room: "#locked", inviteOnly: true });
+  using carol = await JsonClient.connect(server.port, { name: "carol" });
+  assert.equal((await carol.request({ type: "join", room: "#locked" })).code, "invite_only");
+
+  await using root = ClientProcess.spawn([...at(server.port), "--name", "root"], { env });
+  await root.waitForStderr("connected to");
+  await root.write("/register root-password\n/join #locked\n");
+  await root.waitForStderr("you are in #locked now (2 members)");
+  await root.write("/op root\n");
+  const op = await bob.readUntil((f) => f.type === "room" && f.event === "op");
+  assert.deepEqual([op.name, op.by], ["root", "root"]);
+  await root.write("/close\nback in the lobby\n");
+  const closed = await bob.readUntil((f) => f.type === "room" && f.event === "closed");
+  assert.equal(closed.name, "root");
+  const said = await bob.readUntil((f) => f.type === "public" && f.from === "root");
+  assert.deepEqual([said.room, said.text], [undefined, "back in the lobby"], "closed: the lobby");
+  assert.equal((await bob.request({ type: "who", room: "#locked" })).code, "no_such_room");
+  await root.closeStdin();
+  const r = await root.finish();
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^you closed #locked$/m);
+  assert.match(r.stdout, /^\d\d:\d\d \* root made you an operator$/m);
+});
