@@ -13,7 +13,7 @@ Deno.test("ircv3: CAP negotiation holds registration until CAP END", async () =>
   await using server = await startServer(QUIET);
   using c = await IrcClient.connect(await ircPort(server));
   await c.send("CAP LS 302");
-  await c.expect(/^:fastim CAP \* LS :echo-message message-tags sasl=PLAIN server-time$/);
+  await c.expect(/^:fastim CAP \* LS :batch echo-message message-tags sasl=PLAIN server-time$/);
   await c.send("NICK capper");
   await c.send("USER capper 0 * :c");
   await c.send("CAP REQ :server-time bogus-cap");
@@ -113,4 +113,40 @@ Deno.test("irc: a registered user's offline private messages arrive after the we
     kim.lines.received.includes(":sender!fastim@fastim PRIVMSG kim :while you were out"),
     kim.lines.received.join("\n"),
   );
+});
+
+Deno.test("ircv3: recent history is played back in a chathistory batch on welcome and JOIN", async () => {
+  await using server = await startServer([...QUIET, "--history", "2"]);
+  const port = await ircPort(server);
+  using talker = await IrcClient.register(port, "talker");
+  await talker.send("JOIN #hist");
+  await talker.expect(/ 366 talker #hist /);
+  for (const text of ["one", "two", "three"]) await talker.send(`PRIVMSG #lobby :${text}`);
+  await talker.send("PRIVMSG #hist :in the room");
+  await talker.send("PING :sync");
+  await talker.expect(/PONG fastim :sync/);
+
+  using late = await IrcClient.connect(port);
+  await late.send("CAP REQ :batch server-time");
+  await late.send("NICK late");
+  await late.send("USER late 0 * :l");
+  await late.send("CAP END");
+  await late.welcomed("late");
+  const open = await late.expect(/^:fastim BATCH \+\S+ chathistory :?#lobby$/);
+  const id = open.split(" ")[2].slice(1);
+  // The newest two (--history 2), oldest first, each in the batch with its time.
+  await late.expect(new RegExp(`^@batch=${id};time=\\S+ :talker!\\S+ PRIVMSG #lobby :two$`));
+  await late.expect(new RegExp(`^@batch=${id};time=\\S+ :talker!\\S+ PRIVMSG #lobby :three$`));
+  await late.expect(new RegExp(`^:fastim BATCH -${id}$`));
+  await late.send("JOIN #hist");
+  await late.expect(/ 366 late #hist /);
+  await late.expect(/^:fastim BATCH \+\S+ chathistory :?#hist$/);
+  await late.expect(/^@batch=\S+;time=\S+ :talker!\S+ PRIVMSG #hist :in the room$/);
+  await late.expect(/^:fastim BATCH -\S+$/);
+
+  // Without server-time there is no playback: old lines would read as new.
+  using plain = await IrcClient.register(port, "plain");
+  await plain.send("PING :sync");
+  await plain.expect(/PONG fastim :sync/);
+  strictEqual(plain.lines.received.some((l) => l.includes("PRIVMSG #lobby :three")), false);
 });

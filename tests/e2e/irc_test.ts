@@ -3,10 +3,11 @@
  * lobby and rooms as channels, messages, NAMES/WHO/WHOIS, NICK and QUIT, the error numerics, and
  * mixed sessions of an IRC, a text and a JSON user in one room and in private messages.
  */
-import { ok, strictEqual } from "node:assert/strict";
+import { match, ok, strictEqual } from "node:assert/strict";
+import { makeTestCerts } from "../helpers/certs.ts";
 import { IrcClient } from "../helpers/irc.ts";
 import { connectText, JsonClient, type LineClient } from "../helpers/lines.ts";
-import { ircPort, startServer } from "../helpers/server.ts";
+import { ircPort, runServerToExit, startServer } from "../helpers/server.ts";
 
 /** A text client that renamed itself to `name`. */
 async function textUser(port: number, name: string): Promise<LineClient> {
@@ -259,4 +260,51 @@ Deno.test("irc: flood control holds for IRC input", async () => {
   for (let i = 0; i < 10; i++) await a.send(`PRIVMSG #lobby :spam ${i}`);
   await a.expect(/^:fastim NOTICE amy :slow down: at most 1 messages per second/);
   await a.expect(/^ERROR :Excess Flood/);
+});
+
+Deno.test("irc: IRC over TLS on --ircs-port, beside plain IRC", async () => {
+  await using certs = await makeTestCerts();
+  await using server = await startServer([
+    ...QUIET,
+    "--tls-cert",
+    certs.certFile,
+    "--tls-key",
+    certs.keyFile,
+    "--tls-port",
+    "0",
+  ]);
+  const port = await ircPort(server, "IRCS");
+  using plain = await IrcClient.register(await ircPort(server), "plain");
+  const conn = await Deno.connectTls({ hostname: "127.0.0.1", port, caCerts: [certs.caPem] });
+  try {
+    await conn.write(new TextEncoder().encode("NICK secure\r\nUSER s 0 * :s\r\n"));
+    let seen = "";
+    const buf = new Uint8Array(4096);
+    while (!/ 366 secure #lobby /.test(seen)) {
+      const n = await conn.read(buf);
+      if (n === null) throw new Error(`closed: ${seen}`);
+      seen += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    ok(seen.includes(":fastim 001 secure :Welcome"), seen);
+    await conn.write(new TextEncoder().encode("PRIVMSG plain :over tls\r\n"));
+    await plain.expect(/^:secure!\S+ PRIVMSG plain :over tls$/);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("irc: flags: --no-irc, --ircs-port needs TLS, ports must differ, environment", async () => {
+  await using off = await startServer(["--no-irc"]);
+  ok(!/listening \(IRC\)/.test(off.stderr()), off.stderr());
+  const noTls = await runServerToExit(["--ircs-port", "6697"]);
+  strictEqual(noTls.code, 2);
+  match(noTls.stderr, /--ircs-port needs --tls-cert FILE and --tls-key FILE/);
+  const clash = await runServerToExit(["--port", "9000", "--irc-port", "9000"]);
+  match(clash.stderr, /--irc-port 9000 is --port too/);
+  const both = await runServerToExit(["--no-irc", "--irc-port", "7000"]);
+  match(both.stderr, /--irc-port cannot go with --no-irc/);
+  const env = await runServerToExit(["--print-config"], 10_000, undefined, {
+    FASTIM_IRC_PORT: "7001",
+  });
+  match(env.stdout, /"irc-port": 7001, +\/\/ FASTIM_IRC_PORT/);
 });

@@ -48,7 +48,7 @@ const MAX_SASL_BYTES = 2048;
 /** Names per 353 line, so that each stays well under 512 bytes. */
 const NAMES_PER_LINE = 12;
 /** The capabilities offered in `CAP LS`. */
-const CAPS = ["echo-message", "message-tags", "sasl", "server-time"];
+const CAPS = ["batch", "echo-message", "message-tags", "sasl", "server-time"];
 
 const encoder = new TextEncoder();
 
@@ -121,6 +121,8 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
   #finished = false;
   #reason: CloseReason = "eof";
   #pingSent = false;
+  /** Batches opened so far, for their ids. */
+  #batches = 0;
 
   constructor(readonly conn: Transport, readonly ctx: ServerContext) {
     this.guard = new FloodGuard(ctx.config.flood, Date.now());
@@ -495,6 +497,7 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
     this.#send({ tags: {}, source: this.#me(), command: "JOIN", params: [LOBBY] });
     this.#numeric(N.RPL_NOTOPIC, LOBBY, "No topic is set");
     this.#names(LOBBY);
+    this.#playback(LOBBY);
     const held = this.#held ?? [];
     this.#held = undefined;
     for (const event of held) this.#render(event);
@@ -574,7 +577,8 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
       if (isLobby(channel)) continue; // always joined
       void this.#exec({ type: "join", room: channel }, (reply) => {
         // Success shows itself: the room's "joined" event comes back to us (see #render).
-        if (!reply.ok) this.#fail("JOIN", channel, reply);
+        if (!reply.ok) return this.#fail("JOIN", channel, reply);
+        if (!reply.already) this.#playback(reply.room ?? channel);
       });
     }
   }
@@ -608,6 +612,37 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
         }
       }
       this.#numeric(N.RPL_ENDOFNAMES, shown, "End of /NAMES list");
+    });
+  }
+
+  /**
+   * Plays back `channel`'s recent messages (`--history`), in a `chathistory` batch with the batch
+   * capability. Only for clients with server-time: without it old lines would read as new.
+   */
+  #playback(channel: string): void {
+    const limit = this.ctx.config.historyOnJoin;
+    if (limit <= 0 || !this.#caps.has("server-time")) return;
+    const room = isLobby(channel) ? undefined : channel;
+    void this.#exec({ type: "history", limit, ...(room ? { room } : {}) }, (reply) => {
+      if (!reply.ok || !reply.messages?.length) return;
+      const batch = this.#caps.has("batch") ? `history${++this.#batches}` : undefined;
+      if (batch) this.#send(this.#server("BATCH", [`+${batch}`, "chathistory", channel]));
+      const me = this.#recipient();
+      for (const m of reply.messages) {
+        // A room's stored messages do not name their room: the reply does.
+        const event = {
+          kind: "public" as const,
+          ...m,
+          ...(room ? { room: reply.room ?? channel } : {}),
+          history: true as const,
+          wire: [] as [],
+        };
+        for (const line of renderEvent(event, me)) {
+          if (batch) line.tags = { batch, ...line.tags };
+          this.#send(line);
+        }
+      }
+      if (batch) this.#send(this.#server("BATCH", [`-${batch}`]));
     });
   }
 
