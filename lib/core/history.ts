@@ -5,6 +5,9 @@
  * a device that was away fetches exactly what it missed. Message ids only grow (one counter for
  * every message), so "after id N" has no gaps and no repeats whatever else was said elsewhere.
  *
+ * Search finds the messages holding every word of a query among those the asker may read: the
+ * lobby, the rooms it is a member of, and its account's own private messages; newest first.
+ *
  * Read markers belong to the account: one connection moves a marker, the account's other
  * connections are told (a `marker` event), so every device shows the same unread counts.
  *
@@ -13,10 +16,10 @@
 
 import { fail, type MarkerEvent, MAX_UNREAD_COUNT, type Result } from "../protocol/events.ts";
 import type { MarkerInfo, Reply, Request } from "../protocol/requests.ts";
-import { CATCHUP_PAGE, PRIVATE_TARGET } from "../protocol/history_codec.ts";
+import { CATCHUP_PAGE, PRIVATE_TARGET, SEARCH_PAGE } from "../protocol/history_codec.ts";
 import type { ChatCore } from "./chat.ts";
 import { isLobby, LOBBY } from "./rooms.ts";
-import type { ChatStorage, HistoryScope, StoredMessage } from "./storage.ts";
+import type { ChatStorage, HistoryScope, SearchTerm, StoredMessage } from "./storage.ts";
 import type { User } from "./user.ts";
 
 /** What history requests need from the dispatcher. */
@@ -62,6 +65,8 @@ export function executeHistoryRequest(
       return mark(ctx, user, request.target, request.msgId);
     case "markers":
       return markers(ctx, user);
+    case "search":
+      return search(ctx, user, request.query, request.before, request.limit ?? SEARCH_PAGE);
     default:
       return undefined;
   }
@@ -104,8 +109,8 @@ function catchup(ctx: HistoryContext, user: User, raw: string, after: number, li
 }
 
 /**
- * The oldest of `messages` that fit in `budget` bytes (at least one, so paging always moves):
- * a catch-up page goes forward, so what does not fit is asked for next.
+ * The first of `messages` that fit in `budget` bytes (at least one, so paging always moves):
+ * pages go one way (catch-up forward, search back), so what does not fit is asked for next.
  */
 function oldestFitting(messages: StoredMessage[], budget: number): StoredMessage[] {
   let total = 0;
@@ -157,4 +162,57 @@ function markers(ctx: HistoryContext, user: User): Reply {
     out.push({ target: r.target.name, msgId, unread });
   }
   return { ok: true, markers: out };
+}
+
+/** The most words one search looks for. */
+const MAX_SEARCH_TERMS = 8;
+
+/**
+ * The words of a query: split at spaces, quotes dropped, `word*` a prefix; words with no letter
+ * or digit are left out (they would match nothing).
+ *
+ * @example
+ * ```ts
+ * import { searchTerms } from "./history.ts";
+ *
+ * searchTerms('deplo* "friday"'); // [{ text: "deplo", prefix: true }, { text: "friday", prefix: false }]
+ * ```
+ */
+export function searchTerms(query: string): SearchTerm[] {
+  const terms: SearchTerm[] = [];
+  for (const raw of query.normalize("NFC").replaceAll('"', " ").split(/\s+/u)) {
+    const prefix = raw.endsWith("*");
+    const text = raw.replace(/\*+$/u, "");
+    if (/[\p{L}\p{N}]/u.test(text)) terms.push({ text, prefix });
+  }
+  return terms.slice(0, MAX_SEARCH_TERMS);
+}
+
+/** A page of what `user` may read holding every word of `query`, newest first. */
+function search(
+  ctx: HistoryContext,
+  user: User,
+  query: string,
+  before: number | undefined,
+  limit: number,
+): Reply {
+  const terms = searchTerms(query);
+  if (terms.length === 0) {
+    return fail("bad_request", "search needs a word to look for (letters or digits)");
+  }
+  const rooms = ctx.core.rooms.of(user);
+  const scope = { rooms: rooms.map((r) => r.key), account: user.account };
+  const rows = ctx.store.search(terms, scope, before ?? Number.MAX_SAFE_INTEGER, limit + 1);
+  const page = oldestFitting(rows.slice(0, limit), ctx.replyBudgetBytes);
+  const names = new Map(rooms.map((r) => [r.key, r.name]));
+  const messages = page.map((m) =>
+    m.room === undefined ? m : { ...m, room: names.get(m.room) ?? m.room }
+  );
+  return {
+    ok: true,
+    query: terms.map((t) => t.text + (t.prefix ? "*" : "")).join(" "),
+    messages,
+    more: rows.length > page.length,
+    last: page.at(-1)?.msgId ?? before ?? 0,
+  };
 }

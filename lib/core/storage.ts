@@ -78,6 +78,18 @@ export type HistoryScope =
   | { kind: "room"; key: string }
   | { kind: "private"; account: string };
 
+/** One word to search for; `prefix`: any word starting with it (`deplo*`). */
+export interface SearchTerm {
+  text: string;
+  prefix: boolean;
+}
+
+/** What one search may read: the lobby, these rooms (keys), and this account's private messages. */
+export interface SearchScope {
+  rooms: string[];
+  account?: string;
+}
+
 /**
  * What catch-up and read markers need from storage (lib/core/history.ts). Private messages are
  * kept when an account sends or receives them (a guest has no history to catch up on).
@@ -96,6 +108,11 @@ export interface HistoryStorage {
   markers(account: string): { target: string; msgId: number }[];
   /** Sets a read marker (in the current group commit). */
   putMarker(account: string, target: string, msgId: number): void;
+  /**
+   * Up to `limit` messages in `scope` with ids below `beforeId` holding every term (case and
+   * accents folded), newest first. A room message's `room` is its room's key.
+   */
+  search(terms: SearchTerm[], scope: SearchScope, beforeId: number, limit: number): StoredMessage[];
 }
 
 /**

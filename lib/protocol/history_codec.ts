@@ -15,6 +15,13 @@ export const PRIVATE_TARGET = "private";
 /** Messages one `catchup` returns when it names no limit. */
 export const CATCHUP_PAGE = 100;
 
+/** Results one `search` returns when it names no limit, and the most it may ask for. */
+export const SEARCH_PAGE = 20;
+export const MAX_SEARCH_PAGE = 100;
+
+/** The longest search query, in characters. */
+export const MAX_SEARCH_QUERY = 200;
+
 /** Whether `target` can name a history target: `#lobby`, `#ROOM` or `private`. */
 function isTarget(target: string): boolean {
   return target.startsWith("#") || target === PRIVATE_TARGET;
@@ -38,7 +45,7 @@ function count(raw: string | undefined): number | undefined {
 
 /**
  * Parses a text line that is a history command (`catchup|TARGET|AFTER[|N]`,
- * `mark|TARGET|MSGID`, `markers`), or returns `null` so that the line is what it always was (a
+ * `mark|TARGET|MSGID`, `markers`, `search|WORDS[|BEFORE]`), or returns `null` so that the line is what it always was (a
  * public message): only a line whose second field names a target is a command.
  *
  * @example
@@ -51,6 +58,7 @@ function count(raw: string | undefined): number | undefined {
  */
 export function parseHistoryText(line: string): Request | null {
   if (line === "markers") return { type: "markers" };
+  if (line.startsWith("search|")) return parseTextSearch(line.slice("search|".length));
   const fields = line.split("|");
   const [word, target] = fields;
   if ((word !== "catchup" && word !== "mark") || target === undefined || !isTarget(target)) {
@@ -71,8 +79,22 @@ export function parseHistoryText(line: string): Request | null {
   return { type: "catchup", target, after, limit: Math.min(limit, MAX_HISTORY_PAGE) };
 }
 
+/** `search|QUERY` or `search|QUERY|BEFORE_MSGID` (the next page: the last line's id). */
+function parseTextSearch(rest: string): Request {
+  const bar = rest.lastIndexOf("|");
+  const before = bar < 0 ? undefined : count(rest.slice(bar + 1));
+  const query = before === undefined ? rest : rest.slice(0, bar);
+  if (query.trim() === "" || query.length > MAX_SEARCH_QUERY) {
+    return badFormat(
+      "search",
+      `search|WORDS (at most ${MAX_SEARCH_QUERY} characters)|BEFORE_MSGID`,
+    );
+  }
+  return before === undefined ? { type: "search", query } : { type: "search", query, before };
+}
+
 /**
- * Parses a JSON frame of type `catchup`, `mark` or `markers`, or returns `null` for any other.
+ * Parses a JSON frame of type `catchup`, `mark`, `markers` or `search`, or returns `null` for any other.
  *
  * @example
  * ```ts
@@ -95,6 +117,25 @@ export function parseHistoryFrame(
   switch (frame.type) {
     case "markers":
       return withId({ type: "markers" });
+    case "search": {
+      const query = frame.query;
+      if (typeof query !== "string" || query.trim() === "" || query.length > MAX_SEARCH_QUERY) {
+        return invalid(
+          "bad_request",
+          `query must be words to look for (at most ${MAX_SEARCH_QUERY} characters)`,
+        );
+      }
+      const before = frame.before === undefined ? undefined : whole("before");
+      const limit = frame.limit === undefined ? SEARCH_PAGE : whole("limit");
+      if (before === undefined && frame.before !== undefined) {
+        return invalid("bad_request", "before must be a message id");
+      }
+      if (limit === undefined || limit < 1) {
+        return invalid("bad_request", "limit must be a positive whole number");
+      }
+      const r: Request = { type: "search", query, limit: Math.min(limit, MAX_SEARCH_PAGE) };
+      return withId(before === undefined ? r : { ...r, before });
+    }
     case "catchup":
     case "mark": {
       const target = frame.target;
@@ -161,6 +202,14 @@ export function renderHistoryTextReply(
     case "markers": {
       const markers = reply.markers ?? [];
       return [...markers.map(markerLine), `markers|end|${markers.length}`].join("\n");
+    }
+    case "search": {
+      const messages = reply.messages ?? [];
+      const lines = messages.map((m) =>
+        `search|${m.msgId}|${new Date(m.ts).toISOString()}|${storedLine(m, publicLine)}`
+      );
+      lines.push(reply.more ? `search|more|${reply.last}` : `search|end|${messages.length}`);
+      return lines.join("\n");
     }
     default:
       return undefined;

@@ -67,6 +67,8 @@ export const REQUESTS: Readonly<Record<Request["type"], Readonly<RequestFacts>>>
   catchup: { writes: false, checksPassword: false, rate: "message" },
   mark: { writes: true, checksPassword: false, rate: "message" },
   markers: { writes: false, checksPassword: false, rate: "who" },
+  // A search reads an index: charged like `who`, which is costly too.
+  search: { writes: false, checksPassword: false, rate: "who" },
 });
 
 /**

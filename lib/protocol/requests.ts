@@ -52,7 +52,9 @@ export type HistoryRequest =
   /** Moves the account's read marker of `target` to `msgId` (never backwards). */
   | { type: "mark"; id?: RequestId; target: string; msgId: number }
   /** The account's read markers with their unread counts. */
-  | { type: "markers"; id?: RequestId };
+  | { type: "markers"; id?: RequestId }
+  /** Messages the asker may read holding every word of `query`, newest first, below `before`. */
+  | { type: "search"; id?: RequestId; query: string; before?: number; limit?: number };
 
 /** One read marker as `markers` lists it. */
 export interface MarkerInfo {
@@ -109,9 +111,14 @@ export interface ReplyData {
   operators?: string[];
   /** For `catchup` and `mark`: the target as shown (a room's display name). */
   target?: string;
-  /** For `catchup`: whether more messages follow the page (ask again after `last`). */
+  /** For `catchup` and `search`: whether more messages follow the page (ask again from `last`). */
   more?: boolean;
-  /** For `catchup`: the last message id of the page (`after` when it is empty). */
+  /** For `search`: the query as understood (its words). */
+  query?: string;
+  /**
+   * For `catchup`: the last message id of the page (`after` when it is empty); for `search`: the
+   * oldest of the page (the next page is `before` it).
+   */
   last?: number;
   /** For `mark`: how many messages there are after the marker. */
   unread?: number;

@@ -17,13 +17,34 @@ import type {
   ChatStorage,
   HistoryScope,
   InboxMessage,
+  SearchScope,
+  SearchTerm,
   StoredMessage,
   StoredRoom,
 } from "../core/storage.ts";
 import { nameKey, nameSkeletons } from "../shared/names.ts";
+import { foldForSearch } from "../shared/search_fold.ts";
 
 /** A stored message and the key of its room (undefined: the lobby). */
 type Row = StoredMessage & { roomKey?: string };
+
+/** A text's words as the SQLite store's index sees them: folded, split at non-letters. */
+function words(text: string): string[] {
+  return foldForSearch(text).split(/[^\p{L}\p{N}]+/u).filter((w) => w !== "");
+}
+
+/** Whether `have` holds the term's words in a row (its last word as a prefix, if asked). */
+function holds(have: string[], term: SearchTerm): boolean {
+  const want = words(term.text);
+  if (want.length === 0) return false;
+  for (let i = 0; i + want.length <= have.length; i++) {
+    const ok = want.every((w, j) =>
+      term.prefix && j === want.length - 1 ? have[i + j].startsWith(w) : have[i + j] === w
+    );
+    if (ok) return true;
+  }
+  return false;
+}
 
 /** A stored private message and the accounts of its two sides. */
 type PrivateRow = StoredMessage & { to: string; fromKey?: string; toKey?: string };
@@ -250,6 +271,28 @@ export class MemoryStorage implements ChatStorage {
     const mine = this.#markers.get(account) ?? new Map<string, number>();
     mine.set(target, msgId);
     this.#markers.set(account, mine);
+  }
+
+  search(
+    terms: SearchTerm[],
+    scope: SearchScope,
+    beforeId: number,
+    limit: number,
+  ): StoredMessage[] {
+    this.#open();
+    if (terms.length === 0) return [];
+    const hit = (text: string) => terms.every((t) => holds(words(text), t));
+    const out: StoredMessage[] = [];
+    for (const { roomKey, ...m } of this.#messages) {
+      if (m.msgId >= beforeId || !hit(m.text)) continue;
+      if (roomKey === undefined) out.push(m);
+      else if (scope.rooms.includes(roomKey)) out.push({ ...m, room: roomKey });
+    }
+    for (const { fromKey, toKey, ...m } of this.#private) {
+      if (scope.account === undefined || m.msgId >= beforeId || !hit(m.text)) continue;
+      if (fromKey === scope.account || toKey === scope.account) out.push(m);
+    }
+    return out.sort((a, b) => b.msgId - a.msgId).slice(0, limit);
   }
 
   inbox(recipientKey: string): InboxMessage[] {

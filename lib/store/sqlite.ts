@@ -16,11 +16,14 @@ import type {
   ChatStorage,
   HistoryScope,
   InboxMessage,
+  SearchScope,
+  SearchTerm,
   StoredMessage,
   StoredRoom,
 } from "../core/storage.ts";
 import { nameKey, nameSkeletons } from "../shared/names.ts";
 import { closeQuietly } from "../shared/close_quietly.ts";
+import { foldForSearch } from "../shared/search_fold.ts";
 
 export type { Account, InboxMessage, StoredMessage };
 
@@ -77,6 +80,19 @@ export const MIGRATIONS: readonly string[] = [
    CREATE TABLE read_markers (
      account_key TEXT NOT NULL, target TEXT NOT NULL, msg_id INTEGER NOT NULL,
      PRIMARY KEY (account_key, target));`,
+  // 7: full-text search (FTS5) over public and private messages. The index holds folded text
+  // (lib/shared/search_fold.ts: accents and case in every script), written by the store with
+  // each message, so it keeps no copy of the text (contentless); deleting a message deletes its
+  // entry (triggers). Messages from before this version are indexed when the store opens.
+  `CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='', contentless_delete=1,
+     tokenize='unicode61 remove_diacritics 0');
+   CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+     DELETE FROM messages_fts WHERE rowid = old.id; END;
+   CREATE VIRTUAL TABLE private_fts USING fts5(text, content='', contentless_delete=1,
+     tokenize='unicode61 remove_diacritics 0');
+   CREATE TRIGGER private_fts_delete AFTER DELETE ON private_messages BEGIN
+     DELETE FROM private_fts WHERE rowid = old.id; END;
+   INSERT INTO meta (key, value) VALUES ('fts_unindexed', 1);`,
 ];
 
 /** The schema version this build writes. */
@@ -130,6 +146,26 @@ export function fillSkeletons(db: DatabaseSync): void {
   for (const { key, name } of missing) {
     for (const skeleton of nameSkeletons(name)) insert.run(skeleton, key);
   }
+  db.exec("COMMIT");
+}
+
+/**
+ * Indexes for search the messages stored before schema version 7 (once: the migration leaves a
+ * mark in `meta`), folded as the store folds every new one.
+ */
+export function fillSearchIndex(db: DatabaseSync): void {
+  const mark = db.prepare("SELECT value FROM meta WHERE key = 'fts_unindexed'").get();
+  if (!mark) return;
+  const fold = (sql: string, into: string) => {
+    const insert = db.prepare(`INSERT INTO ${into} (rowid, text) VALUES (?, ?)`);
+    for (const row of db.prepare(sql).iterate() as Iterable<{ id: number; text: string }>) {
+      insert.run(row.id, foldForSearch(row.text));
+    }
+  };
+  db.exec("BEGIN IMMEDIATE");
+  fold("SELECT id, text FROM messages", "messages_fts");
+  fold("SELECT id, text FROM private_messages", "private_fts");
+  db.exec("DELETE FROM meta WHERE key = 'fts_unindexed'");
   db.exec("COMMIT");
 }
 
@@ -193,6 +229,7 @@ export class Store implements ChatStorage {
       db.exec("PRAGMA synchronous = FULL");
       migrate(db);
       fillSkeletons(db);
+      fillSearchIndex(db);
       // Prove we can write now rather than fail on the first message.
       db.exec("BEGIN IMMEDIATE");
       db.exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('next_id', 1)");
@@ -226,6 +263,8 @@ export class Store implements ChatStorage {
     this.#begin();
     const room = m.room === undefined ? null : nameKey(m.room);
     this.#insertMessage.run(m.msgId, m.ts, m.from, m.fromAddr, m.text, room);
+    this.#sql("INSERT INTO messages_fts (rowid, text) VALUES (?, ?)")
+      .run(m.msgId, foldForSearch(m.text));
   }
 
   /** Queues a private message for an offline registered user. */
@@ -379,6 +418,8 @@ export class Store implements ChatStorage {
       `INSERT INTO private_messages (id, ts, sender, sender_key, recipient, recipient_key, text)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ).run(m.msgId, m.ts, m.from, fromKey ?? null, m.to, toKey ?? null, m.text);
+    this.#sql("INSERT INTO private_fts (rowid, text) VALUES (?, ?)")
+      .run(m.msgId, foldForSearch(m.text));
   }
 
   /** Up to `limit` messages of `scope` with ids above `afterId`, oldest first. */
@@ -412,6 +453,49 @@ export class Store implements ChatStorage {
       `INSERT INTO read_markers (account_key, target, msg_id) VALUES (?, ?, ?)
        ON CONFLICT (account_key, target) DO UPDATE SET msg_id = excluded.msg_id`,
     ).run(account, target, msgId);
+  }
+
+  /**
+   * Up to `limit` messages in `scope` below `beforeId` holding every term, newest first: FTS5
+   * walks its index from the newest id down and stops at `limit`, so a page costs the same
+   * however much history there is (docs/BENCHMARKS.md).
+   */
+  search(
+    terms: SearchTerm[],
+    scope: SearchScope,
+    beforeId: number,
+    limit: number,
+  ): StoredMessage[] {
+    if (terms.length === 0 || limit <= 0) return [];
+    const q = ftsQuery(terms);
+    const found = this.#sql(
+      `SELECT m.id AS msgId, m.ts, m.sender AS "from", m.sender_addr AS fromAddr, m.text, m.room
+       FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
+       WHERE messages_fts MATCH :q AND messages_fts.rowid < :before
+         AND (m.room IS NULL OR m.room IN (SELECT value FROM json_each(:rooms)))
+       ORDER BY messages_fts.rowid DESC LIMIT :limit`,
+    ).all({
+      q,
+      before: beforeId,
+      rooms: JSON.stringify(scope.rooms),
+      limit,
+    }) as unknown as (StoredMessage & { room: string | null })[];
+    const out: StoredMessage[] = found.map(({ room, ...m }) => room === null ? m : { ...m, room });
+    if (scope.account !== undefined) {
+      out.push(
+        ...(this.#sql(
+          `SELECT p.id AS msgId, p.ts, p.sender AS "from", '' AS fromAddr, p.text,
+             p.recipient AS "to"
+           FROM private_fts JOIN private_messages p ON p.id = private_fts.rowid
+           WHERE private_fts MATCH :q AND private_fts.rowid < :before
+             AND (p.sender_key = :account OR p.recipient_key = :account)
+           ORDER BY private_fts.rowid DESC LIMIT :limit`,
+        ).all({ q, before: beforeId, account: scope.account, limit }) as unknown as StoredMessage[])
+          .map((m) => ({ ...m })),
+      );
+      out.sort((a, b) => b.msgId - a.msgId);
+    }
+    return out.slice(0, limit);
   }
 
   /** The messages waiting for `recipientKey`, oldest first. */
@@ -535,6 +619,16 @@ export class Store implements ChatStorage {
     this.#waiters = [];
     for (const w of waiters) w(error);
   }
+}
+
+/**
+ * An FTS5 query that matches every term as written: each is a quoted string (so `AND`, `-`,
+ * `:` or a quote in what the user typed are words, never query syntax), a prefix one with `*`.
+ */
+function ftsQuery(terms: SearchTerm[]): string {
+  return terms
+    .map((t) => `"${foldForSearch(t.text).replaceAll('"', '""')}"${t.prefix ? "*" : ""}`)
+    .join(" ");
 }
 
 const PUBLIC_COLUMNS = `id AS msgId, ts, sender AS "from", sender_addr AS fromAddr, text`;

@@ -235,4 +235,33 @@ export function storageContract(name: string, open: () => ChatStorage): void {
     deepStrictEqual(sorted, [{ target: "#lobby", msgId: 9 }, { target: "private", msgId: 7 }]);
     deepStrictEqual(store.markers("nobody"), []);
   });
+
+  test("search: every term, folded, newest first, only the scope's rooms and account", (store) => {
+    store.appendPublic({ ...msg(1), text: "Café au lait" });
+    store.appendPublic({ ...msg(2), text: "cafe in #dev", room: "#Dev" });
+    store.appendPublic({ ...msg(3), text: "no match here" });
+    store.appendPrivate(
+      { msgId: 4, ts: 4, from: "bob", to: "Ann", text: "CAFÉ?" },
+      undefined,
+      "ann",
+    );
+    store.appendPublic({ ...msg(5), text: "Καλημέρα café" });
+    const ids = (
+      terms: { text: string; prefix: boolean }[],
+      scope: { rooms: string[]; account?: string },
+      before = 1e9,
+      limit = 10,
+    ) => store.search(terms, scope, before, limit).map((m) => m.msgId);
+    const cafe = [{ text: "CAFE", prefix: false }];
+    deepStrictEqual(ids(cafe, { rooms: [] }), [5, 1]);
+    deepStrictEqual(ids(cafe, { rooms: ["#dev"], account: "ann" }), [5, 4, 2, 1]);
+    deepStrictEqual(ids(cafe, { rooms: ["#dev"], account: "ann" }, 5, 2), [4, 2]);
+    deepStrictEqual(ids([{ text: "καλημερα", prefix: false }, ...cafe], { rooms: [] }), [5]);
+    deepStrictEqual(ids([{ text: "lai", prefix: true }], { rooms: [] }), [1]);
+    deepStrictEqual(ids([{ text: "lai", prefix: false }], { rooms: [] }), []);
+    strictEqual(
+      store.search(cafe, { rooms: ["#dev"] }, 1e9, 10).find((m) => m.msgId === 2)?.room,
+      "#dev",
+    );
+  });
 }

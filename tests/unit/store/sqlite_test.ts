@@ -104,6 +104,11 @@ Deno.test("Store migrates a version-1 database forward without losing history", 
     const store = Store.open(path);
     deepStrictEqual(store.recentPublic(10).map((m) => m.text), ["from v1"]);
     strictEqual(store.account("x"), undefined); // the v2 tables exist
+    // Messages from before search existed are indexed when the store opens.
+    deepStrictEqual(
+      store.search([{ text: "V1", prefix: false }], { rooms: [] }, 1e9, 10).map((m) => m.msgId),
+      [42],
+    );
     store.close();
     const check = new DatabaseSync(path);
     strictEqual(userVersion(check), SCHEMA_VERSION);
