@@ -150,3 +150,23 @@ Deno.test("ircv3: recent history is played back in a chathistory batch on welcom
   await plain.expect(/PONG fastim :sync/);
   strictEqual(plain.lines.received.some((l) => l.includes("PRIVMSG #lobby :three")), false);
 });
+
+Deno.test("irc: REGISTER (draft/account-registration) makes the nick an account for every transport", async () => {
+  await using server = await startServer(QUIET);
+  const port = await ircPort(server);
+  using c = await IrcClient.register(port, "newbie");
+  await c.send("REGISTER other * long-enough-pw");
+  await c.expect(/^:fastim FAIL REGISTER ACCOUNT_NAME_MUST_BE_NICK other :/);
+  await c.send("REGISTER * * short");
+  await c.expect(/^:fastim FAIL REGISTER WEAK_PASSWORD \* :/);
+  await c.send("REGISTER newbie * long-enough-pw");
+  await c.expect(/^:fastim REGISTER SUCCESS newbie :/);
+  await c.expect(/^:fastim 900 newbie newbie!\S+ newbie :You are now logged in as newbie$/);
+  c.close();
+  // The name is now the account's: a text client must log in to take it.
+  using t = await connectText(server.port);
+  await t.send("rename|newbie");
+  await t.readUntil((l) => /registered/.test(l));
+  await t.send("login|newbie|long-enough-pw");
+  await t.readUntil((l) => /logged in/i.test(l));
+});

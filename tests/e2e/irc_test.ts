@@ -246,7 +246,33 @@ Deno.test("irc: a line over LINELEN gets 417 and the connection closes; others u
   await b.expect(/PONG fastim :ok/);
 });
 
-Deno.test("irc: flood control holds for IRC input", async () => {
+Deno.test("irc: over the message rate lines are held back (fakelag), in order, none lost", async () => {
+  await using server = await startServer(["--msg-rate", "4", "--msg-burst", "2"]);
+  const port = await ircPort(server);
+  using a = await IrcClient.register(port, "amy");
+  using b = await IrcClient.register(port, "ben");
+  await a.send(Array.from({ length: 8 }, (_, i) => `PRIVMSG #lobby :paced ${i}`).join("\r\n"));
+  for (let i = 0; i < 8; i++) await b.expect(new RegExp(`^:amy!\\S+ PRIVMSG #lobby :paced ${i}$`));
+  await a.send("PING :after");
+  await a.expect(/PONG fastim :after/);
+  strictEqual(a.lines.received.some((l) => /NOTICE amy :slow down/.test(l)), false);
+});
+
+Deno.test("irc: a flood past --flood-backlog is closed with ERROR :Excess Flood", async () => {
+  await using server = await startServer([
+    "--msg-rate",
+    "1",
+    "--msg-burst",
+    "1",
+    "--flood-backlog",
+    "5",
+  ]);
+  using a = await IrcClient.register(await ircPort(server), "amy");
+  await a.send(Array.from({ length: 40 }, (_, i) => `PRIVMSG #lobby :spam ${i}`).join("\r\n"));
+  await a.expect(/^ERROR :Excess Flood: more than 5 lines waiting/);
+});
+
+Deno.test("irc: with --flood-backlog 0 lines over the rate are refused, then the flood closed", async () => {
   await using server = await startServer([
     "--msg-rate",
     "1",
@@ -254,9 +280,10 @@ Deno.test("irc: flood control holds for IRC input", async () => {
     "3",
     "--flood-strikes",
     "3",
+    "--flood-backlog",
+    "0",
   ]);
-  const port = await ircPort(server);
-  using a = await IrcClient.register(port, "amy");
+  using a = await IrcClient.register(await ircPort(server), "amy");
   for (let i = 0; i < 10; i++) await a.send(`PRIVMSG #lobby :spam ${i}`);
   await a.expect(/^:fastim NOTICE amy :slow down: at most 1 messages per second/);
   await a.expect(/^ERROR :Excess Flood/);

@@ -192,11 +192,21 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
         }
         const flood = this.guard.onRead(n, this.#splitter.pending, lines.length, now);
         if (flood.action !== "allow") this.#limited(flood);
-        for (const line of lines) {
+        const backlog = this.ctx.config.flood.backlog;
+        for (let i = 0; i < lines.length; i++) {
           if (this.#closing) break;
-          const pending = this.#handleLine(line);
-          // Password checks are async: read no further until answered, so replies keep order.
-          if (pending) await pending;
+          const pending = this.#handleLine(lines[i]);
+          // Password checks and fakelag are async: read no further until done, so replies keep
+          // order and the lines not yet read wait in the kernel, not here.
+          if (!pending) continue;
+          if (backlog > 0 && lines.length - i - 1 > backlog) {
+            this.#limited({
+              action: "disconnect",
+              message: `more than ${backlog} lines waiting for the message rate`,
+            });
+            break;
+          }
+          await pending;
         }
         if (this.#splitter.overflowed) throw new LineTooLongError(this.#maxLine);
         if (n === buffer.length && buffer.length * 4 <= this.#maxRead) {
@@ -245,9 +255,25 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
     if ("error" in parsed) {
       return this.#send(this.#server("NOTICE", [this.#nick, `bad IRC line: ${parsed.error}`]));
     }
-    const verdict = this.guard.check(rateOf(parsed.command), Date.now());
+    const type = rateOf(parsed.command);
+    // Over the message rate a line is held back ("fakelag", as IRC servers do), not refused.
+    if (this.guard.delayMs(type, Date.now()) > 0) return this.#delayed(type, parsed);
+    return this.#carryOut(type, parsed);
+  }
+
+  #carryOut(type: Request["type"], message: IrcMessage): Promise<void> | void {
+    const verdict = this.guard.check(type, Date.now());
     if (verdict.action !== "allow") return this.#limited(verdict);
-    return this.#command(parsed.command, parsed.params);
+    return this.#command(message.command, message.params);
+  }
+
+  /** Waits until the line fits the message rate, then carries it out. */
+  async #delayed(type: Request["type"], message: IrcMessage): Promise<void> {
+    for (let wait; (wait = this.guard.delayMs(type, Date.now())) > 0;) {
+      await new Promise((r) => setTimeout(r, wait));
+      if (this.#closing) return;
+    }
+    await this.#carryOut(type, message);
   }
 
   #command(command: string, p: string[]): Promise<void> | void {
@@ -318,6 +344,8 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
         return this.#numeric(N.RPL_UNAWAY, "You are no longer marked as being away");
       case "MOTD":
         return this.#motd();
+      case "REGISTER":
+        return this.#register(p);
       case "USERHOST":
       case "ISON":
         return this.#ison(command, p);
@@ -643,6 +671,39 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
         }
       }
       if (batch) this.#send(this.#server("BATCH", [`-${batch}`]));
+    });
+  }
+
+  /**
+   * `REGISTER <account> <email> <password>` (IRCv3 draft/account-registration): registers the
+   * current nick as a FastIM account, as `register` does on every transport. The account must be
+   * `*` or the current nick; the email is not used.
+   */
+  #register(p: string[]): Promise<void> | void {
+    if (p.length < 3) return this.#needMore("REGISTER");
+    const [account, , password] = p;
+    const fail = (code: string, text: string) =>
+      this.#send(this.#server("FAIL", ["REGISTER", code, account, text]));
+    if (account !== "*" && nameKey(nameOf(account)) !== nameKey(this.user.name)) {
+      return fail("ACCOUNT_NAME_MUST_BE_NICK", "register the nick you are using: NICK it first");
+    }
+    return this.#exec({ type: "register", password }, (reply) => {
+      if (!reply.ok) {
+        const code = reply.code === "password_weak"
+          ? "WEAK_PASSWORD"
+          : reply.code === "already_registered" || reply.code === "name_registered"
+          ? "ACCOUNT_EXISTS"
+          : "UNACCEPTABLE_PASSWORD";
+        return fail(code, reply.message);
+      }
+      const nick = nickOf(this.user.name);
+      this.#send(this.#server("REGISTER", ["SUCCESS", nick, `${nick} is now registered`]));
+      this.#numeric(
+        N.RPL_LOGGEDIN,
+        `${nick}!fastim@${hostOf(this.addr)}`,
+        nick,
+        `You are now logged in as ${nick}`,
+      );
     });
   }
 
