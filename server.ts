@@ -64,6 +64,7 @@ export async function main(args: string[]): Promise<number> {
       ? await WorkerServer.start(config, log, backend, config.workers)
       : ChatServer.listen(config, log, backend, { usersOnline: () => backend.core.who().length });
   } catch (e) {
+    backend.stopRetention();
     backend.store.close();
     // A start that failed (a port in use) leaves no new, empty database behind.
     if (!dbExisted) removeDatabase(config.dbPath);
@@ -72,6 +73,7 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   const code = await serve(server, log, config.plain);
+  backend.stopRetention();
   backend.store.close();
   return code;
 }

@@ -113,6 +113,12 @@ export interface HistoryStorage {
    * accents folded), newest first. A room message's `room` is its room's key.
    */
   search(terms: SearchTerm[], scope: SearchScope, beforeId: number, limit: number): StoredMessage[];
+  /**
+   * Deletes public and private messages older than `cutoffTs` (0: none by age) and all but the
+   * newest `keep` of each kind (0: no limit), at once; returns how many went. Offline messages
+   * waiting in an inbox are not touched.
+   */
+  prune(cutoffTs: number, keep: number): number;
 }
 
 /**

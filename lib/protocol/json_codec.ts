@@ -345,6 +345,8 @@ export interface WelcomeInfo {
   rooms?: RoomInfo[];
   /** The registered name this connection is logged in as, when the hello logged in. */
   account?: string;
+  /** That history is stored and searchable, and how long it is kept (lib/server/retention.ts). */
+  historyNotice?: string;
   nameError?: { code: ErrorCode; message: string };
 }
 

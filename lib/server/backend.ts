@@ -17,6 +17,7 @@ import { Bans } from "../core/bans.ts";
 import { nameKey } from "../shared/names.ts";
 import type { RoomLimits } from "../core/rooms.ts";
 import { observeCommit } from "./http/metrics.ts";
+import { type RetentionSettings, startRetention } from "./retention.ts";
 
 /** What the backend need from the configuration. */
 export interface BackendConfig {
@@ -32,6 +33,8 @@ export interface BackendConfig {
   conns: ConnectionLimits;
   /** Room limits, checked by the core (default: lib/core/rooms.ts's). */
   rooms?: RoomLimits;
+  /** How long history is kept (default: for ever). */
+  retention?: RetentionSettings;
 }
 
 /** The most private messages kept for one offline user; more are refused with `inbox_full`. */
@@ -47,6 +50,8 @@ export interface LocalBackend extends Backend {
   store: Store;
   chat: LocalGateway;
   gate: Gate;
+  /** Stops the daily history clean-up (before the store closes). */
+  stopRetention: () => void;
 }
 
 /**
@@ -94,5 +99,6 @@ export function openBackend(config: BackendConfig, log: Logger): LocalBackend {
   });
   const chat = new LocalGateway(core, dispatcher);
   const gate = new LocalGate(bans, config.conns);
-  return { core, dispatcher, store, chat, gate };
+  const stopRetention = config.retention ? startRetention(store, config.retention, log) : () => {};
+  return { core, dispatcher, store, chat, gate, stopRetention };
 }

@@ -28,6 +28,12 @@ import { ROOM_LIMITS, type RoomLimits } from "../core/rooms.ts";
 import { parseDuration, parseIntFlag, parseSize } from "../shared/units.ts";
 import { HTTP_FLAGS, type HttpSettings, parseHttpFlags } from "./http/http_config.ts";
 import { IRC_FLAGS, type IrcSettings, parseIrcFlags } from "./irc/irc_config.ts";
+import {
+  parseRetentionFlags,
+  RETENTION_DEFAULTS,
+  RETENTION_FLAGS,
+  type RetentionSettings,
+} from "./retention.ts";
 
 /** Everything the server is configured with. */
 export interface ServerConfig {
@@ -50,6 +56,8 @@ export interface ServerConfig {
   dbPath: string;
   /** Public messages sent to a joining JSON client. */
   historyOnJoin: number;
+  /** How long history is kept (lib/server/retention.ts). */
+  retention: RetentionSettings;
   /** Registered names that may kick and ban once logged in. */
   admins: string[];
   /** Whether to serve plain TCP on `port` (false with `--no-plain`). */
@@ -94,6 +102,7 @@ export const SERVER_DEFAULTS: ServerConfig = {
   logFormat: "text",
   dbPath: "fastim.db",
   historyOnJoin: 50,
+  retention: { ...RETENTION_DEFAULTS },
   admins: [],
   plain: true,
   workers: 1,
@@ -336,6 +345,7 @@ export const SERVER_FLAGS: FlagSpec[] = [
   },
   ...HTTP_FLAGS,
   ...IRC_FLAGS,
+  ...RETENTION_FLAGS,
   {
     name: "log-level",
     type: "string",
@@ -530,6 +540,7 @@ function buildConfig(v: FlagValues): ServerConfig {
   try {
     config.http = parseHttpFlags(v, config.tls !== undefined, config.plain);
     config.irc = parseIrcFlags(v, config.tls !== undefined, config.plain);
+    config.retention = parseRetentionFlags(v);
     checkPortsDiffer(config);
   } catch (e) {
     throw new UsageError((e as Error).message);

@@ -10,6 +10,7 @@
 import type { ChatGateway } from "./chat_gateway.ts";
 import type { Requester } from "../core/dispatcher.ts";
 import type { ChatEvent, KickCode, NoticeEvent } from "../protocol/events.ts";
+import { historyNotice } from "./retention.ts";
 import {
   encodeWelcome,
   type Hello,
@@ -441,6 +442,7 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
         msgBurst: config.flood.msgBurst,
       },
       online,
+      historyNotice: historyNotice(config.retention),
       ...(rooms.length > 0 ? { rooms } : {}),
       ...(this.user.account ? { account: this.user.name } : {}),
       ...(named && !named.ok ? { nameError: { code: named.code, message: named.message } } : {}),

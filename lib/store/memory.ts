@@ -295,6 +295,20 @@ export class MemoryStorage implements ChatStorage {
     return out.sort((a, b) => b.msgId - a.msgId).slice(0, limit);
   }
 
+  prune(cutoffTs: number, keep: number): number {
+    this.#write();
+    let deleted = 0;
+    for (const rows of [this.#messages, this.#private] as StoredMessage[][]) {
+      const before = rows.length;
+      const kept = rows.filter((m, i) =>
+        m.ts >= cutoffTs && (keep === 0 || i >= rows.length - keep)
+      );
+      rows.splice(0, rows.length, ...kept);
+      deleted += before - kept.length;
+    }
+    return deleted;
+  }
+
   inbox(recipientKey: string): InboxMessage[] {
     this.#open();
     return (this.#inboxes.get(recipientKey) ?? []).map((m) => ({ ...m }));

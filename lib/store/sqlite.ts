@@ -498,6 +498,33 @@ export class Store implements ChatStorage {
     return out.slice(0, limit);
   }
 
+  /** Deletes messages older than `cutoffTs` and all but the newest `keep`; returns how many. */
+  prune(cutoffTs: number, keep: number): number {
+    this.#commit(); // a clean-up of its own, not mixed into a group commit that acks messages
+    let deleted = 0;
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const table of ["messages", "private_messages"]) {
+        if (cutoffTs > 0) {
+          deleted += Number(this.#sql(`DELETE FROM ${table} WHERE ts < ?`).run(cutoffTs).changes);
+        }
+        if (keep > 0) {
+          // NULL (fewer than `keep` rows) deletes nothing.
+          deleted += Number(
+            this.#sql(
+              `DELETE FROM ${table} WHERE id < (SELECT id FROM ${table} ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+            ).run(keep - 1).changes,
+          );
+        }
+      }
+      this.#db.exec("COMMIT");
+    } catch (e) {
+      this.#db.exec("ROLLBACK");
+      throw e;
+    }
+    return deleted;
+  }
+
   /** The messages waiting for `recipientKey`, oldest first. */
   inbox(recipientKey: string): InboxMessage[] {
     return (this.#sql(

@@ -67,6 +67,8 @@ Deno.test("json: hello is answered by welcome with version, server, name, addr, 
     addr: raw.addr,
     limits: { maxLine: 4096, idleTimeoutMs: 30_000, msgRate: 0, msgBurst: 20 },
     online: [{ name: "tom", addr: tom.addr }, { name: raw.addr, addr: raw.addr }],
+    historyNotice: "messages are stored on this server and can be searched by those who may " +
+      "read them; kept until deleted by the operator",
   });
   strictEqual(await raw.quietFor(100), null, "nothing follows the welcome unasked");
   ok(/hello .*client=test-suite\/1\.0/.test(server.stderr()), "the client is logged");
