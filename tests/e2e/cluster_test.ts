@@ -6,7 +6,8 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { connectText, JsonClient, LineClient } from "../helpers/lines.ts";
-import { httpPort, startServer, type TestServer } from "../helpers/server.ts";
+import { httpPort, ircPort, startServer, type TestServer } from "../helpers/server.ts";
+import { IrcClient } from "../helpers/irc.ts";
 import { hasRedis, startRedis, type TestRedis } from "../helpers/redis.ts";
 import { WsClient } from "../helpers/ws.ts";
 import { ClientProcess } from "../helpers/client.ts";
@@ -73,13 +74,21 @@ Deno.test({
           ok(who.some((l) => l.endsWith(`,${name}:online`)), `${name} in who: ${who}`);
         }
 
-        // A public message from node a reaches node b (text), c (JSON) and the browser (a).
+        // An IRC user on node b is in the same chat.
+        const erin = await IrcClient.register(await ircPort(b), "erin");
+        // A public message from node a reaches node b (text, IRC), c (JSON) and the browser (a).
         await alice.send("hello from a");
+        await erin.expect(/^:alice!\S+ PRIVMSG #lobby :hello from a$/, 5000);
         await bob.readUntil((l) => l.endsWith("alice:hello from a"), 5000);
         const pub = await carol.readUntil((f) => f.type === "public", 5000);
         strictEqual(pub.text, "hello from a");
         strictEqual(pub.from, "alice");
         await ws.readUntil((f) => f.type === "public" && f.text === "hello from a");
+        // The IRC user (node b) writes privately to carol (node c).
+        await erin.send("PRIVMSG carol :from irc");
+        const fromIrc = await carol.readUntil((f) => f.type === "private", 5000);
+        strictEqual(fromIrc.text, "from irc");
+        erin.close();
 
         // A private message from node c to a user on node b, acknowledged with its id.
         const sent = await carol.request({ type: "msg", to: "bob", text: "psst" });
