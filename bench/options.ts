@@ -18,6 +18,7 @@ export const SCENARIOS = [
   "slow",
   "persist",
   "room",
+  "cluster",
 ] as const;
 export type Scenario = typeof SCENARIOS[number];
 

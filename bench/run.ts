@@ -23,6 +23,7 @@ import {
 } from "./scenarios.ts";
 import { benchFlags, buildGo, fastimHelp, fastimSpec, goMinimalSpec, goSpec } from "./servers.ts";
 import { readProc } from "./proc.ts";
+import { clusterScenario } from "./cluster.ts";
 import { foldRuns, renderTables } from "./table.ts";
 
 /** The machine and tool versions, for the report header. */
@@ -118,6 +119,11 @@ async function runScenarios(opts: BenchOptions, targets: Target[]): Promise<Row[
           // The Go original has no rooms.
           for (const t of all.filter((t) => t.spec.label === "fastim" && t.dialect !== "ws")) {
             for (const row of await roomScenarios(opts, t)) record(row);
+          }
+          break;
+        case "cluster":
+          if (opts.servers.includes("fastim")) {
+            for (const row of await clusterScenario(opts)) record(row);
           }
           break;
         case "persist": {
