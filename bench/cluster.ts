@@ -103,13 +103,24 @@ async function fanout(
   };
   const conns: Conn[] = [];
   for (let i = 0; i < listeners; i++) conns.push(await Conn.open(to[i % to.length].port, marker));
-  const sender = await Conn.open(from.port);
+  let echoed = 0;
+  const sender = await Conn.open(from.port, (l) => {
+    if (l.endsWith(":fan")) echoed++;
+  });
   // Everyone is in the chat (each saw its own online line at least) before the burst.
   await until(() => conns.every((c) => c.lines > 0) && sender.lines > 0, 30_000);
   await new Promise((r) => setTimeout(r, 300));
   const start = performance.now();
-  const batch = Array.from({ length: messages }, () => "fan").join("\n");
-  await sender.send(batch);
+  // A window of 100 unanswered lines: the server refuses a sender with 200 lines waiting.
+  for (let sent = 0; sent < messages;) {
+    if (sent - echoed >= 100) {
+      await new Promise((r) => setTimeout(r, 1));
+      continue;
+    }
+    const n = Math.min(50, messages - sent);
+    await sender.send(Array.from({ length: n }, () => "fan").join("\n"));
+    sent += n;
+  }
   const expected = messages * listeners;
   await until(() => got >= expected, 60_000);
   const seconds = (performance.now() - start) / 1000;
@@ -182,6 +193,38 @@ export async function clusterScenario(opts: BenchOptions): Promise<Row[]> {
       }, [`${listeners} listeners × ${messages} msgs; ${hops} hops at 200/s`]));
     } finally {
       await one.stop();
+    }
+  }
+  // --workers 2 against two single-thread nodes joined by Redis: the two ways to use two cores
+  // (docs/SCALING.md says which to keep). Listeners split over both, as SO_REUSEPORT would.
+  {
+    const two = await startServer([
+      "--db",
+      ":memory:",
+      ...QUIET.filter((f) => f !== "--workers" && f !== "1"),
+      "--workers",
+      "2",
+    ]);
+    try {
+      const f = await fanout(two, [two], listeners, messages);
+      rows.push(row("fastim --workers 2", { "deliveries/s": f.perSec, "lost": f.lost }, [
+        "one process, two edge threads",
+      ]));
+    } finally {
+      await two.stop();
+    }
+  }
+  {
+    await using redis = await startRedis();
+    const pair: TestServer[] = [];
+    try {
+      for (let i = 0; i < 2; i++) pair.push(await startServer(["--redis", redis.url, ...QUIET]));
+      const f = await fanout(pair[0], pair, listeners, messages);
+      rows.push(row("fastim, 2 nodes + Redis", { "deliveries/s": f.perSec, "lost": f.lost }, [
+        "listeners split over both nodes, the sender on one",
+      ]));
+    } finally {
+      await Promise.all(pair.map((n) => n.stop()));
     }
   }
   await using redis = await startRedis();
