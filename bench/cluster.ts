@@ -92,40 +92,57 @@ const round = (v: number, d = 2) => Number(v.toFixed(d));
 
 /** Fan-out: `listeners` split over `to`, one sender on `from`. */
 async function fanout(
-  from: TestServer,
+  from: TestServer[],
   to: TestServer[],
   listeners: number,
   messages: number,
-): Promise<{ perSec: number; lost: number }> {
+  senders = 1,
+): Promise<{ perSec: number; msgsPerSec: number; lost: number }> {
   let got = 0;
   const marker = (l: string) => {
     if (l.endsWith(":fan")) got++;
   };
   const conns: Conn[] = [];
   for (let i = 0; i < listeners; i++) conns.push(await Conn.open(to[i % to.length].port, marker));
-  let echoed = 0;
-  const sender = await Conn.open(from.port, (l) => {
-    if (l.endsWith(":fan")) echoed++;
-  });
+  // Each sender counts its own lines coming back (everyone's, in fact: a window on the chat).
+  const echoes: number[] = [];
+  const senderConns: Conn[] = [];
+  for (let i = 0; i < senders; i++) {
+    echoes.push(0);
+    senderConns.push(
+      await Conn.open(from[i % from.length].port, (l) => {
+        if (l.endsWith(":fan")) echoes[i]++;
+      }),
+    );
+  }
   // Everyone is in the chat (each saw its own online line at least) before the burst.
-  await until(() => conns.every((c) => c.lines > 0) && sender.lines > 0, 30_000);
+  await until(() => [...conns, ...senderConns].every((c) => c.lines > 0), 30_000);
   await new Promise((r) => setTimeout(r, 300));
   const start = performance.now();
-  // A window of 100 unanswered lines: the server refuses a sender with 200 lines waiting.
-  for (let sent = 0; sent < messages;) {
-    if (sent - echoed >= 100) {
-      await new Promise((r) => setTimeout(r, 1));
-      continue;
+  const total = messages * senders;
+  // A window of 100 lines in flight (of all senders): the server refuses a sender with 200
+  // lines waiting.
+  await Promise.all(senderConns.map(async (sender, i) => {
+    for (let sent = 0; sent < messages;) {
+      const inFlight = sent * senders - echoes[i];
+      if (inFlight >= 100) {
+        await new Promise((r) => setTimeout(r, 1));
+        continue;
+      }
+      const n = Math.min(Math.max(1, Math.floor(50 / senders)), messages - sent);
+      await sender.send(Array.from({ length: n }, () => "fan").join("\n"));
+      sent += n;
     }
-    const n = Math.min(50, messages - sent);
-    await sender.send(Array.from({ length: n }, () => "fan").join("\n"));
-    sent += n;
-  }
-  const expected = messages * listeners;
+  }));
+  const expected = total * listeners;
   await until(() => got >= expected, 60_000);
   const seconds = (performance.now() - start) / 1000;
-  for (const c of [...conns, sender]) c.close();
-  return { perSec: Math.round(got / seconds), lost: expected - got };
+  for (const c of [...conns, ...senderConns]) c.close();
+  return {
+    perSec: Math.round(got / seconds),
+    msgsPerSec: Math.round(got / listeners / seconds),
+    lost: expected - got,
+  };
 }
 
 /** Hop latency: one message every `everyMs` from `from` to a listener on `to`. */
@@ -183,13 +200,15 @@ export async function clusterScenario(opts: BenchOptions): Promise<Row[]> {
   {
     const one = await startServer(["--db", ":memory:", ...QUIET]);
     try {
-      const f = await fanout(one, [one], listeners, messages);
+      const f = await fanout([one], [one], listeners, messages);
+      const r = await fanout([one], [one], 100, messages, 10);
       const h = await hop(one, one, hops, 5);
       rows.push(row("fastim, one node", {
         "deliveries/s": f.perSec,
+        "10 senders msgs/s": r.msgsPerSec,
         "hop p50 ms": h.p50,
         "hop p99 ms": h.p99,
-        "lost": f.lost + h.lost,
+        "lost": f.lost + r.lost + h.lost,
       }, [`${listeners} listeners × ${messages} msgs; ${hops} hops at 200/s`]));
     } finally {
       await one.stop();
@@ -206,10 +225,17 @@ export async function clusterScenario(opts: BenchOptions): Promise<Row[]> {
       "2",
     ]);
     try {
-      const f = await fanout(two, [two], listeners, messages);
-      rows.push(row("fastim --workers 2", { "deliveries/s": f.perSec, "lost": f.lost }, [
-        "one process, two edge threads",
-      ]));
+      const f = await fanout([two], [two], listeners, messages);
+      const r = await fanout([two], [two], 100, messages, 10);
+      rows.push(
+        row("fastim --workers 2", {
+          "deliveries/s": f.perSec,
+          "10 senders msgs/s": r.msgsPerSec,
+          "lost": f.lost,
+        }, [
+          "one process, two edge threads",
+        ]),
+      );
     } finally {
       await two.stop();
     }
@@ -219,10 +245,17 @@ export async function clusterScenario(opts: BenchOptions): Promise<Row[]> {
     const pair: TestServer[] = [];
     try {
       for (let i = 0; i < 2; i++) pair.push(await startServer(["--redis", redis.url, ...QUIET]));
-      const f = await fanout(pair[0], pair, listeners, messages);
-      rows.push(row("fastim, 2 nodes + Redis", { "deliveries/s": f.perSec, "lost": f.lost }, [
-        "listeners split over both nodes, the sender on one",
-      ]));
+      const f = await fanout([pair[0]], pair, listeners, messages);
+      const r = await fanout(pair, pair, 100, messages, 10);
+      rows.push(
+        row("fastim, 2 nodes + Redis", {
+          "deliveries/s": f.perSec,
+          "10 senders msgs/s": r.msgsPerSec,
+          "lost": f.lost,
+        }, [
+          "listeners split over both nodes, the sender on one",
+        ]),
+      );
     } finally {
       await Promise.all(pair.map((n) => n.stop()));
     }
@@ -232,13 +265,15 @@ export async function clusterScenario(opts: BenchOptions): Promise<Row[]> {
   try {
     for (let i = 0; i < 3; i++) nodes.push(await startServer(["--redis", redis.url, ...QUIET]));
     const [a, b, c] = nodes;
-    const f = await fanout(a, [b, c], listeners, messages);
+    const f = await fanout([a], [b, c], listeners, messages);
+    const r = await fanout([a, b, c], [a, b, c], 100, messages, 10);
     const h = await hop(a, b, hops, 5);
     rows.push(row("fastim, 3 nodes + Redis", {
       "deliveries/s": f.perSec,
+      "10 senders msgs/s": r.msgsPerSec,
       "hop p50 ms": h.p50,
       "hop p99 ms": h.p99,
-      "lost": f.lost + h.lost,
+      "lost": f.lost + r.lost + h.lost,
     }, [`sender on node a, listeners on b and c; appendfsync always`]));
   } finally {
     await Promise.all(nodes.map((n) => n.stop()));
