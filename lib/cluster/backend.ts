@@ -9,7 +9,8 @@
 import type { Logger } from "../shared/log.ts";
 import type { Backend } from "../server/listener.ts";
 import { type BackendConfig } from "../server/backend.ts";
-import { type Gate, LocalGate } from "../server/chat_gateway.ts";
+import type { Gate } from "../server/chat_gateway.ts";
+import { ClusterGate } from "./gate.ts";
 import type { ChatCore } from "../core/chat.ts";
 import { ClusterGateway } from "./gateway.ts";
 import { ClusterNode } from "./node.ts";
@@ -64,7 +65,10 @@ export async function openClusterBackend(
     },
     () => replica.nodes(),
   );
-  const gate = new LocalGate(replica.dispatcher.bans, config.conns);
+  const gate = new ClusterGate(replica.dispatcher.bans, config.conns, {
+    count: (key) => node.countConns(key),
+    add: (key, delta) => node.addConns(key, delta),
+  });
   log.info("cluster node", { node: id, cluster: config.cluster });
   return { core: replica.core, chat, gate, node, close: () => node.close() };
 }

@@ -47,10 +47,13 @@ export type LogCommand =
   | { op: "down"; node: string };
 
 /** The Redis keys of the cluster `name`; the braces keep them in one Redis Cluster slot. */
-export function clusterKeys(name: string): { log: string; lease: (node: string) => string } {
+export function clusterKeys(
+  name: string,
+): { log: string; lease: (node: string) => string; conns: (node: string) => string } {
   return {
     log: `fastim:{${name}}:log`,
     lease: (node) => `fastim:{${name}}:node:${node}`,
+    conns: (node) => `fastim:{${name}}:conns:${node}`,
   };
 }
 

@@ -129,7 +129,7 @@ export class ClusterNode {
     clearInterval(this.#timer);
     try {
       await this.append({ op: "down", node: this.id });
-      await this.#cmd.sendCommand(["DEL", this.#keys.lease(this.id)]);
+      await this.#cmd.sendCommand(["DEL", this.#keys.lease(this.id), this.#keys.conns(this.id)]);
     } catch { /* the others will see the lease run out */ }
     this.#closed = true;
     await Promise.all([this.#cmd.disconnect(), this.#reader.disconnect()]).catch(() => {});
@@ -168,6 +168,8 @@ export class ClusterNode {
 
   async #renew(): Promise<void> {
     await this.#cmd.sendCommand(["SET", this.#keys.lease(this.id), "1", "PX", String(LEASE_MS)]);
+    // The connection counts live as long as the lease (a dead node's go with it).
+    await this.#cmd.sendCommand(["PEXPIRE", this.#keys.conns(this.id), String(LEASE_MS)]);
   }
 
   /** Renews the lease, then declares down the nodes whose lease is gone. */
@@ -192,6 +194,22 @@ export class ClusterNode {
     } catch (e) {
       this.#down(e as Error);
     }
+  }
+
+  /** Open connections from address `key` on every live node (this one and `nodes()`). */
+  async countConns(key: string): Promise<number> {
+    const nodes = [this.id, ...this.nodes().filter((n) => n !== this.id)];
+    const counts = await Promise.all(
+      nodes.map((n) => this.#cmd.sendCommand(["HGET", this.#keys.conns(n), key])),
+    ) as (string | null)[];
+    return counts.reduce((sum, c) => sum + Number(c ?? 0), 0);
+  }
+
+  /** Adds `delta` to this node's open connections from address `key`. */
+  async addConns(key: string, delta: number): Promise<void> {
+    const hash = this.#keys.conns(this.id);
+    await this.#cmd.sendCommand(["HINCRBY", hash, key, String(delta)]);
+    await this.#cmd.sendCommand(["PEXPIRE", hash, String(LEASE_MS)]);
   }
 
   /** How many of `nodes` hold their lease. */

@@ -386,3 +386,46 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "cluster: open connections per address are counted over every node",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    const servers: TestServer[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        servers.push(
+          await startServer([
+            ...["--redis", redis.url, "--cluster", "t", "--workers", "1"],
+            ...["--max-conns-per-ip", "2", "--conn-rate", "0"],
+          ]),
+        );
+      }
+      const [a, b] = servers;
+      using first = await connectText(a.port);
+      using second = await connectText(b.port);
+      // A third from the same address is refused, on either node.
+      for (const s of [a, b]) {
+        using c = await LineClient.connect(s.port);
+        deepStrictEqual(await c.readToEnd(), [
+          "too many connections from your address: at most 2 at once",
+        ]);
+      }
+      // One closes: its slot is free again, on the other node too.
+      second.close();
+      let again: LineClient | undefined;
+      const deadline = Date.now() + 5000;
+      while (!again && Date.now() < deadline) {
+        const c = await LineClient.connect(a.port);
+        if ((await c.readLine())?.endsWith(":online")) again = c;
+        else c.close();
+      }
+      ok(again, "the freed slot is given to the next connection");
+      again.close();
+      first.close();
+    } finally {
+      await stopAll(servers);
+    }
+  },
+});
