@@ -53,17 +53,20 @@ Deno.test("replica: two replicas applying one log agree on names, who and messag
 
 Deno.test("replica: down takes a node's users offline; a local user gets the events", () => {
   const seen: ChatEvent[] = [];
-  let local: User | undefined;
+  const held: { user?: User } = {};
   const mine = new Replica(
     "a",
     CONFIG,
     log,
     (cid) =>
-      local && cid === local.id
-        ? { user: local, ip: "10.0.0.7", sendsAcks: true, closing: false }
+      held.user && cid === held.user.id
+        ? { user: held.user, ip: "10.0.0.7", sendsAcks: true, closing: false }
         : undefined,
   );
-  local = mine.newUser("10.0.0.7:7", { deliver: (e) => seen.push(e), kick() {} });
+  const local: User = held.user = mine.newUser("10.0.0.7:7", {
+    deliver: (e: ChatEvent) => seen.push(e),
+    kick() {},
+  });
   mine.apply({ op: "join", node: "a", cid: local.id, addr: local.addr, ip: "10.0.0.7" }, 1);
   mine.apply(join("b", 1), 2);
   mine.apply(join("b", 2), 3);
