@@ -61,6 +61,8 @@ export type AskSecret = (prompt: string) => Promise<string | null>;
 export class Chat implements ChatActions {
   /** Errors so far: refused or lost requests, bad commands (the scripting modes' exit status). */
   failures = 0;
+  /** The last search, and where its next page starts (undefined: no more). */
+  #lastSearch: { query: string; before?: number } | undefined;
   /** The oldest message shown so far, by room key: `/history` pages back from it. */
   readonly #oldestShown = new Map<string, number>();
 
@@ -154,6 +156,42 @@ export class Chat implements ChatActions {
           this.shown(frame);
         }
         if (messages.length > 0) this.info(END_OF_HISTORY);
+      },
+    );
+  }
+
+  /**
+   * Prints the newest messages the server finds for `query` (every word), newest first; without
+   * a query, the next older page of the last search.
+   */
+  search(query?: string): Promise<boolean> {
+    const last = this.#lastSearch;
+    if (query === undefined && last?.before === undefined) {
+      if (!last) this.error("usage: /search WORDS");
+      else this.info("no older results");
+      return Promise.resolve(last !== undefined);
+    }
+    const words = query ?? last!.query;
+    const before = query === undefined ? last!.before : undefined;
+    return this.#request(
+      { type: "search", query: words, ...(before === undefined ? {} : { before }) },
+      "could not search",
+      (ok) => {
+        const messages = Array.isArray(ok.messages) ? ok.messages : [];
+        if (messages.length === 0) this.info(`nothing found for ${safe(words)}`);
+        for (const m of messages) {
+          if (m === null || typeof m !== "object") continue;
+          const frame: Frame = typeof m.to === "string"
+            ? { ...m, type: "private", ...(m.from === this.link.name ? { echo: true } : {}) }
+            : { ...m, type: "public", history: true };
+          const line = renderFrame(frame, this.view);
+          if (line !== null) this.out.reply(line);
+        }
+        const more = ok.more === true && typeof ok.last === "number";
+        this.#lastSearch = { query: words, before: more ? ok.last as number : undefined };
+        if (messages.length > 0) {
+          this.info(more ? "-- older results: /search --" : "-- end of results --");
+        }
       },
     );
   }

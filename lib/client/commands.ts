@@ -45,6 +45,8 @@ export interface ChatActions {
   rename(name: string): Promise<boolean>;
   /** Prints up to `limit` public messages older than any shown so far. */
   history(limit: number): Promise<boolean>;
+  /** Prints the newest messages holding every word of `query`; no query: the next older page. */
+  search(query?: string): Promise<boolean>;
   /** Registers the current name with `password`. */
   register(password: string): Promise<boolean>;
   /** Logs in as the registered `name`. */
@@ -202,6 +204,15 @@ export const COMMANDS: readonly Command[] = [
       if (!/^\d*$/.test(args) || n < 1 || n > MAX_HISTORY_PAGE) {
         chat.error(`usage: /history [N] (N from 1 to ${MAX_HISTORY_PAGE})`);
       } else await chat.history(n);
+    },
+  },
+  {
+    name: "search",
+    args: "[WORDS]",
+    help: "find messages you may read holding every word (word* for a prefix), newest first; " +
+      "/search alone shows older results",
+    async run(chat, args) {
+      await chat.search(args.trim() === "" ? undefined : args.trim());
     },
   },
   {

@@ -70,6 +70,10 @@ class FakeChat implements ChatActions {
     this.calls.push(`history ${limit}`);
     return Promise.resolve(true);
   }
+  search(query?: string) {
+    this.calls.push(`search ${query ?? "(older)"}`);
+    return Promise.resolve(true);
+  }
   register(password: string) {
     this.calls.push(`register ${password}`);
     return Promise.resolve(true);
@@ -213,6 +217,11 @@ Deno.test("client commands: unknown commands get a hint", async () => {
   assert.deepEqual((await run("/xyzzy")).calls, [
     "error unknown command /xyzzy (type /help for the list)",
   ]);
+});
+
+Deno.test("client commands: /search WORDS, and /search alone for older results", async () => {
+  assert.deepEqual((await run("/search deploy  friday ")).calls, ["search deploy  friday"]);
+  assert.deepEqual((await run("/search")).calls, ["search (older)"]);
 });
 
 Deno.test("client commands: /history pages back N messages at a time", async (t) => {
