@@ -541,6 +541,15 @@ function buildConfig(v: FlagValues): ServerConfig {
     config.http = parseHttpFlags(v, config.tls !== undefined, config.plain);
     config.irc = parseIrcFlags(v, config.tls !== undefined, config.plain);
     config.retention = parseRetentionFlags(v);
+    if (
+      config.redisUrl !== undefined &&
+      (config.retention.days > 0 || config.retention.messages > 0)
+    ) {
+      throw new RangeError(
+        "--retain-days and --retain-messages do not apply to a cluster yet: its history is " +
+          "Redis's log (docs/SCALING.md)",
+      );
+    }
     checkPortsDiffer(config);
   } catch (e) {
     throw new UsageError((e as Error).message);

@@ -254,4 +254,8 @@ Deno.test("parseServerArgs: --redis and --cluster make a cluster node; bad value
     () => parseServerArgs(["--redis", "redis://h", "--workers", "2"]),
     /--redis and --workers cannot be combined/,
   );
+  usageError(
+    () => parseServerArgs(["--redis", "redis://h", "--retain-days", "30"]),
+    /do not apply to a cluster yet/,
+  );
 });
