@@ -469,7 +469,8 @@ export function describeRefusal(error: Frame): string {
     case "not_logged_in":
       return "log in first (/login NAME)";
     default:
-      return new ServerError(error).message;
+      // Room errors name the text dialect's command ("join|#dev creates it"): say the client's.
+      return new ServerError(error).message.replace(/\bjoin\|(#[^\s:|]+)/g, "/join $1");
   }
 }
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { retryDelayMs } from "../../../lib/client/chat.ts";
+import { describeRefusal, retryDelayMs } from "../../../lib/client/chat.ts";
 import type { Frame } from "../../../lib/client/connection.ts";
 
 const limited = (f: Record<string, unknown>) =>
@@ -16,4 +16,23 @@ Deno.test("client chat: a rate-limited request waits as long as the server says"
   assert.equal(retryDelayMs(limited({ message: "try again in 1.5 min" })), 60_000, "capped");
   assert.equal(retryDelayMs(limited({ message: "try again in 0.0 s" })), 50, "at least 50 ms");
   assert.equal(retryDelayMs(limited({ message: "slow down" })), 1000, "a second if unsaid");
+});
+
+Deno.test("client chat: a refusal that names the text dialect's join says /join", () => {
+  assert.equal(
+    describeRefusal({
+      type: "error",
+      code: "no_such_room",
+      message: "there is no room #ops: join|#ops creates it",
+    }),
+    "there is no room #ops: /join #ops creates it",
+  );
+  assert.equal(
+    describeRefusal({
+      type: "error",
+      code: "not_in_room",
+      message: "you are not in #a: join|#a first",
+    }),
+    "you are not in #a: /join #a first",
+  );
 });
