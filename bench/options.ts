@@ -15,6 +15,7 @@ export const SCENARIOS = [
   "private",
   "latency",
   "idle",
+  "storm",
   "slow",
   "persist",
   "room",
@@ -41,6 +42,8 @@ export interface BenchOptions {
   /** Pairs of the latency-bound private scenario (one message in flight per side). */
   latencyPairs: number;
   idle: number;
+  /** Connections of the connect storm. */
+  storm: number;
   holdMs: number;
   slowOthers: number;
   /** Members of the room scenario's room (the senders among them). */
@@ -78,6 +81,7 @@ const HELP = `deno task bench [flags]
   --pairs N            private-message pairs (default 500)
   --latency-pairs N    pairs of the latency scenario, one message in flight each (default 50)
   --idle N             idle connections held (default 10000)
+  --storm N            connections opened at once by the connect storm (default 10000)
   --hold MS            how long idle connections are held (default 10000)
   --slow-others N      chatting clients beside the slow consumer (default 100)
   --room-members N     readers in the room scenario's room (default 1000)
@@ -114,6 +118,7 @@ export function parseOptions(args: string[]): BenchOptions {
       pairs: { type: "string" },
       "latency-pairs": { type: "string" },
       idle: { type: "string" },
+      storm: { type: "string" },
       hold: { type: "string" },
       "slow-others": { type: "string" },
       "room-members": { type: "string" },
@@ -164,6 +169,7 @@ export function parseOptions(args: string[]): BenchOptions {
     pairs: Number(values.pairs ?? (q ? 10 : 500)),
     latencyPairs: Number(values["latency-pairs"] ?? (q ? 5 : 50)),
     idle: Number(values.idle ?? (q ? 100 : 10_000)),
+    storm: Number(values.storm ?? (q ? 200 : 10_000)),
     holdMs: Number(values.hold ?? (q ? 500 : 10_000)),
     slowOthers: Number(values["slow-others"] ?? (q ? 10 : 100)),
     roomMembers: Number(values["room-members"] ?? (q ? 20 : 1000)),

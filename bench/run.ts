@@ -19,6 +19,7 @@ import {
   type Row,
   slowScenario,
   startupScenario,
+  stormScenario,
   type Target,
 } from "./scenarios.ts";
 import { benchFlags, buildGo, fastimHelp, fastimSpec, goMinimalSpec, goSpec } from "./servers.ts";
@@ -108,6 +109,9 @@ async function runScenarios(opts: BenchOptions, targets: Target[]): Promise<Row[
           break;
         case "idle":
           for (const t of perServer) record(await idleScenario(opts, t));
+          break;
+        case "storm":
+          for (const t of perServer) record(await stormScenario(opts, t));
           break;
         case "slow":
           // Its never-reading sockets are raw TCP: not a WebSocket scenario.

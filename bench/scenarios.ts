@@ -6,7 +6,13 @@
  * @module
  */
 
-import { driveTraffic, holdIdle, type TrafficResult, type TrafficSpec } from "./load/drive.ts";
+import {
+  connectStorm,
+  driveTraffic,
+  holdIdle,
+  type TrafficResult,
+  type TrafficSpec,
+} from "./load/drive.ts";
 import type { Dialect } from "./load/plan.ts";
 import type { BenchOptions } from "./options.ts";
 import { rssBytes } from "./proc.ts";
@@ -296,4 +302,44 @@ export async function persistScenario(
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/**
+ * `opts.storm` connections at once (issue #17: every one accepted and answering `who` within
+ * 3 s); then the n²/2 connect announcements drain, and none may be lost.
+ */
+export function stormScenario(opts: BenchOptions, t: Target): Promise<Row> {
+  return withServer(t.spec, async (s) => {
+    // 8,000 connections per worker keeps each well under the 20,000 open-file limit.
+    const procs = Math.max(opts.procs, Math.ceil(opts.storm / 8000));
+    const r = await connectStorm(
+      "127.0.0.1",
+      s.port,
+      opts.storm,
+      procs,
+      60_000,
+      120_000,
+      s.pid,
+    );
+    const notes: string[] = [];
+    if (r.whoMs < 0) notes.push("no who listed every connection within 60 s");
+    if (!r.settled) notes.push("announcements still flowing after 120 s");
+    if (r.failed) notes.push(`${r.failed} connects failed`);
+    return {
+      scenario: `connect storm ${opts.storm}`,
+      server: t.spec.label,
+      dialect: "text",
+      figures: {
+        connected: r.connected,
+        "connect s": round(r.connectMs / 1000, 2),
+        "all in who s": round(r.whoMs / 1000, 2),
+        "announced s": round(r.settleMs / 1000, 1),
+        "server CPU s to who": round(r.whoCpuS, 2),
+        "server CPU s in all": round(r.settleCpuS, 2),
+        "lines lost": r.expectedLines - r.lines,
+        "closed": r.connected - r.open,
+      },
+      notes,
+    };
+  });
 }

@@ -280,3 +280,182 @@ export async function holdIdle(
     await pool.close();
   }
 }
+
+/** Outcome of a connect storm. */
+export interface StormResult {
+  connected: number;
+  failed: number;
+  /** From the first connect to the last one's completion, seen by the generator (ms). */
+  connectMs: number;
+  /**
+   * From the first connect until a `who` sent after the last connect listed every storm
+   * connection and the probe itself (ms); -1 when that did not happen within the limit.
+   */
+  whoMs: number;
+  /** From the first connect until the announcements stopped flowing (ms). */
+  settleMs: number;
+  settled: boolean;
+  /** Server CPU seconds until the `who` listed everyone, and until the announcements drained. */
+  whoCpuS: number;
+  settleCpuS: number;
+  /** Storm connections still open after the announcements drained. */
+  open: number;
+  /** Lines the storm's connections received (all announcements, each connection's own included). */
+  lines: number;
+  /** Lines they must receive when none is lost: the k-th of n hears n - k + 1, and the probe. */
+  expectedLines: number;
+}
+
+const WHO_LINE = /^\[([^\]]*)\],(?! )/;
+
+/**
+ * Opens one more connection and sends `who` (again every 200 ms) until one reply lists at least
+ * `want` users; resolves with the time that took from `t0`, or -1 after `maxMs`. A reply is a
+ * run of `[ADDR],NAME:online` lines (presence lines have a space after the comma); an address
+ * seen twice starts the next reply.
+ */
+async function whoLists(
+  host: string,
+  port: number,
+  want: number,
+  t0: number,
+  maxMs: number,
+): Promise<{ ms: number; conn: Deno.Conn }> {
+  const conn = await Deno.connect({ hostname: host, port });
+  const who = new TextEncoder().encode("who\n");
+  const decoder = new TextDecoder();
+  const buf = new Uint8Array(64 * 1024);
+  let done = false;
+  let lastReadMs = 0;
+  let replyLines = 0;
+  // One `who` at a time: the next once the last reply's lines have stopped arriving (100 ms of
+  // silence after at least one), so replies of 10,000 lines never pile up past the server's
+  // per-connection queue limit.
+  const asker = (async () => {
+    while (!done) {
+      await conn.write(who).catch(() => {});
+      replyLines = 0;
+      while (!done && (replyLines === 0 || performance.now() - lastReadMs < 100)) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  })();
+  let run = new Set<string>();
+  let partial = "";
+  const deadline = performance.now() + maxMs;
+  let ms = -1;
+  const timer = setTimeout(() => closeConnQuietly(conn), maxMs);
+  try {
+    while (ms < 0 && performance.now() < deadline) {
+      const n = await conn.read(buf).catch(() => null);
+      if (n === null) break;
+      lastReadMs = performance.now();
+      const lines = (partial + decoder.decode(buf.subarray(0, n), { stream: true })).split("\n");
+      partial = lines.pop()!;
+      for (const line of lines) {
+        const m = WHO_LINE.exec(line);
+        if (!m) {
+          if (!line.startsWith("[")) continue;
+          run = new Set();
+          continue;
+        }
+        if (run.has(m[1])) run = new Set();
+        run.add(m[1]);
+        replyLines++;
+        if (run.size >= want) {
+          ms = performance.now() - t0;
+          break;
+        }
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    done = true;
+    await asker;
+  }
+  return { ms, conn };
+}
+
+function closeConnQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch { /* closed */ }
+}
+
+/**
+ * The connect storm: `count` connections opened at once over `procs` workers (all in flight
+ * together), then a probe's `who` must list them all; then the connect announcements (n²/2
+ * lines) drain, and every storm connection's lines are counted, so a lost one shows.
+ */
+export async function connectStorm(
+  host: string,
+  port: number,
+  count: number,
+  procs: number,
+  whoMaxMs: number,
+  settleMaxMs: number,
+  serverPid?: number,
+): Promise<StormResult> {
+  const cpu = async () => {
+    const c = serverPid ? await cpuSeconds(serverPid) : { user: 0, sys: 0 };
+    return c.user + c.sys;
+  };
+  const plans = planWorkers({
+    host,
+    port,
+    dialect: "text",
+    listeners: count,
+    senders: 0,
+    pairs: 0,
+    slow: 0,
+    window: 1,
+    rate: 0,
+    payload: 0,
+    durationMs: 0,
+    procs,
+  }).map((p) => ({
+    ...p,
+    scan: false,
+    readBuf: 16 * 1024,
+    connectConcurrency: Math.max(1, p.listeners),
+  }));
+  const pool = WorkerPool.spawn(plans.length);
+  try {
+    // The workers' processes start before the clock: the storm is the connects, not Deno's start.
+    await pool.all(() => ({ cmd: "hold", ms: 0 }), "held", 30_000);
+    const cpu0 = await cpu();
+    const t0 = performance.now();
+    const setups = await pool.all((i) => ({ cmd: "setup", plan: plans[i] }), "setup", 300_000);
+    const connectMs = performance.now() - t0;
+    const connected = setups.reduce((a, s) => a + s.connected, 0);
+    const probe = await whoLists(host, port, connected + 1, t0, whoMaxMs);
+    const whoCpu = await cpu() - cpu0;
+    try {
+      const settles = await pool.all(
+        () => ({ cmd: "settle", quietMs: 500, maxMs: settleMaxMs }),
+        "settled",
+        settleMaxMs + 10_000,
+      );
+      const settleMs = performance.now() - t0 - 500;
+      const settleCpu = await cpu() - cpu0;
+      const held = await pool.all(() => ({ cmd: "hold", ms: 0 }), "held", 30_000);
+      return {
+        connected,
+        failed: setups.reduce((a, s) => a + s.failed, 0),
+        connectMs,
+        whoMs: probe.ms,
+        settleMs,
+        settled: settles.every((s) => s.quiet),
+        lines: held.reduce((a, h) => a + h.lines, 0),
+        open: held.reduce((a, h) => a + h.open, 0),
+        whoCpuS: whoCpu,
+        settleCpuS: settleCpu,
+        expectedLines: connected * (connected + 1) / 2 + connected,
+      };
+    } finally {
+      closeConnQuietly(probe.conn);
+    }
+  } finally {
+    await pool.close();
+  }
+}

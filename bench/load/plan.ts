@@ -88,5 +88,11 @@ export type WorkerEvent =
   | { event: "setup"; connected: number; failed: number; ms: number; error?: string }
   | { event: "settled"; ms: number; quiet: boolean }
   | { event: "report"; report: WorkerReport }
-  | { event: "held"; open: number; closed: number }
+  | {
+    event: "held";
+    open: number;
+    closed: number;
+    /** Lines the listeners received since setup (counted when `scan` is off). */
+    lines: number;
+  }
   | { event: "error"; message: string };

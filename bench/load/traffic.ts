@@ -82,6 +82,8 @@ export class Traffic {
   private c: Counters = freshCounters();
   lastRxMs = performance.now();
   openReaders = 0;
+  /** Lines received by reading connections that do not scan for probes, since setup. */
+  linesTotal = 0;
 
   constructor(plan: WorkerPlan) {
     this.plan = plan;
@@ -208,10 +210,14 @@ export class Traffic {
   }
 
   /** Holds the connections for `ms` and counts how many are still open. */
-  async hold(ms: number): Promise<{ open: number; closed: number }> {
+  async hold(ms: number): Promise<{ open: number; closed: number; lines: number }> {
     const before = this.openReaders;
     await sleep(ms);
-    return { open: this.openReaders + this.slowConns.length, closed: before - this.openReaders };
+    return {
+      open: this.openReaders + this.slowConns.length,
+      closed: before - this.openReaders,
+      lines: this.linesTotal,
+    };
   }
 
   /** Closes every connection. */
@@ -233,7 +239,13 @@ export class Traffic {
       if (n === null) break;
       this.lastRxMs = performance.now();
       this.c.bytes += n;
-      if (!this.counting || !scan) continue;
+      if (!scan) {
+        // Idle connections count their lines (the connect storm checks that none was lost).
+        const got = buf.subarray(0, n);
+        for (let i = got.indexOf(10); i >= 0; i = got.indexOf(10, i + 1)) this.linesTotal++;
+        continue;
+      }
+      if (!this.counting) continue;
       const end = carry + n;
       this.c.reads++;
       this.rxUs = nowUs();

@@ -43,8 +43,11 @@ async function handle(cmd: WorkerCommand, state: { traffic?: Traffic }): Promise
       return true;
     }
     case "hold": {
-      const { open, closed } = await state.traffic!.hold(cmd.ms);
-      emit({ event: "held", open, closed });
+      // Before setup: an answer that the worker is up (the connect storm waits for that).
+      const { open, closed, lines } = state.traffic
+        ? await state.traffic.hold(cmd.ms)
+        : { open: 0, closed: 0, lines: 0 };
+      emit({ event: "held", open, closed, lines });
       return true;
     }
     case "exit":

@@ -199,7 +199,9 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
       else this.#outbox.onFailure("overflow");
       return;
     }
-    this.#outbox.push(this.#codec.encodeEvent(event));
+    // Presence lines may wait a little to leave together (a connect storm announces n² of
+    // them); whatever comes after them takes them along, so the order never changes.
+    this.#outbox.push(this.#codec.encodeEvent(event), event.kind === "presence");
   }
 
   /** Ends the connection with a notice; called by the core. */

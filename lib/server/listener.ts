@@ -30,6 +30,13 @@ export class StartupError extends Error {
 
 /** At most this many refused sockets are being told why at once; more are closed unanswered. */
 const MAX_REFUSALS_IN_FLIGHT = 64;
+/**
+ * The kernel's queue of connections not yet accepted. Deno's default (511) overflows when
+ * thousands connect at once (a restart, or a network blip reconnecting everyone): the kernel
+ * drops the SYNs past it, and those clients retry only after 1, 3, 7... s. 4096 is what Go asks for
+ * (the usual `somaxconn`, which caps it anyway).
+ */
+const LISTEN_BACKLOG = 4096;
 /** A TLS handshake must finish this soon, or the socket is closed (it holds a connection slot). */
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -156,7 +163,13 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
     let listener: Deno.TcpListener | undefined;
     if (config.plain) {
       try {
-        listener = Deno.listen({ hostname: host, port, transport: "tcp", reusePort });
+        listener = Deno.listen({
+          hostname: host,
+          port,
+          transport: "tcp",
+          reusePort,
+          tcpBacklog: LISTEN_BACKLOG,
+        });
       } catch (e) {
         throw new StartupError(describeListenError(e, host, port, "--port"));
       }
@@ -492,7 +505,15 @@ function listenTls(
   flag = "--tls-port",
 ): Deno.TlsListener {
   try {
-    return Deno.listenTls({ hostname: host, port, transport: "tcp", cert, key, reusePort });
+    return Deno.listenTls({
+      hostname: host,
+      port,
+      transport: "tcp",
+      cert,
+      key,
+      reusePort,
+      tcpBacklog: LISTEN_BACKLOG,
+    });
   } catch (e) {
     const message = firstLine(e);
     if (/KeyMismatch|not be consistent/i.test(message)) {

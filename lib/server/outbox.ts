@@ -40,6 +40,46 @@ const BUSY_WRITES = 256;
  */
 const MAX_DEFER_MS = 5;
 
+/**
+ * Outboxes holding only frames that may wait (presence lines), flushed together by one timer.
+ * When thousands connect at once, each newcomer is announced to everyone: written at once, that
+ * is a write per connection per newcomer (n² writes for n), and the writes crowd out accepting
+ * the rest. Held back a little, the announcements of all who connected meanwhile leave in one
+ * write per connection. A frame that may not wait, pushed behind them, takes them along at once,
+ * so the order of what a connection receives never changes.
+ */
+let lazyDirty: Outbox[] = [];
+let lazyTimer: ReturnType<typeof setTimeout> | undefined;
+/** Writes the last lazy flush started: the next waits about 10 µs for each (see lazyDelayMs). */
+let lazyWrites = 0;
+/** The shortest and longest wait of frames that may wait. */
+const LAZY_MIN_MS = 10;
+const LAZY_MAX_MS = 250;
+
+/**
+ * How long frames that may wait are held: long enough that their writes (about 10 µs each, the
+ * last lazy flush's count) take at most half of the time, leaving the rest to accepting and
+ * serving the connections, within {@link LAZY_MIN_MS} and {@link LAZY_MAX_MS}.
+ */
+function lazyDelayMs(): number {
+  return Math.min(LAZY_MAX_MS, Math.max(LAZY_MIN_MS, lazyWrites * 0.02));
+}
+
+function scheduleLazy(outbox: Outbox): void {
+  lazyDirty.push(outbox);
+  lazyTimer ??= setTimeout(flushLazy, lazyDelayMs());
+}
+
+function flushLazy(): void {
+  lazyTimer = undefined;
+  const list = lazyDirty;
+  lazyDirty = [];
+  const batches = new BatchCache();
+  let writes = 0;
+  for (const outbox of list) if (outbox.flushLazy(batches)) writes++;
+  lazyWrites = writes;
+}
+
 function schedule(outbox: Outbox): void {
   dirty.push(outbox);
   if (flushScheduled) return;
@@ -245,6 +285,10 @@ export class Outbox implements RunHolder {
   /** Bytes queued, including the batch being written. */
   #bytes = 0;
   #scheduled = false;
+  /** On the list of outboxes whose frames may wait ({@link scheduleLazy}). */
+  #lazyQueued = false;
+  /** Something pending may not wait: flush it (and all before it) this turn. */
+  #urgent = false;
   #writing = false;
   #closed = false;
   #drainWaiters: (() => void)[] = [];
@@ -264,9 +308,11 @@ export class Outbox implements RunHolder {
 
   /**
    * Queues `bytes` (not copied: callers share one encoded buffer among many outboxes and never
-   * mutate it). Returns false when the outbox is closed or full.
+   * mutate it). Returns false when the outbox is closed or full. `mayWait` frames (presence
+   * lines) may be held back a few milliseconds to leave together with others; anything pushed
+   * after them takes them along.
    */
-  push(bytes: Uint8Array): boolean {
+  push(bytes: Uint8Array, mayWait = false): boolean {
     if (this.#closed) return false;
     if (this.#bytes + bytes.length > this.maxBytes) {
       this.#fail("overflow");
@@ -278,11 +324,29 @@ export class Outbox implements RunHolder {
       frameLog.trim();
     }
     this.#bytes += bytes.length;
-    if (!this.#scheduled && !this.#writing) {
+    if (!mayWait) this.#urgent = true;
+    if (!this.#writing) this.#schedule();
+    return true;
+  }
+
+  /** Has pending frames flushed this turn, or with the frames that may wait. */
+  #schedule(): void {
+    if (this.#urgent) {
+      if (this.#scheduled) return;
       this.#scheduled = true;
       schedule(this);
+    } else if (!this.#lazyQueued && !this.#scheduled) {
+      this.#lazyQueued = true;
+      scheduleLazy(this);
     }
-    return true;
+  }
+
+  /** Flushes frames that waited, unless a flush is due this turn anyway; true if it wrote. */
+  flushLazy(batches: BatchCache): boolean {
+    this.#lazyQueued = false;
+    if (this.#scheduled || this.#writing || this.#closed) return false;
+    this.flush(batches);
+    return this.#writing;
   }
 
   /** Resolves once everything queued so far has been written (or the outbox failed). */
@@ -303,6 +367,7 @@ export class Outbox implements RunHolder {
   flush(batches: BatchCache): void {
     this.#scheduled = false;
     if (this.#closed || this.#writing) return;
+    this.#urgent = false;
     let batch: Uint8Array;
     if (this.#from >= 0) {
       batch = batches.range(this.#from, this.#to);
@@ -345,9 +410,8 @@ export class Outbox implements RunHolder {
     this.#writing = false;
     if (this.#from >= 0 || this.#chunks.length > 0) {
       // Frames queued while writing go out as one batch, sharing it with the other outboxes
-      // whose writes completed in this turn.
-      this.#scheduled = true;
-      schedule(this);
+      // whose writes completed in this turn (or with the next frames that may wait).
+      this.#schedule();
     } else {
       this.#wakeDrainWaiters();
     }

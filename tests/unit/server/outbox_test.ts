@@ -387,3 +387,32 @@ Deno.test("an outbox whose run is handed back still writes every frame, in order
   await stuck.drained();
   strictEqual(stuckWriter.text, "first\nsecond\nthird\n");
 });
+
+Deno.test("frames that may wait leave together a little later, and what follows takes them along", async () => {
+  const { writer, outbox } = make();
+  outbox.push(bytes("a:online\n"), true);
+  outbox.push(bytes("b:online\n"), true);
+  // A turn later nothing is written yet: presence lines wait for the others of the next moments.
+  await new Promise((r) => setTimeout(r, 0));
+  deepStrictEqual(writer.writes, []);
+  await outbox.drained();
+  deepStrictEqual(writer.writes, ["a:online\nb:online\n"]);
+
+  // A frame that may not wait flushes the waiting ones before it, in order, in one write.
+  outbox.push(bytes("c:online\n"), true);
+  outbox.push(bytes("hello\n"));
+  await outbox.drained();
+  deepStrictEqual(writer.writes, ["a:online\nb:online\n", "c:online\nhello\n"]);
+});
+
+Deno.test("frames that may wait, pushed during a write, still leave after it", async () => {
+  const { writer, outbox } = make();
+  const started = writer.hold();
+  outbox.push(bytes("first\n"));
+  await started;
+  outbox.push(bytes("x:offline\n"), true);
+  writer.release();
+  await outbox.drained();
+  deepStrictEqual(writer.writes, ["first\n", "x:offline\n"]);
+  strictEqual(outbox.queued, 0);
+});
