@@ -30,7 +30,7 @@ Deno.test("bench --quick delivers messages and stops by itself", async () => {
       "--servers",
       "fastim",
       "--scenarios",
-      "startup,fanout,private,latency,idle,slow,persist",
+      "startup,fanout,private,idle,slow,persist",
       "--out",
       out,
     ],
