@@ -1,13 +1,16 @@
 /**
  * Builds the server's backend from the configuration: opens the store, wires the core's
  * persistence hooks and the dispatcher to it, and puts the chat gateway and the gate in front.
- * The one place where core and store meet.
+ * The one place where core and store meet: {@link wireChat} does it over any `ChatStorage`
+ * (SQLite here, memory in the tests).
  *
  * @module
  */
 
+import { LoginLimiter } from "../core/accounts.ts";
 import { ChatCore } from "../core/chat.ts";
 import { Dispatcher } from "../core/dispatcher.ts";
+import type { ChatStorage } from "../core/storage.ts";
 import { type Gate, LocalGate, LocalGateway } from "./chat_gateway.ts";
 import type { Logger } from "../shared/log.ts";
 import type { ConnectionLimits } from "./rate_limit.ts";
@@ -44,12 +47,9 @@ export const MAX_INBOX_MESSAGES = 100;
  * The backend of a one-process server: the chat gateway and gate connections use, and the chat
  * core, dispatcher and store behind them.
  */
-export interface LocalBackend extends Backend {
-  core: ChatCore;
-  dispatcher: Dispatcher;
+export interface LocalBackend extends Backend, WiredChat {
   store: Store;
   chat: LocalGateway;
-  gate: Gate;
   /** Stops the daily history clean-up (before the store closes). */
   stopRetention: () => void;
 }
@@ -71,7 +71,71 @@ export function openBackend(config: BackendConfig, log: Logger): LocalBackend {
   const store = Store.open(config.dbPath);
   store.onCommitError = (error) => log.error("store commit failed", { error });
   store.onCommitted = observeCommit;
+  const chat = wireChat(store, {
+    historyOnJoin: config.historyOnJoin,
+    // A reply must fit well inside the asker's queue, or asking would get them dropped.
+    replyBudgetBytes: Math.floor(config.maxQueueBytes / 4),
+    admins: config.admins,
+    conns: config.conns,
+    rooms: config.rooms,
+  }, log);
+  const stopRetention = config.retention ? startRetention(store, config.retention, log) : () => {};
+  return { ...chat, store, stopRetention };
+}
+
+/** What {@link wireChat} needs besides the storage. */
+export interface ChatWiring {
+  /** Public messages sent to a joining JSON client. */
+  historyOnJoin: number;
+  /** The most bytes of history one reply carries. */
+  replyBudgetBytes: number;
+  /** Registered names that may kick and ban once logged in. */
+  admins: readonly string[];
+  /** Connection limits, checked at accept by the gate. */
+  conns: ConnectionLimits;
+  /** Room limits, checked by the core (default: lib/core/rooms.ts's). */
+  rooms?: RoomLimits;
+  /** The clock of the core, the bans and the login limiter (default `Date.now`; tests fix it). */
+  clock?: () => number;
+}
+
+/**
+ * A chat wired over a storage: the core, the dispatcher and the bans, and in front of them the
+ * chat gateway and the gate that connections use.
+ */
+export interface WiredChat {
+  core: ChatCore;
+  dispatcher: Dispatcher;
+  bans: Bans;
+  chat: LocalGateway;
+  gate: Gate;
+}
+
+/**
+ * Wires a chat over any {@link ChatStorage}: the core's persistence hooks (history, offline
+ * messages up to {@link MAX_INBOX_MESSAGES}, registered names and their look-alikes, rooms), the
+ * dispatcher, bans and login limiter on the same storage. The one place this wiring is written:
+ * {@link openBackend} uses it over SQLite, the tests over `lib/store/memory.ts`.
+ *
+ * @example
+ * ```ts
+ * import { wireChat } from "./backend.ts";
+ * import { SERVER_DEFAULTS } from "./config.ts";
+ * import { MemoryStorage } from "../store/memory.ts";
+ * import { Logger } from "../shared/log.ts";
+ *
+ * const { core, chat } = wireChat(new MemoryStorage(), {
+ *   historyOnJoin: 50,
+ *   replyBudgetBytes: 256 * 1024,
+ *   admins: ["alice"],
+ *   conns: SERVER_DEFAULTS.conns,
+ * }, new Logger("info"));
+ * ```
+ */
+export function wireChat(store: ChatStorage, wiring: ChatWiring, log: Logger): WiredChat {
+  const clock = wiring.clock ?? Date.now;
   const core = new ChatCore({
+    clock,
     reserveIds: (n) => store.reserveIds(n),
     registeredName: (key) => store.account(key)?.name,
     registeredLookalike: (skeletons) => store.accountLookingLike(skeletons),
@@ -83,22 +147,21 @@ export function openBackend(config: BackendConfig, log: Logger): LocalBackend {
     },
     onPrivate: (e, fromKey, toKey) => store.appendPrivate(e, fromKey, toKey),
     roomStore: store,
-    roomLimits: config.rooms,
+    roomLimits: wiring.rooms,
   });
-  const admins = new Set(config.admins.map((name) => nameKey(name)));
-  const bans = new Bans(store);
+  const bans = new Bans(store, clock);
   const dispatcher = new Dispatcher({
     core,
     store,
     log,
-    historyOnJoin: config.historyOnJoin,
-    // A reply must fit well inside the asker's queue, or asking would get them dropped.
-    replyBudgetBytes: Math.floor(config.maxQueueBytes / 4),
-    admins,
+    historyOnJoin: wiring.historyOnJoin,
+    replyBudgetBytes: wiring.replyBudgetBytes,
+    admins: new Set(wiring.admins.map((name) => nameKey(name))),
     bans,
+    // The limiter's own defaults (5 failures a minute), on the chat's clock.
+    limiter: new LoginLimiter(undefined, undefined, clock),
   });
   const chat = new LocalGateway(core, dispatcher);
-  const gate = new LocalGate(bans, config.conns);
-  const stopRetention = config.retention ? startRetention(store, config.retention, log) : () => {};
-  return { core, dispatcher, store, chat, gate, stopRetention };
+  const gate = new LocalGate(bans, wiring.conns);
+  return { core, dispatcher, bans, chat, gate };
 }
