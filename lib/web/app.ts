@@ -16,7 +16,7 @@ import type {
   ServerFrame,
   WelcomeFrame,
 } from "./frames.ts";
-import { Session } from "./session.ts";
+import { ChatSocket } from "./chat_socket.ts";
 import { ChatState, isPublic, type Line, LOBBY, privateId, roomId } from "./state.ts";
 import { el, localTime, renderText } from "./render.ts";
 
@@ -24,7 +24,7 @@ import { el, localTime, renderText } from "./render.ts";
 const PAGE = 100;
 
 const state = new ChatState();
-let session: Session;
+let chat: ChatSocket;
 /** The last message sent, for the Up key. */
 let lastSent = "";
 /** Says sent while offline, or whose reply was lost to a drop: settled after the catch-up. */
@@ -253,7 +253,7 @@ function onFrame(f: ServerFrame): void {
       }
       state.add(privateId(f.from), { ...f, own: false });
       state.conversation(privateId(f.from)).title = f.from;
-      if (f.offline) void session.request({ type: "ack", msgIds: [f.msgId] });
+      if (f.offline) void chat.request({ type: "ack", msgIds: [f.msgId] });
       break;
     case "presence":
       if (f.event === "online") state.online.set(f.name, f.addr);
@@ -285,7 +285,7 @@ async function onWelcome(w: WelcomeFrame, resumed: boolean): Promise<void> {
   if (w.nameError) {
     if (!resumed) {
       // The name was refused: back to the form, saying why.
-      session.stop();
+      chat.stop();
       loginError.textContent = w.nameError.message;
       document.body.replaceChildren(login);
       nameInput.focus();
@@ -293,7 +293,7 @@ async function onWelcome(w: WelcomeFrame, resumed: boolean): Promise<void> {
     }
     say(`could not take the name back: ${w.nameError.message}`);
   }
-  session.setHello({
+  chat.setHello({
     name: w.name,
     ...(passwordInput.value ? { password: passwordInput.value } : {}),
   });
@@ -318,7 +318,7 @@ async function catchUp(id: string): Promise<void> {
   const room = roomField(id);
   let before: number | undefined;
   for (;;) {
-    const reply = await session.request({
+    const reply = await chat.request({
       type: "history",
       limit: PAGE,
       ...room,
@@ -342,7 +342,7 @@ async function resume(): Promise<void> {
   for (const c of [...state.conversations.values()]) {
     if (!isPublic(c.id)) continue;
     if (c.id !== LOBBY) {
-      const r = await session.request({ type: "join", room: c.title });
+      const r = await chat.request({ type: "join", room: c.title });
       if (r.type === "error") {
         if (r.code === "disconnected") return;
         addSystem(c.id, `could not rejoin ${c.title}: ${r.message}`);
@@ -378,18 +378,18 @@ function reply(r: Reply): OkFrame | undefined {
 /** Says `text` in public conversation `id` (the lobby or a room). */
 async function send(id: string, text: string): Promise<void> {
   const after = state.conversation(id).lastId;
-  if (!session.online) {
+  if (!chat.online) {
     unsure.push({ id, text, after });
     say("not connected: the message will be sent when the connection is back");
     return;
   }
-  const r = await session.request({ type: "say", text, ...roomField(id) });
+  const r = await chat.request({ type: "say", text, ...roomField(id) });
   if (r.type === "error" && r.code === "disconnected") unsure.push({ id, text, after });
   else reply(r);
 }
 
 async function sendPrivate(to: string, text: string): Promise<void> {
-  const ok = reply(await session.request({ type: "msg", to, text }));
+  const ok = reply(await chat.request({ type: "msg", to, text }));
   if (!ok || ok.msgId === undefined) return;
   const id = privateId(to);
   state.conversation(id, to);
@@ -442,12 +442,12 @@ async function roomCommand(verb: string, rest: string): Promise<void> {
 async function command(text: string): Promise<void> {
   const [, verb, rest = ""] = /^\/(\S+)\s*(.*)$/.exec(text) ?? [];
   if (verb === "nick" && rest) {
-    const ok = reply(await session.request({ type: "rename", name: rest }));
+    const ok = reply(await chat.request({ type: "rename", name: rest }));
     if (ok?.name) {
       state.online.delete(state.me);
       state.me = ok.name;
       state.online.set(ok.name, "");
-      session.setHello({ name: ok.name });
+      chat.setHello({ name: ok.name });
       render();
     }
   } else if (verb === "msg" && /^\S+\s+\S/.test(rest)) {
@@ -455,7 +455,7 @@ async function command(text: string): Promise<void> {
     openConversation(privateId(to), to);
     await sendPrivate(to, body);
   } else if (verb === "join" && rest) {
-    const ok = reply(await session.request({ type: "join", room: rest }));
+    const ok = reply(await chat.request({ type: "join", room: rest }));
     if (ok?.room) {
       const id = roomId(ok.room);
       state.conversation(id, ok.room);
@@ -464,15 +464,15 @@ async function command(text: string): Promise<void> {
     }
   } else if (verb === "part" && state.active !== LOBBY && isPublic(state.active)) {
     const room = state.conversation(state.active).title;
-    if (reply(await session.request({ type: "part", room }))) {
+    if (reply(await chat.request({ type: "part", room }))) {
       state.remove(state.active);
       render();
     }
   } else if (verb === "topic" && isPublic(state.active) && state.active !== LOBBY) {
     const room = state.conversation(state.active).title;
-    reply(await session.request({ type: "topic", room, ...(rest ? { text: rest } : {}) }));
+    reply(await chat.request({ type: "topic", room, ...(rest ? { text: rest } : {}) }));
   } else if (verb === "rooms") {
-    const ok = reply(await session.request({ type: "rooms" }));
+    const ok = reply(await chat.request({ type: "rooms" }));
     const list = (ok?.rooms ?? []).filter((r) => r.room.toLowerCase() !== LOBBY);
     say(
       list.length === 0
@@ -482,10 +482,10 @@ async function command(text: string): Promise<void> {
   } else if (ROOM_COMMANDS.has(verb)) {
     await roomCommand(verb, rest);
   } else if (verb === "register" && rest) {
-    const ok = reply(await session.request({ type: "register", password: rest }));
+    const ok = reply(await chat.request({ type: "register", password: rest }));
     if (ok) {
       passwordInput.value = rest;
-      session.setHello({ name: state.me, password: rest });
+      chat.setHello({ name: state.me, password: rest });
       say(`the name ${state.me} is now registered to you`);
     }
   } else {
@@ -529,7 +529,7 @@ olderButton.onclick = async () => {
   const c = state.conversation(id);
   const before = c.lines.find((l) => l.from !== "")?.msgId;
   const ok = reply(
-    await session.request({
+    await chat.request({
       type: "history",
       limit: PAGE,
       ...roomField(id),
@@ -549,7 +549,7 @@ login.onsubmit = (e) => {
   loginError.textContent = "";
   const name = nameInput.value.trim();
   const password = passwordInput.value;
-  session = new Session(new URL("/ws", location.href), {
+  chat = new ChatSocket(new URL("/ws", location.href), {
     welcome: (w, resumed) => void onWelcome(w, resumed),
     frame: onFrame,
     down(reason, retryInMs) {
@@ -560,7 +560,7 @@ login.onsubmit = (e) => {
       if (reason && reason !== "connection lost") say(reason);
     },
   });
-  session.start({ name, ...(password ? { password } : {}) });
+  chat.start({ name, ...(password ? { password } : {}) });
 };
 
 document.body.replaceChildren(login);

@@ -8,7 +8,7 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { linkParts } from "../../../lib/web/render.ts";
 import { ChatState, LOBBY, privateId } from "../../../lib/web/state.ts";
-import { backoffMs, MAX_BACKOFF_MS, parseFrames } from "../../../lib/web/session.ts";
+import { backoffMs, MAX_BACKOFF_MS, parseFrames } from "../../../lib/web/chat_socket.ts";
 
 Deno.test("linkParts makes links of http(s) URLs only, and leaves the rest as text", () => {
   deepStrictEqual(linkParts("see https://example.org/a?b=1."), [

@@ -20,7 +20,7 @@ export const MAX_BACKOFF_MS = 15_000;
  *
  * @example
  * ```ts
- * import { backoffMs } from "./session.ts";
+ * import { backoffMs } from "./chat_socket.ts";
  *
  * backoffMs(0, () => 0.5); // 500
  * backoffMs(10, () => 0.5); // 15000
@@ -37,7 +37,7 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
  *
  * @example
  * ```ts
- * import { parseFrames } from "./session.ts";
+ * import { parseFrames } from "./chat_socket.ts";
  *
  * parseFrames('[1.2.3.4:5], x:online\n{"type":"ok","id":1}\n'); // [{ type: "ok", id: 1 }]
  * ```
@@ -54,8 +54,8 @@ export function parseFrames(data: string): ServerFrame[] {
   return frames;
 }
 
-/** What the session tells the page. */
-export interface SessionEvents {
+/** What the chat socket tells the page. */
+export interface ChatSocketEvents {
   /** Connected and welcomed (again, after a reconnect: `resumed` is true). */
   welcome(w: WelcomeFrame, resumed: boolean): void;
   /** An event frame: public, private, presence, notice, or an error without id. */
@@ -65,20 +65,21 @@ export interface SessionEvents {
 }
 
 /**
- * One chat session over a WebSocket that comes back after drops.
+ * The page's link to the chat: a WebSocket that comes back after drops. (The terminal client's
+ * counterpart is `ServerLink`, in lib/client/connection.ts.)
  *
  * @example
  * ```ts
- * import { Session, type SessionEvents } from "./session.ts";
+ * import { ChatSocket, type ChatSocketEvents } from "./chat_socket.ts";
  *
- * async function sayHi(events: SessionEvents): Promise<void> {
- *   const s = new Session(new URL("/ws", location.href), events);
+ * async function sayHi(events: ChatSocketEvents): Promise<void> {
+ *   const s = new ChatSocket(new URL("/ws", location.href), events);
  *   s.start({ name: "alice" });
  *   await s.request({ type: "say", text: "hi" });
  * }
  * ```
  */
-export class Session {
+export class ChatSocket {
   #socket: WebSocket | undefined;
   #hello: Record<string, unknown> = {};
   #nextId = 1;
@@ -89,7 +90,7 @@ export class Session {
   #keepalive: ReturnType<typeof setInterval> | undefined;
   #retry: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(readonly url: URL, readonly events: SessionEvents) {}
+  constructor(readonly url: URL, readonly events: ChatSocketEvents) {}
 
   /** True while connected and welcomed. */
   get online(): boolean {
