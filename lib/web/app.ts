@@ -409,14 +409,14 @@ async function roomCommand(verb: string, rest: string): Promise<void> {
   const room = state.conversation(state.active).title;
   const [, name = "", reason = ""] = /^(\S*)\s*(.*)$/.exec(rest) ?? [];
   if (verb === "who") {
-    const ok = reply(await session.request({ type: "who", room }));
+    const ok = reply(await chat.request({ type: "who", room }));
     if (!ok) return;
     const ops = new Set(ok.operators ?? []);
     const names = (ok.users ?? []).map((u) => ops.has(u.name) ? `${u.name} (operator)` : u.name);
     return say(`in ${room}: ${names.join(", ")}`);
   }
   if (verb === "close") {
-    if (reply(await session.request({ type: "close", room }))) {
+    if (reply(await chat.request({ type: "close", room }))) {
       state.remove(state.active);
       render();
     }
@@ -424,18 +424,18 @@ async function roomCommand(verb: string, rest: string): Promise<void> {
   }
   if (verb === "mode") {
     if (rest !== "+i" && rest !== "-i") return say("/mode +i (invite-only) or /mode -i (open)");
-    reply(await session.request({ type: "mode", room, inviteOnly: rest === "+i" }));
+    reply(await chat.request({ type: "mode", room, inviteOnly: rest === "+i" }));
     return;
   }
   if (name === "") return say(`/${verb} NAME${verb === "kick" ? " [REASON]" : ""}`);
   if (verb === "invite") {
-    if (reply(await session.request({ type: "invite", room, name }))) {
+    if (reply(await chat.request({ type: "invite", room, name }))) {
       say(`you invited ${name} to ${room}`);
     }
   } else if (verb === "kick") {
-    reply(await session.request({ type: "kick", room, name, ...(reason ? { reason } : {}) }));
+    reply(await chat.request({ type: "kick", room, name, ...(reason ? { reason } : {}) }));
   } else {
-    reply(await session.request({ type: "op", room, name }));
+    reply(await chat.request({ type: "op", room, name }));
   }
 }
 

@@ -735,7 +735,7 @@ async function roomCommand(verb, rest) {
   const room = state.conversation(state.active).title;
   const [, name = "", reason = ""] = /^(\S*)\s*(.*)$/.exec(rest) ?? [];
   if (verb === "who") {
-    const ok = reply(await session.request({
+    const ok = reply(await chat.request({
       type: "who",
       room
     }));
@@ -745,7 +745,7 @@ async function roomCommand(verb, rest) {
     return say(`in ${room}: ${names.join(", ")}`);
   }
   if (verb === "close") {
-    if (reply(await session.request({
+    if (reply(await chat.request({
       type: "close",
       room
     }))) {
@@ -756,7 +756,7 @@ async function roomCommand(verb, rest) {
   }
   if (verb === "mode") {
     if (rest !== "+i" && rest !== "-i") return say("/mode +i (invite-only) or /mode -i (open)");
-    reply(await session.request({
+    reply(await chat.request({
       type: "mode",
       room,
       inviteOnly: rest === "+i"
@@ -765,7 +765,7 @@ async function roomCommand(verb, rest) {
   }
   if (name === "") return say(`/${verb} NAME${verb === "kick" ? " [REASON]" : ""}`);
   if (verb === "invite") {
-    if (reply(await session.request({
+    if (reply(await chat.request({
       type: "invite",
       room,
       name
@@ -773,7 +773,7 @@ async function roomCommand(verb, rest) {
       say(`you invited ${name} to ${room}`);
     }
   } else if (verb === "kick") {
-    reply(await session.request({
+    reply(await chat.request({
       type: "kick",
       room,
       name,
@@ -782,7 +782,7 @@ async function roomCommand(verb, rest) {
       } : {}
     }));
   } else {
-    reply(await session.request({
+    reply(await chat.request({
       type: "op",
       room,
       name
