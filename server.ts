@@ -12,11 +12,8 @@ import { Logger } from "./lib/shared/log.ts";
 import { parseServerArgs, readServerEnv, type ServerConfig } from "./lib/server/config.ts";
 import { type LocalBackend, openBackend } from "./lib/server/backend.ts";
 import { StoreError } from "./lib/store/sqlite.ts";
-import { backupDatabase } from "./lib/store/backup.ts";
 import { versionLine } from "./lib/shared/version.ts";
 import { startLagProbe } from "./lib/server/http/metrics.ts";
-import { WorkerServer } from "./lib/server/workers/worker_server.ts";
-import { openClusterBackend, RedisStartError } from "./lib/cluster/backend.ts";
 
 /** Runs the server with `args`; resolves to the process exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -60,8 +57,15 @@ export async function main(args: string[]): Promise<number> {
     return 1;
   }
   try {
+    // Loaded only when asked for, like the cluster's Redis client: what a server does not use
+    // should not cost its start (docs/BENCHMARKS.md, startup).
     server = config.workers > 1
-      ? await WorkerServer.start(config, log, backend, config.workers)
+      ? await (await import("./lib/server/workers/worker_server.ts")).WorkerServer.start(
+        config,
+        log,
+        backend,
+        config.workers,
+      )
       : ChatServer.listen(config, log, backend, { usersOnline: () => backend.core.who().length });
   } catch (e) {
     backend.stopRetention();
@@ -83,6 +87,8 @@ async function runClusterNode(
   config: ServerConfig & { redisUrl: string },
   log: Logger,
 ): Promise<number> {
+  // The Redis client (an npm package of ~700 KB) is loaded only by the nodes that use it.
+  const { openClusterBackend, RedisStartError } = await import("./lib/cluster/backend.ts");
   let backend;
   try {
     backend = await openClusterBackend(config, log);
@@ -153,6 +159,7 @@ function removeDatabase(path: string): void {
 
 /** `--backup FILE`: one line saying what was copied, or what went wrong. */
 async function backup(dbPath: string, target: string): Promise<number> {
+  const { backupDatabase } = await import("./lib/store/backup.ts");
   try {
     const s = await backupDatabase(dbPath, target);
     console.log(
