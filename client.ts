@@ -236,7 +236,9 @@ async function main(): Promise<number> {
         if (line !== null) {
           if (frame.history === true) backlogShown++;
           else endBacklog();
-          out.event(line);
+          // BEL (0x07) rings the terminal (or flags the tmux window) when a message names you.
+          const bell = config.bell && frame.mention === true && frame.history !== true;
+          out.event(bell ? line + "\x07" : line);
         }
         chat?.shown(frame);
       },

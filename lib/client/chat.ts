@@ -196,6 +196,11 @@ export class Chat implements ChatActions {
     );
   }
 
+  /** The newest messages naming you: the server marks mentions by name, so search for it. */
+  mentions(): Promise<boolean> {
+    return this.search(this.link.name);
+  }
+
   register(password: string): Promise<boolean> {
     return this.#request(
       { type: "register", password },

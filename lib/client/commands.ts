@@ -47,6 +47,8 @@ export interface ChatActions {
   history(limit: number): Promise<boolean>;
   /** Prints the newest messages holding every word of `query`; no query: the next older page. */
   search(query?: string): Promise<boolean>;
+  /** Prints the newest messages naming you (a search for your name). */
+  mentions(): Promise<boolean>;
   /** Registers the current name with `password`. */
   register(password: string): Promise<boolean>;
   /** Logs in as the registered `name`. */
@@ -213,6 +215,13 @@ export const COMMANDS: readonly Command[] = [
       "/search alone shows older results",
     async run(chat, args) {
       await chat.search(args.trim() === "" ? undefined : args.trim());
+    },
+  },
+  {
+    name: "mentions",
+    help: "the newest messages naming you; /search alone shows older ones",
+    async run(chat) {
+      await chat.mentions();
     },
   },
   {

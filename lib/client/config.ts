@@ -81,6 +81,8 @@ export interface ClientConfig {
   json: boolean;
   /** Colour output: stdout is a terminal, no `--no-color`, no `NO_COLOR`, no `--json`. */
   color: boolean;
+  /** Ring the terminal bell when a live message names you: stdout is a terminal, no `--no-bell`. */
+  bell: boolean;
   /**
    * Colour on stderr (line mode's notes and errors): decided on its own, since stdout and stderr
    * may be redirected separately.
@@ -189,6 +191,13 @@ const FLAGS: FlagSpec[] = [
     doc: "no colours (also NO_COLOR=1)",
   },
   {
+    name: "bell",
+    type: "boolean",
+    negatable: true,
+    default: "on",
+    doc: "no terminal bell when a message names you",
+  },
+  {
     name: "reconnect",
     type: "boolean",
     negatable: true,
@@ -256,6 +265,7 @@ export function parseConfig(
     json: flags.json as boolean | undefined,
     menu: flags.menu as boolean | undefined,
     color: flags.color as boolean | undefined,
+    bell: flags.bell as boolean | undefined,
     reconnect: flags.reconnect as boolean | undefined,
     help: flags.help as boolean | undefined,
     version: flags.version as boolean | undefined,
@@ -311,6 +321,7 @@ export function parseConfig(
     to: values.to,
     json,
     color: tty.stdout && !dumb && !json && mode !== "send" && !noColorEnv && values.color !== false,
+    bell: tty.stdout && !json && mode !== "send" && values.bell !== false,
     stderrColor: (tty.stderr ?? false) && !dumb && !noColorEnv && values.color !== false,
     lineEditor: tty.stdin && tty.stdout && !dumb && !json && mode === "menu",
     canPrompt: tty.stdin,

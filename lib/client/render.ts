@@ -37,6 +37,7 @@ const SGR = {
   reset: "0",
   bold: "1",
   dim: "2",
+  reverse: "7",
   red: "31",
   yellow: "33",
   magenta: "35",
@@ -124,7 +125,13 @@ export function renderFrame(frame: Frame, view: View, now = Date.now()): string 
       }
       const own = nameKey(from) === nameKey(view.me);
       const text = safe(frame.text);
-      const line = `<${paintName(from, view)}> ${own ? paint(text, SGR.bold, view.color) : text}`;
+      // Naming you (the server marks it): bold yellow on reverse, to stand out in a busy room.
+      const shown = frame.mention === true
+        ? paint(text, `${SGR.bold};${SGR.reverse};${SGR.yellow}`, view.color)
+        : own
+        ? paint(text, SGR.bold, view.color)
+        : text;
+      const line = `<${paintName(from, view)}> ${shown}`;
       return `${at} ${roomTag(frame, view)}${line}`;
     }
     case "room":

@@ -25,6 +25,7 @@ import {
 import { nameKey, nameSkeletons, validateName } from "../shared/names.ts";
 import { sanitizeText } from "../shared/sanitize.ts";
 import { type Peer, User } from "./user.ts";
+import { deliverMarked } from "./mentions.ts";
 import { type RoomLimits, Rooms } from "./rooms.ts";
 import type { RoomStorage } from "./storage.ts";
 
@@ -192,7 +193,7 @@ export class ChatCore {
       wire: [],
     };
     this.#onPublic?.(event);
-    this.#broadcast(event);
+    deliverMarked(this.#users.values(), event); // #broadcast, with mentions marked
     return { ok: true, msgId: event.msgId, ts: event.ts };
   }
 

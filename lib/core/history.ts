@@ -65,6 +65,9 @@ export function executeHistoryRequest(
       return mark(ctx, user, request.target, request.msgId);
     case "markers":
       return markers(ctx, user);
+    case "mentions":
+      user.marksMentions = request.on;
+      return { ok: true };
     case "search":
       return search(ctx, user, request.query, request.before, request.limit ?? SEARCH_PAGE);
     default:

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { deliverMarked } from "./mentions.ts";
 import {
   type ChatEvent,
   fail,
@@ -283,7 +284,7 @@ export class Rooms {
       wire: [],
     };
     this.#o.onPublic?.(event);
-    this.#send(found.room, event);
+    deliverMarked(found.room.online, event); // #send, with mentions marked
     return { ok: true, msgId, ts };
   }
 

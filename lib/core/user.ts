@@ -6,6 +6,7 @@
  */
 
 import type { ChatEvent, KickCode } from "../protocol/events.ts";
+import { nameKey } from "../shared/names.ts";
 
 /**
  * Whatever receives a user's events. A transport implements it; `deliver` must not block or
@@ -33,6 +34,21 @@ export class User {
   name: string;
   /** The name key of the account this user is logged in as, if any. */
   account?: string;
+  /**
+   * Whether public messages naming this user come marked as mentions (lib/core/mentions.ts):
+   * JSON clients always; text clients when they ask (`mentions|on`), so the original's lines
+   * stay as they were.
+   */
+  marksMentions = false;
+
+  #keyOf = "";
+  #key = "";
+
+  /** {@link nameKey} of the current name, worked out once per name (read for every message). */
+  get key(): string {
+    if (this.#keyOf !== this.name) [this.#keyOf, this.#key] = [this.name, nameKey(this.name)];
+    return this.#key;
+  }
 
   constructor(
     /** Unique for the life of the process. */

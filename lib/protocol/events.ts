@@ -28,6 +28,8 @@ export interface PublicEvent {
   room?: string;
   /** Set when sent from history rather than live. */
   history?: true;
+  /** Set on the copy for the users the text names (lib/core/mentions.ts). */
+  mention?: true;
   wire: WireCache;
 }
 

@@ -58,6 +58,9 @@ function count(raw: string | undefined): number | undefined {
  */
 export function parseHistoryText(line: string): Request | null {
   if (line === "markers") return { type: "markers" };
+  if (line === "mentions|on" || line === "mentions|off") {
+    return { type: "mentions", on: line === "mentions|on" };
+  }
   if (line.startsWith("search|")) return parseTextSearch(line.slice("search|".length));
   const fields = line.split("|");
   const [word, target] = fields;
@@ -117,6 +120,10 @@ export function parseHistoryFrame(
   switch (frame.type) {
     case "markers":
       return withId({ type: "markers" });
+    case "mentions":
+      return typeof frame.on === "boolean"
+        ? withId({ type: "mentions", on: frame.on })
+        : invalid("bad_request", "on must be true or false");
     case "search": {
       const query = frame.query;
       if (typeof query !== "string" || query.trim() === "" || query.length > MAX_SEARCH_QUERY) {
@@ -197,6 +204,10 @@ export function renderHistoryTextReply(
       lines.push(`catchup|${reply.more ? "more" : "end"}|${reply.last}`);
       return lines.join("\n");
     }
+    case "mentions":
+      return request.on
+        ? "mentions are on: messages naming you come as mention|LINE"
+        : "mentions are off";
     case "mark":
       return markerLine({ target: reply.target!, msgId: reply.msgId!, unread: reply.unread! });
     case "markers": {

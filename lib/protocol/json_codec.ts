@@ -281,6 +281,7 @@ function eventFrame(event: ChatEvent): Frame {
       // Lobby messages carry no room, so clients that know nothing of rooms see what they did.
       if (event.room !== undefined) f.room = event.room;
       if (event.history) f.history = true;
+      if (event.mention) f.mention = true;
       return f;
     }
     case "room": {

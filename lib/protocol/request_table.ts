@@ -67,6 +67,7 @@ export const REQUESTS: Readonly<Record<Request["type"], Readonly<RequestFacts>>>
   catchup: { writes: false, checksPassword: false, rate: "message" },
   mark: { writes: true, checksPassword: false, rate: "message" },
   markers: { writes: false, checksPassword: false, rate: "who" },
+  mentions: { writes: false, checksPassword: false, rate: "message" },
   // A search reads an index: charged like `who`, which is costly too.
   search: { writes: false, checksPassword: false, rate: "who" },
 });

@@ -53,6 +53,8 @@ export type HistoryRequest =
   | { type: "mark"; id?: RequestId; target: string; msgId: number }
   /** The account's read markers with their unread counts. */
   | { type: "markers"; id?: RequestId }
+  /** Whether public messages naming the asker come marked as mentions (text dialect: opt-in). */
+  | { type: "mentions"; id?: RequestId; on: boolean }
   /** Messages the asker may read holding every word of `query`, newest first, below `before`. */
   | { type: "search"; id?: RequestId; query: string; before?: number; limit?: number };
 

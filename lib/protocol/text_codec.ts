@@ -203,7 +203,9 @@ export function renderTextEvent(event: ChatEvent): string {
     case "public": {
       const live = publicLine(event, event.room);
       // Replayed (a room's missed messages at login): marked, so it never reads as news.
-      return event.history ? historyLine(event.ts, live) : live;
+      if (event.history) return historyLine(event.ts, live);
+      // Naming you (sent only to those who asked with mentions|on).
+      return event.mention ? `mention|${live}` : live;
     }
     case "room":
       return `[${event.room}] ${roomEventText(event)}`;

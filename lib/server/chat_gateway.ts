@@ -147,6 +147,8 @@ export class LocalGateway implements ChatGateway {
 
   async hello(requester: Requester, hello: Hello): Promise<Welcomed> {
     const { dispatcher, core } = this;
+    // JSON clients read the `mention` field (unknown fields are ignored): marked from the start.
+    requester.user.marksMentions = true;
     let named: Reply | undefined;
     if (hello.name !== undefined && hello.password !== undefined) {
       named = await dispatcher.execute(requester, {

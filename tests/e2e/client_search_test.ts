@@ -29,3 +29,16 @@ Deno.test("client /search: newest first, then older pages, private results too",
   assert.match(r.stderr, /no older results/);
   assert.match(r.stderr + r.stdout, /nothing found for nothing-like-it/);
 });
+
+Deno.test("client /mentions: the newest messages naming you", async () => {
+  await using server = await startServer(["--msg-rate", "0", "--who-rate", "0", "--history", "0"]);
+  using talker = await JsonClient.connect(server.port, { name: "talker" });
+  await talker.request({ type: "say", text: "hello @reader, welcome" });
+  await talker.request({ type: "say", text: "nothing for you" });
+  await talker.request({ type: "say", text: "reader: ping" });
+  const r = await runClient([...at(server.port), "--name", "reader"], { stdin: "/mentions\n" });
+  assert.equal(r.code, 0, r.stderr);
+  const found = r.stdout.split("\n").filter((l) => l.includes("<talker>"))
+    .map((l) => l.replace(/^\d\d:\d\d /, ""));
+  assert.deepEqual(found, ["<talker> reader: ping", "<talker> hello @reader, welcome"]);
+});

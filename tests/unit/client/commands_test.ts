@@ -70,6 +70,10 @@ class FakeChat implements ChatActions {
     this.calls.push(`history ${limit}`);
     return Promise.resolve(true);
   }
+  mentions() {
+    this.calls.push("mentions");
+    return Promise.resolve(true);
+  }
   search(query?: string) {
     this.calls.push(`search ${query ?? "(older)"}`);
     return Promise.resolve(true);
@@ -222,6 +226,7 @@ Deno.test("client commands: unknown commands get a hint", async () => {
 Deno.test("client commands: /search WORDS, and /search alone for older results", async () => {
   assert.deepEqual((await run("/search deploy  friday ")).calls, ["search deploy  friday"]);
   assert.deepEqual((await run("/search")).calls, ["search (older)"]);
+  assert.deepEqual((await run("/mentions")).calls, ["mentions"]);
 });
 
 Deno.test("client commands: /history pages back N messages at a time", async (t) => {

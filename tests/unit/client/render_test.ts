@@ -311,3 +311,12 @@ Deno.test("client render: who in a room marks operators; rooms lists the current
     "  #misc (1 member)",
   ]);
 });
+
+Deno.test("client render: a message naming you stands out (colour only; plain text unchanged)", () => {
+  const f = frame({ type: "public", ts: TS, from: "bob", text: "alice: look", mention: true });
+  assert.equal(renderFrame(f, PLAIN), "09:05 <bob> alice: look");
+  const colored = renderFrame(f, COLOR)!;
+  assert.ok(colored.includes(paint("alice: look", "1;7;33", true)), colored);
+  const plain = renderFrame({ ...f, mention: undefined }, COLOR)!;
+  assert.ok(!plain.includes("\x1b[1;7;33m"), plain);
+});
