@@ -81,7 +81,14 @@ Deno.test("rooms (JSON): requests with ids and acks, typed events, mixed with a 
     await tom.send("to|#mixed|hello jane");
     strictEqual(await tom.readLine(), `[#Mixed] [${tom.addr}], tom:hello jane`);
     const f = await jane.read();
-    deepStrictEqual(strip(f), { type: "public", from: "tom", text: "hello jane", room: "#Mixed" });
+    // It names jane, so her copy is marked as a mention.
+    deepStrictEqual(strip(f), {
+      type: "public",
+      from: "tom",
+      text: "hello jane",
+      room: "#Mixed",
+      mention: true,
+    });
   });
 
   await t.step("nothing of the room reaches eve, who is only in the lobby", async () => {

@@ -358,6 +358,7 @@ Deno.test("json: a text user and a JSON user chat both ways", async (t) => {
       ts: 0,
       from: "tom",
       text: "hello jane",
+      mention: true, // it names jane
     });
   });
   await t.step("JSON say → text [ADDR], NAME:TEXT", async () => {
