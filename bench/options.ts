@@ -20,6 +20,7 @@ export const SCENARIOS = [
   "persist",
   "room",
   "cluster",
+  "history",
 ] as const;
 export type Scenario = typeof SCENARIOS[number];
 

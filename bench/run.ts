@@ -25,6 +25,7 @@ import {
 import { benchFlags, buildGo, fastimHelp, fastimSpec, goMinimalSpec, goSpec } from "./servers.ts";
 import { readProc } from "./proc.ts";
 import { clusterScenario } from "./cluster.ts";
+import { historyScenario } from "./history.ts";
 import { foldRuns, renderTables } from "./table.ts";
 
 /** The machine and tool versions, for the report header. */
@@ -128,6 +129,11 @@ async function runScenarios(opts: BenchOptions, targets: Target[]): Promise<Row[
         case "cluster":
           if (opts.servers.includes("fastim")) {
             for (const row of await clusterScenario(opts)) record(row);
+          }
+          break;
+        case "history":
+          if (run === 0 && opts.servers.includes("fastim")) {
+            for (const row of await historyScenario(opts)) record(row);
           }
           break;
         case "persist": {
