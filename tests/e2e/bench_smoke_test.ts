@@ -30,7 +30,7 @@ Deno.test("bench --quick delivers messages and stops by itself", async () => {
       "--servers",
       "fastim",
       "--scenarios",
-      "startup,fanout,private,idle,slow,persist",
+      "startup,fanout,private,idle,slow,persist,history",
       "--out",
       out,
     ],
@@ -56,6 +56,9 @@ Deno.test("bench --quick delivers messages and stops by itself", async () => {
     for (const r of [...fanout, ...rows.filter((r) => r.scenario.startsWith("private"))]) {
       assert(r.figures["deliveries/s"] > 0, `${r.scenario}/${r.dialect} delivered nothing`);
     }
+    const history = rows.find((r) => r.scenario === "history");
+    assert(history && history.figures["search p50 ms"] > 0, `no search was timed:\n${log}`);
+    assert(history.figures["catch-up msgs/s"] > 0, `no catch-up was timed:\n${log}`);
     const idle = rows.find((r) => r.scenario.startsWith("idle"));
     assert(idle && idle.figures.held > 0, `no idle connection was held:\n${log}`);
     assert(rows.some((r) => r.scenario === "startup"), "no startup row");
