@@ -8,6 +8,7 @@
 
 /// <reference lib="dom" />
 
+import { askToNotify, notifyMention } from "./notify.ts";
 import type {
   OkFrame,
   PresenceFrame,
@@ -243,6 +244,7 @@ function onFrame(f: ServerFrame): void {
         text: f.text,
         own: f.from === state.me,
       }, f.history === true);
+      if (f.mention && !f.history) notifyMention(f.from, f.text, f.room ?? "#lobby");
       break;
     case "private":
       // Sent from another of this account's connections: it belongs to the receiver's thread.
@@ -508,6 +510,7 @@ compose.onsubmit = (e) => {
     return;
   }
   input.value = "";
+  askToNotify(); // from the user's action, as browsers require
   lastSent = text;
   say("");
   if (text.startsWith("/")) void command(text);

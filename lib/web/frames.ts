@@ -20,6 +20,8 @@ export interface PublicFrame {
   text: string;
   room?: string;
   history?: true;
+  /** The text names you (docs/PROTOCOL.md, Mentions). */
+  mention?: true;
 }
 
 /** Something about a room: someone joined or left, a topic, a kick, a mode... */
