@@ -19,6 +19,12 @@ export interface IrcSettings {
 /** The IANA ports: 6667 for IRC, 6697 for IRC over TLS. */
 export const IRC_DEFAULTS = { port: 6667, tlsPort: 6697 };
 
+/**
+ * What the command line gives without any IRC flag. (`SERVER_DEFAULTS` has no IRC listener, so
+ * that a server built in code, as in the tests, opens no port it was not asked for.)
+ */
+export const DEFAULT_IRC_SETTINGS: IrcSettings = { port: IRC_DEFAULTS.port, tlsPort: undefined };
+
 /** The IRC flags, with their help. */
 export const IRC_FLAGS: FlagSpec[] = [
   {

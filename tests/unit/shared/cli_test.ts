@@ -7,6 +7,7 @@ import {
   type ServerConfig,
 } from "../../../lib/server/config.ts";
 import { DEFAULT_HTTP_SETTINGS } from "../../../lib/server/http/http_config.ts";
+import { DEFAULT_IRC_SETTINGS } from "../../../lib/server/irc/irc_config.ts";
 
 const SPECS: FlagSpec[] = [
   { name: "host", type: "string", aliases: ["ip"], value: "ADDR", default: "0.0.0.0", doc: "h" },
@@ -112,7 +113,11 @@ Deno.test("parseFlags: a value left out before the next flag is named as missing
 });
 
 Deno.test("parseServerArgs: defaults", () => {
-  deepStrictEqual(serve([]), { ...SERVER_DEFAULTS, http: DEFAULT_HTTP_SETTINGS });
+  deepStrictEqual(serve([]), {
+    ...SERVER_DEFAULTS,
+    http: DEFAULT_HTTP_SETTINGS,
+    irc: DEFAULT_IRC_SETTINGS,
+  });
   const { host, port, idleTimeoutMs, maxLineBytes, maxQueueBytes, logLevel } = SERVER_DEFAULTS;
   deepStrictEqual({ host, port, idleTimeoutMs, maxLineBytes, maxQueueBytes, logLevel }, {
     host: "0.0.0.0",
@@ -143,6 +148,8 @@ Deno.test("parseServerArgs: every flag in every style", async (t) => {
     [["-max-queue", "2M"], { maxQueueBytes: 2 * 1024 * 1024 }],
     [["--log-level", "debug"], { logLevel: "debug" }],
     [["-log-level=silent"], { logLevel: "silent" }],
+    [["--irc-port", "7000"], { irc: { port: 7000, tlsPort: undefined } }],
+    [["--no-irc"], { irc: undefined }],
   ];
   for (const [args, expected] of cases) {
     await t.step(
@@ -151,6 +158,7 @@ Deno.test("parseServerArgs: every flag in every style", async (t) => {
         deepStrictEqual(serve(args), {
           ...SERVER_DEFAULTS,
           http: DEFAULT_HTTP_SETTINGS,
+          irc: DEFAULT_IRC_SETTINGS,
           ...expected,
         }),
     );
