@@ -72,7 +72,8 @@ function scheduleLazy(outbox: Outbox): void {
 
 function flushLazy(): void {
   lazyTimer = undefined;
-  const list = lazyDirty;
+  // Widest runs first, so that the others are views of their batch (BatchCache.range).
+  const list = lazyDirty.sort((a, b) => a.runStart - b.runStart);
   lazyDirty = [];
   const batches = new BatchCache();
   let writes = 0;
@@ -130,13 +131,33 @@ export class BatchCache {
     return this.#batch;
   }
 
-  /** The frames `from` to `to` (exclusive) of the shared log, as one buffer. */
+  /** Where each frame of `#rangeBatch` starts in it. */
+  #offsets: number[] = [];
+
+  /**
+   * The frames `from` to `to` (exclusive) of the shared log, as one buffer. Outboxes whose runs
+   * end at the same frame but began at different ones (they finished their last writes at
+   * different times) get views of one buffer, each from its own first frame: after a connect
+   * storm, copying each one's pending announcements on its own cost a copy of nearly all of
+   * them per connection.
+   */
   range(from: number, to: number): Uint8Array {
     if (to - from === 1) return frameLog.at(from);
-    if (this.#rangeBatch && from === this.#from && to === this.#to) return this.#rangeBatch;
+    const batch = this.#rangeBatch;
+    if (batch && to === this.#to && from >= this.#from) {
+      return from === this.#from ? batch : batch.subarray(this.#offsets[from - this.#from]);
+    }
+    const frames = frameLog.slice(from, to);
+    const offsets: number[] = new Array(frames.length);
+    let at = 0;
+    for (let i = 0; i < frames.length; i++) {
+      offsets[i] = at;
+      at += frames[i].length;
+    }
     this.#from = from;
     this.#to = to;
-    this.#rangeBatch = concat(frameLog.slice(from, to));
+    this.#offsets = offsets;
+    this.#rangeBatch = concat(frames);
     return this.#rangeBatch;
   }
 }
@@ -300,6 +321,11 @@ export class Outbox implements RunHolder {
     /** Called once when the queue overflows or a write fails; should close the connection. */
     readonly onFailure: (reason: "overflow" | "write_error", error?: unknown) => void,
   ) {}
+
+  /** The first frame of the pending run of the shared log (-1: none). */
+  get runStart(): number {
+    return this.#from;
+  }
 
   /** Bytes waiting or being written. */
   get queued(): number {
