@@ -5,6 +5,7 @@
  */
 import { match, ok, strictEqual } from "node:assert/strict";
 import { makeTestCerts } from "../helpers/certs.ts";
+import { fuzzBytes, fuzzLine, Rng } from "../fuzz/fuzz.ts";
 import { IrcClient } from "../helpers/irc.ts";
 import { connectText, JsonClient, type LineClient } from "../helpers/lines.ts";
 import { ircPort, runServerToExit, startServer } from "../helpers/server.ts";
@@ -334,4 +335,30 @@ Deno.test("irc: flags: --no-irc, --ircs-port needs TLS, ports must differ, envir
     FASTIM_IRC_PORT: "7001",
   });
   match(env.stdout, /"irc-port": 7001, +\/\/ FASTIM_IRC_PORT/);
+});
+
+Deno.test("irc: hostile input (random lines, bytes, huge tags) is answered or closed, never a crash", async () => {
+  await using server = await startServer(QUIET);
+  const port = await ircPort(server);
+  using witness = await IrcClient.register(port, "witness");
+  const rng = new Rng(0x1bc);
+  for (let c = 0; c < 20; c++) {
+    using hostile = await IrcClient.connect(port);
+    const lines = Array.from({ length: 30 }, () => fuzzLine(rng).replace(/[\r\n]/g, " "));
+    if (c % 4 === 0) lines.unshift("NICK h" + c, "USER h 0 * :h");
+    if (c % 5 === 0) lines.push(`@${"a=b;".repeat(2000)} PING x`);
+    try {
+      await hostile.send(lines.join("\r\n"));
+      if (c % 3 === 0) await hostile.lines.writeRaw(fuzzBytes(rng));
+      await hostile.quietFor(50);
+    } catch { /* the server may close a hostile connection: that is allowed */ }
+  }
+  // The server still serves: the witness talks and a newcomer registers.
+  await witness.send("PING :alive");
+  await witness.expect(/PONG fastim :alive/);
+  using after = await IrcClient.register(port, "after");
+  await after.send("PRIVMSG witness :still here");
+  await witness.expect(/^:after!\S+ PRIVMSG witness :still here$/);
+  // No connection ended in an internal error.
+  ok(!/E_CONN/.test(server.stderr()), server.stderr());
 });
