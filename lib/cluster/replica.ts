@@ -146,7 +146,10 @@ export class Replica {
           : c.op === "signin"
           ? this.#signIn(r, c.key, c.takeover)
           : this.#account(r, c.kind, c.salt, c.hash);
-        if (c.hello) applied.welcome = this.welcome(r.user, applied.after ?? []);
+        // Only the asker's node answers the hello: the others need not read the history.
+        if (c.hello && c.node === this.node) {
+          applied.welcome = this.welcome(r.user, applied.after ?? []);
+        }
         return applied;
       }
     }
