@@ -70,5 +70,6 @@ export async function openClusterBackend(
     add: (key, delta) => node.addConns(key, delta),
   });
   log.info("cluster node", { node: id, cluster: config.cluster });
-  return { core: replica.core, chat, gate, node, close: () => node.close() };
+  const unavailable = () => node.up ? undefined : "unavailable: this node cannot reach Redis";
+  return { core: replica.core, chat, gate, node, unavailable, close: () => node.close() };
 }

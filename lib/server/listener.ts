@@ -45,6 +45,11 @@ const encoder = new TextEncoder();
 /** The chat and its gate, built before the server listens (see backend.ts, workers/edge.ts). */
 export interface Backend {
   chat: ChatGateway;
+  /**
+   * Why the chat cannot serve right now (a cluster node cut off from Redis), or undefined: then
+   * `/healthz` says 503 with it, so a load balancer sends new clients elsewhere.
+   */
+  unavailable?(): string | undefined;
   gate: Gate;
 }
 
@@ -120,6 +125,7 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
   /** TLS sockets still in their handshake, closed at once on shutdown. */
   readonly #handshaking = new Set<Deno.Conn>();
   #shuttingDown = false;
+  readonly #unavailable: (() => string | undefined) | undefined;
   #sweep: ReturnType<typeof setInterval> | undefined;
   #refusing = 0;
   #refusedSinceSweep = 0;
@@ -134,6 +140,7 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
   ) {
     this.chat = backend.chat;
     this.#gate = backend.gate;
+    this.#unavailable = backend.unavailable?.bind(backend);
     const timeouts = [config.idleTimeoutMs, config.flood.lineTimeoutMs].filter((t) => t > 0);
     // One timer for every connection, precise enough at a quarter of the shortest timeout; it
     // also forgets addresses whose connection-rate bucket has refilled.
@@ -251,6 +258,11 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
 
   get shuttingDown(): boolean {
     return this.#shuttingDown;
+  }
+
+  /** Why the chat cannot serve right now, if it cannot (see {@link Backend.unavailable}). */
+  unavailable(): string | undefined {
+    return this.#unavailable?.();
   }
 
   /** Bans and connection limits, shared by every transport. */

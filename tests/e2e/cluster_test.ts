@@ -268,12 +268,21 @@ Deno.test({
       await waitFor(() => acked.length >= 30, "traffic before the outage");
       await redis.stop();
       await waitFor(() => refused.length >= 6, "refusals while Redis is down");
+      // A load balancer asking /healthz is told to send new clients elsewhere.
+      const health = `http://127.0.0.1:${await httpPort(servers[0])}/healthz`;
+      const down = await fetch(health);
+      deepStrictEqual([down.status, await down.text()], [
+        503,
+        "unavailable: this node cannot reach Redis\n",
+      ]);
       await redis.restart();
       const before = acked.length;
       await waitFor(() => acked.length >= before + 30, "traffic after Redis is back", 20_000);
       sending = false;
       await Promise.all(senders);
 
+      const up = await fetch(health);
+      deepStrictEqual([up.status, await up.text()], [200, "ok\n"]);
       // Every node's history has each acknowledged message exactly once.
       for (const u of users) {
         const hist = await u.request({ type: "history", limit: 500 });

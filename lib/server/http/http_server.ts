@@ -19,6 +19,8 @@ import { WebSocketTransport } from "./ws_transport.ts";
 export interface HttpHost {
   /** True once shutdown began: `/healthz` says 503 and `/ws` refuses. */
   readonly shuttingDown: boolean;
+  /** Why the chat cannot serve right now (a cluster node without Redis): `/healthz` says 503. */
+  unavailable?(): string | undefined;
   /** Bans and connection limits, shared with the TCP listeners. */
   readonly gate: Gate;
   /** Serves an open WebSocket admitted under the gate's `key`, as a connection of `kind`. */
@@ -147,7 +149,9 @@ export class HttpFront {
       return respond(405, "only GET is served here\n");
     }
     if (url.pathname === "/healthz") {
-      return this.host.shuttingDown ? respond(503, "shutting down\n") : respond(200, "ok\n");
+      if (this.host.shuttingDown) return respond(503, "shutting down\n");
+      const why = this.host.unavailable?.();
+      return why ? respond(503, `${why}\n`) : respond(200, "ok\n");
     }
     if (url.pathname === "/metrics") return this.#metrics(remote);
     const file = this.#page.get(url.pathname);
