@@ -93,6 +93,8 @@ export class Replica {
         store.appendInbox(e, key);
         return true;
       },
+      // Private messages of accounts, for catch-up and search (lib/core/history.ts).
+      onPrivate: (e, fromKey, toKey) => store.appendPrivate(e, fromKey, toKey),
       roomStore: store,
       roomLimits: config.rooms,
     });
@@ -157,6 +159,8 @@ export class Replica {
 
   /** What a hello is answered with, as the chat is now. */
   welcome(user: User, backlog: ChatEvent[] = []): Welcomed {
+    // A hello is JSON, whose clients read mention marks (lib/core/mentions.ts).
+    user.marksMentions = true;
     return {
       online: this.core.who().map((u) => ({ name: u.name, addr: u.addr })),
       rooms: this.core.rooms.snapshot(user),
