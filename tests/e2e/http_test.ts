@@ -210,3 +210,43 @@ Deno.test("with TLS: the page and /healthz over HTTPS; --no-plain turns plain HT
   match(page.headers.get("content-security-policy")!, /frame-ancestors 'none'/);
   await page.body?.cancel();
 });
+
+Deno.test("with TLS: WSS on --https-port is the same chat as a TCP JSON client", async () => {
+  await using certs = await makeTestCerts();
+  const tls = ["--tls-cert", certs.certFile, "--tls-key", certs.keyFile, "--tls-port", "0"];
+  await using server = await startServer([...tls, "--https-port", "0"]);
+  const port = await httpPort(server, "HTTPS");
+  // Deno's WebSocket takes no CA argument: a child `deno run --cert CA` opens the WSS, says hello,
+  // says one line, and prints every frame it gets until it hears the TCP user's reply.
+  const script = `${certs.dir}/wss_client.ts`;
+  await Deno.writeTextFile(
+    script,
+    `const ws = new WebSocket(Deno.args[0]);
+ws.onopen = () => ws.send(JSON.stringify({ type: "hello", version: 1, name: "sally" }));
+ws.onmessage = (e) => {
+  console.log(e.data);
+  if (String(e.data).includes('"type":"welcome"')) {
+    ws.send(JSON.stringify({ type: "say", text: "over wss" }));
+  }
+  if (String(e.data).includes("back over tcp")) ws.close();
+};
+ws.onclose = () => Deno.exit(0);
+ws.onerror = (e) => { console.error(e.message ?? e); Deno.exit(1); };
+setTimeout(() => Deno.exit(3), 10_000);
+`,
+  );
+  using tcp = await JsonClient.connect(server.port, { name: "tom" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--cert", certs.caFile, "--allow-net", script, `wss://localhost:${port}/ws`],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const heard = await tcp.readUntil((f) => f.type === "public", 10_000);
+  deepStrictEqual([heard.from, heard.text], ["sally", "over wss"]);
+  await tcp.send({ type: "say", text: "back over tcp" });
+  const out = await child.output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  strictEqual(out.code, 0, new TextDecoder().decode(out.stderr));
+  match(stdout, /"type":"welcome"/);
+  match(stdout, /"from":"tom".*"text":"back over tcp"|"text":"back over tcp".*"from":"tom"/);
+});
