@@ -385,7 +385,8 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
    */
   #answer(request: Request, reply: Reply): void {
     const bytes = this.#codec.encodeReply(request, reply);
-    if (bytes) this.#outbox.push(bytes);
+    // A reply is this connection's alone: kept out of the log the broadcasts share.
+    if (bytes) this.#outbox.push(bytes, false, true);
     if (!reply.ok) return;
     // After the reply, so "logged in" comes before what waited.
     if (request.type === "login") void this.#deliverInbox();

@@ -336,16 +336,21 @@ export class Outbox implements RunHolder {
    * Queues `bytes` (not copied: callers share one encoded buffer among many outboxes and never
    * mutate it). Returns false when the outbox is closed or full. `mayWait` frames (presence
    * lines) may be held back a few milliseconds to leave together with others; anything pushed
-   * after them takes them along.
+   * after them takes them along. A frame `forMeAlone` (a reply) is kept out of the shared log:
+   * appended there, it would end the runs of every other outbox (they do not get it), and each
+   * would then copy its pending frames into a list of its own.
    */
-  push(bytes: Uint8Array, mayWait = false): boolean {
+  push(bytes: Uint8Array, mayWait = false, forMeAlone = false): boolean {
     if (this.#closed) return false;
     if (this.#bytes + bytes.length > this.maxBytes) {
       this.#fail("overflow");
       return false;
     }
     if (this.#chunks.length > 0) this.#chunks.push(bytes);
-    else {
+    else if (forMeAlone) {
+      this.detachRun();
+      this.#chunks.push(bytes);
+    } else {
       this.#pushToRun(bytes);
       frameLog.trim();
     }

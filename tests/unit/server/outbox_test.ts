@@ -416,3 +416,16 @@ Deno.test("frames that may wait, pushed during a write, still leave after it", a
   deepStrictEqual(writer.writes, ["first\n", "x:offline\n"]);
   strictEqual(outbox.queued, 0);
 });
+
+Deno.test("a reply for one outbox keeps its place among the broadcasts it and the others get", async () => {
+  const a = make(), b = make();
+  const f1 = bytes("f1\n"), f2 = bytes("f2\n");
+  a.outbox.push(f1);
+  b.outbox.push(f1);
+  a.outbox.push(bytes("reply\n"), false, true);
+  a.outbox.push(f2);
+  b.outbox.push(f2);
+  await Promise.all([a.outbox.drained(), b.outbox.drained()]);
+  strictEqual(a.writer.text, "f1\nreply\nf2\n");
+  strictEqual(b.writer.text, "f1\nf2\n");
+});
