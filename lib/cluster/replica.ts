@@ -12,18 +12,16 @@
  * @module
  */
 
-import { ChatCore } from "../core/chat.ts";
-import { Dispatcher, type Requester } from "../core/dispatcher.ts";
-import { Bans } from "../core/bans.ts";
+import type { ChatCore } from "../core/chat.ts";
+import type { Dispatcher, Requester } from "../core/dispatcher.ts";
 import { type Peer, User } from "../core/user.ts";
 import type { RoomLimits } from "../core/rooms.ts";
 import { type ChatEvent, fail } from "../protocol/events.ts";
 import type { Reply, Request } from "../protocol/requests.ts";
-import { nameKey } from "../shared/names.ts";
 import { sanitizeText } from "../shared/sanitize.ts";
 import type { Logger } from "../shared/log.ts";
 import { MemoryStorage } from "../store/memory.ts";
-import { MAX_INBOX_MESSAGES } from "../server/backend.ts";
+import { wireCore } from "../server/backend.ts";
 import type { Welcomed } from "../server/chat_gateway.ts";
 import type { LogCommand } from "./log.ts";
 
@@ -80,33 +78,18 @@ export class Replica {
     /** This node's connection `cid`, while it is open. */
     readonly local: (cid: number) => Requester | undefined,
   ) {
-    const store = this.store;
-    const clock = () => this.#now;
-    this.core = new ChatCore({
-      clock,
-      reserveIds: (n) => store.reserveIds(n),
-      registeredName: (key) => store.account(key)?.name,
-      registeredLookalike: (skeletons) => store.accountLookingLike(skeletons),
-      onPublic: (e) => store.appendPublic(e),
-      onOffline: (e, key) => {
-        if (store.inboxSize(key) >= MAX_INBOX_MESSAGES) return false;
-        store.appendInbox(e, key);
-        return true;
-      },
-      // Private messages of accounts, for catch-up and search (lib/core/history.ts).
-      onPrivate: (e, fromKey, toKey) => store.appendPrivate(e, fromKey, toKey),
-      roomStore: store,
-      roomLimits: config.rooms,
-    });
-    this.dispatcher = new Dispatcher({
-      core: this.core,
-      store,
-      log,
+    // The same wiring as a single server's (lib/server/backend.ts), on the log's clock so that
+    // every node applies alike; logins are limited on this node's own time (gateway.ts).
+    const { core, dispatcher } = wireCore(this.store, {
       historyOnJoin: config.historyOnJoin,
       replyBudgetBytes: Math.floor(config.maxQueueBytes / 4),
-      admins: new Set(config.admins.map((name) => nameKey(name))),
-      bans: new Bans(store, clock),
-    });
+      admins: config.admins,
+      rooms: config.rooms,
+      clock: () => this.#now,
+      loginClock: Date.now,
+    }, log);
+    this.core = core;
+    this.dispatcher = dispatcher;
   }
 
   /** A user for a connection of this node, not in the chat until its `join` is applied. */

@@ -83,30 +83,43 @@ export function openBackend(config: BackendConfig, log: Logger): LocalBackend {
   return { ...chat, store, stopRetention };
 }
 
-/** What {@link wireChat} needs besides the storage. */
-export interface ChatWiring {
+/** What {@link wireCore} needs besides the storage. */
+export interface CoreWiring {
   /** Public messages sent to a joining JSON client. */
   historyOnJoin: number;
   /** The most bytes of history one reply carries. */
   replyBudgetBytes: number;
   /** Registered names that may kick and ban once logged in. */
   admins: readonly string[];
-  /** Connection limits, checked at accept by the gate. */
-  conns: ConnectionLimits;
   /** Room limits, checked by the core (default: lib/core/rooms.ts's). */
   rooms?: RoomLimits;
   /** The clock of the core, the bans and the login limiter (default `Date.now`; tests fix it). */
   clock?: () => number;
+  /**
+   * The login limiter's clock when it must differ from {@link clock} (default: `clock`): a
+   * cluster replica runs its core on the log's time, but limits logins on the node's own time.
+   */
+  loginClock?: () => number;
+}
+
+/** What {@link wireChat} needs besides the storage. */
+export interface ChatWiring extends CoreWiring {
+  /** Connection limits, checked at accept by the gate. */
+  conns: ConnectionLimits;
+}
+
+/** The core, the dispatcher and the bans, wired over one storage by {@link wireCore}. */
+export interface WiredCore {
+  core: ChatCore;
+  dispatcher: Dispatcher;
+  bans: Bans;
 }
 
 /**
  * A chat wired over a storage: the core, the dispatcher and the bans, and in front of them the
  * chat gateway and the gate that connections use.
  */
-export interface WiredChat {
-  core: ChatCore;
-  dispatcher: Dispatcher;
-  bans: Bans;
+export interface WiredChat extends WiredCore {
   chat: LocalGateway;
   gate: Gate;
 }
@@ -114,8 +127,9 @@ export interface WiredChat {
 /**
  * Wires a chat over any {@link ChatStorage}: the core's persistence hooks (history, offline
  * messages up to {@link MAX_INBOX_MESSAGES}, registered names and their look-alikes, rooms), the
- * dispatcher, bans and login limiter on the same storage. The one place this wiring is written:
- * {@link openBackend} uses it over SQLite, the tests over `lib/store/memory.ts`.
+ * dispatcher, bans and login limiter on the same storage ({@link wireCore}), and the gateway and
+ * gate in front. The one place this wiring is written: {@link openBackend} uses it over SQLite,
+ * the tests over `lib/store/memory.ts`, a cluster's replica its core part.
  *
  * @example
  * ```ts
@@ -133,6 +147,31 @@ export interface WiredChat {
  * ```
  */
 export function wireChat(store: ChatStorage, wiring: ChatWiring, log: Logger): WiredChat {
+  const wired = wireCore(store, wiring, log);
+  const chat = new LocalGateway(wired.core, wired.dispatcher);
+  const gate = new LocalGate(wired.bans, wiring.conns);
+  return { ...wired, chat, gate };
+}
+
+/**
+ * The part of {@link wireChat} under the gateway: the core's persistence hooks on `store`, the
+ * bans, the login limiter and the dispatcher. A cluster's replica (lib/cluster/replica.ts) uses
+ * it alone, with its own gateway and gate in front.
+ *
+ * @example
+ * ```ts
+ * import { wireCore } from "./backend.ts";
+ * import { MemoryStorage } from "../store/memory.ts";
+ * import { Logger } from "../shared/log.ts";
+ *
+ * const { core, dispatcher } = wireCore(new MemoryStorage(), {
+ *   historyOnJoin: 50,
+ *   replyBudgetBytes: 256 * 1024,
+ *   admins: [],
+ * }, new Logger("info"));
+ * ```
+ */
+export function wireCore(store: ChatStorage, wiring: CoreWiring, log: Logger): WiredCore {
   const clock = wiring.clock ?? Date.now;
   const core = new ChatCore({
     clock,
@@ -145,6 +184,7 @@ export function wireChat(store: ChatStorage, wiring: ChatWiring, log: Logger): W
       store.appendInbox(e, key);
       return true;
     },
+    // Private messages of accounts, for catch-up and search (lib/core/history.ts).
     onPrivate: (e, fromKey, toKey) => store.appendPrivate(e, fromKey, toKey),
     roomStore: store,
     roomLimits: wiring.rooms,
@@ -158,10 +198,8 @@ export function wireChat(store: ChatStorage, wiring: ChatWiring, log: Logger): W
     replyBudgetBytes: wiring.replyBudgetBytes,
     admins: new Set(wiring.admins.map((name) => nameKey(name))),
     bans,
-    // The limiter's own defaults (5 failures a minute), on the chat's clock.
-    limiter: new LoginLimiter(undefined, undefined, clock),
+    // The limiter's own defaults (5 failures a minute).
+    limiter: new LoginLimiter(undefined, undefined, wiring.loginClock ?? clock),
   });
-  const chat = new LocalGateway(core, dispatcher);
-  const gate = new LocalGate(bans, wiring.conns);
-  return { core, dispatcher, bans, chat, gate };
+  return { core, dispatcher, bans };
 }

@@ -438,3 +438,81 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "cluster: catch-up by id, search and read markers of lobby and private messages sent on another node",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    const servers = await nodes(redis, 2);
+    try {
+      const [a, b] = servers;
+      using ann = await JsonClient.connect(a.port, { name: "ann" });
+      strictEqual(
+        (await ann.request({ type: "register", password: "ann-password" }, 5000)).type,
+        "ok",
+      );
+      using bob = await JsonClient.connect(b.port, { name: "bob" });
+      await ann.readUntil((f) => f.type === "presence" && f.name === "bob", 5000);
+      for (const text of ["lobby one", "lobby two"]) {
+        strictEqual((await bob.request({ type: "say", text }, 5000)).type, "ok");
+      }
+      strictEqual(
+        (await bob.request({ type: "msg", to: "ann", text: "private three" }, 5000)).type,
+        "ok",
+      );
+      await ann.readUntil((f) => f.type === "private", 5000);
+
+      // Catch-up by id, on the node that did not see them sent.
+      const lobby = await ann.request({ type: "catchup", target: "#lobby", after: 0 }, 5000);
+      const said = (lobby.messages as Record<string, unknown>[])
+        .filter((m) => String(m.text).startsWith("lobby "));
+      deepStrictEqual(said.map((m) => m.text), ["lobby one", "lobby two"]);
+      const after = await ann.request(
+        { type: "catchup", target: "#lobby", after: said[0].msgId as number },
+        5000,
+      );
+      deepStrictEqual(
+        (after.messages as Record<string, unknown>[]).map((m) => m.text),
+        ["lobby two"],
+      );
+      const priv = await ann.request({ type: "catchup", target: "private", after: 0 }, 5000);
+      deepStrictEqual(
+        (priv.messages as Record<string, unknown>[]).map((m) => [m.from, m.to, m.text]),
+        [["bob", "ann", "private three"]],
+      );
+
+      // Search finds both kinds, newest first.
+      const found = await ann.request({ type: "search", query: "THREE" }, 5000);
+      deepStrictEqual((found.messages as Record<string, unknown>[]).map((m) => m.text), [
+        "private three",
+      ]);
+      const lobbyFound = await ann.request({ type: "search", query: "lobby" }, 5000);
+      deepStrictEqual((lobbyFound.messages as Record<string, unknown>[]).map((m) => m.text), [
+        "lobby two",
+        "lobby one",
+      ]);
+
+      // A read marker set on one node is the account's on the other.
+      strictEqual(
+        (await ann.request(
+          { type: "mark", target: "#lobby", msgId: said[0].msgId as number },
+          5000,
+        ))
+          .type,
+        "ok",
+      );
+      ann.close();
+      using again = await JsonClient.connect(b.port, { name: "ann2" });
+      strictEqual(
+        (await again.request({ type: "login", name: "ann", password: "ann-password" }, 5000)).type,
+        "ok",
+      );
+      const markers = await again.request({ type: "markers" }, 5000);
+      deepStrictEqual(markers.markers, [{ target: "#lobby", msgId: said[0].msgId, unread: 1 }]);
+    } finally {
+      await stopAll(servers);
+    }
+  },
+});
