@@ -2,7 +2,7 @@
  * One client connection over a byte {@link Transport} (a TCP or TLS socket, or a WebSocket adapted
  * by `http/ws_transport.ts`): reads bytes, frames them into lines with a limit, picks the dialect
  * from the first line, hands requests to the core, and queues what the core and the codec produce
- * in the connection's {@link Outbox}.
+ * in the connection's outbox (outbox.ts).
  *
  * @module
  */
@@ -20,9 +20,7 @@ import {
 } from "../protocol/json_codec.ts";
 import { LineSplitter, LineTooLongError } from "../protocol/line_splitter.ts";
 import type { Logger } from "../shared/log.ts";
-import { closeQuietly } from "../shared/close_quietly.ts";
-import { within } from "../shared/deadline.ts";
-import { Outbox } from "./outbox.ts";
+import { ConnectionLifecycle } from "./connection_lifecycle.ts";
 import { FloodGuard, type Verdict } from "./rate_limit.ts";
 import type { Codec, Reply, Request } from "../protocol/requests.ts";
 import type { ServerConfig } from "./config.ts";
@@ -152,21 +150,17 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
   /** When the last bytes arrived (ms since epoch); read by the server's idle sweep. */
   lastInputAt = Date.now();
   #codec: Codec = textCodec;
-  readonly #outbox: Outbox;
+  /** The outbox and closing, shared with IRC connections (connection_lifecycle.ts). */
+  readonly #life: ConnectionLifecycle;
   readonly #splitter: LineSplitter;
   #firstLine = true;
   /** Events that arrived while a hello was being answered; undefined otherwise. */
   #held: ChatEvent[] | undefined;
-  #closing = false;
-  /** Settles once {@link close} has drained and closed the socket. */
-  #closed: Promise<void> | undefined;
-  #finished = false;
   /** Lines read and not yet carried out. */
   readonly #backlog: string[] = [];
   /** Wakes the line loop when lines arrive or reading ends. */
   #wake: (() => void) | undefined;
   #readDone = false;
-  #reason: CloseReason = "eof";
   readonly #maxRead: number;
   /** Flood control: asked before each request; the server's sweep asks it about stalled lines. */
   readonly guard: FloodGuard;
@@ -177,15 +171,8 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
     this.ip = (conn.remoteAddr as Deno.NetAddr).hostname;
     this.#splitter = new LineSplitter(ctx.config.maxLineBytes);
     this.#maxRead = Math.min(MAX_READ_BYTES, ctx.config.maxQueueBytes / 8);
-    this.#outbox = new Outbox(conn, ctx.config.maxQueueBytes, (why, error) => {
-      this.#reason = why === "overflow" ? "slow_reader" : "write_error";
-      if (why === "overflow") {
-        counters.slowConsumersDropped++;
-        ctx.log.warn("slow reader dropped", { addr: this.addr, queue: ctx.config.maxQueueBytes });
-      } else {
-        ctx.log.debug("write failed", { addr: this.addr, error });
-      }
-      this.#closeSocket();
+    this.#life = new ConnectionLifecycle(this, conn, ctx, (last) => {
+      this.#life.outbox.push(this.#codec.encodeEvent(last));
     });
     this.user = ctx.chat.join(this, this.addr, this.ip);
   }
@@ -196,12 +183,12 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
     if (this.#held) {
       // Answering a hello: events wait so the welcome comes first, as the protocol promises.
       if (this.#held.length < MAX_HELD_EVENTS) this.#held.push(event);
-      else this.#outbox.onFailure("overflow");
+      else this.#life.outbox.onFailure("overflow");
       return;
     }
     // Presence lines may wait a little to leave together (a connect storm announces n² of
     // them); whatever comes after them takes them along, so the order never changes.
-    this.#outbox.push(this.#codec.encodeEvent(event), event.kind === "presence");
+    this.#life.outbox.push(this.#codec.encodeEvent(event), event.kind === "presence");
   }
 
   /** Ends the connection with a notice; called by the core. */
@@ -211,7 +198,7 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
 
   /** True once the connection is closing. */
   get closing(): boolean {
-    return this.#closing;
+    return this.#life.closing;
   }
 
   /** JSON clients acknowledge offline messages; text clients cannot. */
@@ -246,8 +233,8 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
       this.#wake?.();
       await handling;
       if (readError !== undefined) throw readError;
-      if (!this.#closing) {
-        await this.close(this.#reason === "tls_on_plain" ? "tls_on_plain" : "eof");
+      if (!this.#life.closing) {
+        await this.close(this.#life.reason === "tls_on_plain" ? "tls_on_plain" : "eof");
       }
     } catch (error) {
       if (error instanceof LineTooLongError) {
@@ -263,13 +250,13 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
       } else if (error instanceof BadFrameError) {
         this.ctx.log.warn("bad frame", { addr: this.addr, error: error.message });
         await this.close("bad_frame", notice("bad_frame", error.message));
-      } else if (!this.#closing) {
-        this.#reason = "read_error";
+      } else if (!this.#life.closing) {
+        this.#life.reason = "read_error";
         this.ctx.log.debug("read failed", { addr: this.addr, error });
       }
     } finally {
-      await this.#closed;
-      this.#finish();
+      await this.#life.closed;
+      this.#life.finish();
     }
   }
 
@@ -278,13 +265,13 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
     let buffer = new Uint8Array(FIRST_READ_BYTES);
     const { flood } = this.ctx.config;
     const bound = flood.backlog > 0 ? flood.backlog : MAX_UNDELAYED_BACKLOG;
-    while (!this.#closing) {
+    while (!this.#life.closing) {
       const n = await this.conn.read(buffer);
       if (n === null) return;
       if (this.#firstLine && this.#backlog.length === 0 && looksLikeTlsHandshake(buffer, n)) {
         // A TLS client on the plain port: its handshake is not chat, so never broadcast it.
         this.ctx.log.info("tls on plain port", { addr: this.addr });
-        this.#reason = "tls_on_plain";
+        this.#life.reason = "tls_on_plain";
         return;
       }
       // A line of spaces is as empty as an empty line (which the splitter already skips).
@@ -314,7 +301,7 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
 
   /** Carries out the backlog's lines in order until reading is done and the backlog empty. */
   async #handleLines(): Promise<void> {
-    while (!this.#closing) {
+    while (!this.#life.closing) {
       const line = this.#backlog.shift();
       if (line === undefined) {
         if (this.#readDone) return;
@@ -328,24 +315,9 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
     }
   }
 
-  /**
-   * Ends the connection: stops reading, leaves the chat, queues `last` if given, waits (at most
-   * the shutdown grace) for the queue to drain, then closes the socket.
-   */
+  /** Ends the connection (see {@link ConnectionLifecycle.close}). */
   close(reason: CloseReason, last?: NoticeEvent): Promise<void> {
-    if (this.#closing) return this.#closed ?? Promise.resolve();
-    this.#closing = true;
-    this.#closed = this.#drainAndClose(reason, last);
-    return this.#closed;
-  }
-
-  async #drainAndClose(reason: CloseReason, last?: NoticeEvent): Promise<void> {
-    this.#reason = reason;
-    // Replies still waiting for the group commit go out before the last word and the close.
-    await this.ctx.chat.leave(this, this.ctx.shuttingDown);
-    if (last) this.#outbox.push(this.#codec.encodeEvent(last));
-    await within(this.#outbox.drained(), this.ctx.config.shutdownGraceMs);
-    this.#closeSocket();
+    return this.#life.close(reason, last);
   }
 
   #handleLine(line: string): Promise<void> | void {
@@ -374,7 +346,7 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
   async #delayed(request: Request): Promise<void> {
     for (let wait; (wait = this.guard.delayMs(request.type, Date.now())) > 0;) {
       await new Promise((r) => setTimeout(r, wait));
-      if (this.#closing) return;
+      if (this.#life.closing) return;
     }
     await this.#carryOut(request);
   }
@@ -386,10 +358,10 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
   #answer(request: Request, reply: Reply): void {
     const bytes = this.#codec.encodeReply(request, reply);
     // A reply is this connection's alone: kept out of the log the broadcasts share.
-    if (bytes) this.#outbox.push(bytes, false, true);
+    if (bytes) this.#life.outbox.push(bytes, false, true);
     if (!reply.ok) return;
     // After the reply, so "logged in" comes before what waited.
-    if (request.type === "login") void this.#deliverInbox();
+    if (request.type === "login") void this.#life.deliverInbox();
     if (request.type === "rename") {
       this.ctx.log.info("rename", { addr: this.addr, name: reply.name });
     }
@@ -417,7 +389,7 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
       const message = `this server speaks protocol version ${PROTOCOL_VERSION}; got ${
         JSON.stringify(v)
       }`;
-      this.#outbox.push(
+      this.#life.outbox.push(
         jsonCodec.encodeReply(
           { type: "invalid", id: hello.id, code: "version_unsupported", message },
           { ok: false, code: "version_unsupported", message },
@@ -432,8 +404,8 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
     const { named, online, rooms, history } = await chat.hello(this, hello);
     const held = this.#held;
     this.#held = undefined;
-    if (this.#closing) return;
-    this.#outbox.push(encodeWelcome({
+    if (this.#life.closing) return;
+    this.#life.outbox.push(encodeWelcome({
       version: Math.min(v, PROTOCOL_VERSION),
       server: `fastim ${VERSION}`,
       name: this.user.name,
@@ -452,54 +424,12 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
     }));
     for (const event of history) this.deliver(event);
     for (const event of held) this.deliver(event);
-    if (this.user.account) void this.#deliverInbox();
+    if (this.user.account) void this.#life.deliverInbox();
     this.ctx.log.info("hello", {
       addr: this.addr,
       name: this.user.name,
       client: hello.client ?? "",
     });
-  }
-
-  /**
-   * Delivers the private messages that waited for this connection's account, a part of the
-   * queue at a time so a full inbox never overflows it. Text clients cannot acknowledge, so for
-   * them a message queued is a message delivered; JSON clients `ack`.
-   */
-  async #deliverInbox(): Promise<void> {
-    const key = this.user.account;
-    if (!key) return;
-    const { chat, config } = this.ctx;
-    const delivered: number[] = [];
-    const waiting = chat.inbox(key);
-    for (const event of Array.isArray(waiting) ? waiting : await waiting) {
-      if (this.#outbox.queued > config.maxQueueBytes / 2) await this.#outbox.drained();
-      if (this.#closing || this.user.account !== key) break;
-      this.deliver(event);
-      delivered.push(event.msgId);
-    }
-    if (this.sendsAcks) return;
-    // Written, not merely queued: a connection lost before that gets them again next login.
-    await this.#outbox.drained();
-    if (!this.#closing) chat.delivered(key, delivered);
-  }
-
-  #closeSocket(): void {
-    this.#closing = true;
-    this.#outbox.close();
-    closeQuietly(this.conn);
-  }
-
-  #finish(): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    void this.ctx.chat.leave(this, this.ctx.shuttingDown);
-    this.#closeSocket();
-    this.ctx.log.info("disconnect", {
-      addr: this.addr,
-      name: this.user.name,
-      reason: this.#reason,
-    });
-    this.ctx.onClosed(this);
   }
 }
 

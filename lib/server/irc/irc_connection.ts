@@ -15,8 +15,6 @@ import type { ChatEvent, KickCode, NoticeEvent } from "../../protocol/events.ts"
 import { formatIrcLine, type IrcMessage, parseIrcLine } from "../../protocol/irc_message.ts";
 import { LineSplitter, LineTooLongError } from "../../protocol/line_splitter.ts";
 import type { Reply, Request } from "../../protocol/requests.ts";
-import { closeQuietly } from "../../shared/close_quietly.ts";
-import { within } from "../../shared/deadline.ts";
 import { nameKey } from "../../shared/names.ts";
 import { sanitizeText } from "../../shared/sanitize.ts";
 import { VERSION } from "../../shared/version.ts";
@@ -29,7 +27,7 @@ import {
   type Transport,
 } from "../connection.ts";
 import { counters, countRequest } from "../http/metrics.ts";
-import { Outbox } from "../outbox.ts";
+import { ConnectionLifecycle } from "../connection_lifecycle.ts";
 import { FloodGuard, type Verdict } from "../rate_limit.ts";
 import { badNick, hostOf, nameOf, nickOf } from "./irc_names.ts";
 import { errorNumeric, N } from "./numerics.ts";
@@ -99,7 +97,8 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
   readonly sendsAcks = false;
   lastInputAt = Date.now();
   readonly guard: FloodGuard;
-  readonly #outbox: Outbox;
+  /** The outbox and closing, shared with ClientConnection (../connection_lifecycle.ts). */
+  readonly #life: ConnectionLifecycle;
   readonly #splitter: LineSplitter;
   readonly #maxRead: number;
   readonly #maxLine: number;
@@ -116,10 +115,6 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
   /** SASL PLAIN in progress: the base64 received so far, or undefined. */
   #sasl: string | undefined;
   #held: ChatEvent[] | undefined = [];
-  #closing = false;
-  #closed: Promise<void> | undefined;
-  #finished = false;
-  #reason: CloseReason = "eof";
   #pingSent = false;
   /** Batches opened so far, for their ids. */
   #batches = 0;
@@ -131,21 +126,15 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
     this.#maxLine = Math.max(ctx.config.maxLineBytes, IRC_LINE_BYTES);
     this.#splitter = new LineSplitter(this.#maxLine);
     this.#maxRead = Math.min(MAX_READ_BYTES, ctx.config.maxQueueBytes / 8);
-    this.#outbox = new Outbox(conn, ctx.config.maxQueueBytes, (why, error) => {
-      this.#reason = why === "overflow" ? "slow_reader" : "write_error";
-      if (why === "overflow") {
-        counters.slowConsumersDropped++;
-        ctx.log.warn("slow reader dropped", { addr: this.addr, queue: ctx.config.maxQueueBytes });
-      } else {
-        ctx.log.debug("write failed", { addr: this.addr, error });
-      }
-      this.#closeSocket();
+    // The last word is an IRC `ERROR`.
+    this.#life = new ConnectionLifecycle(this, conn, ctx, (last) => {
+      this.#send({ tags: {}, command: "ERROR", params: [last.text] });
     });
     this.user = ctx.chat.join(this, this.addr, this.ip);
   }
 
   get closing(): boolean {
-    return this.#closing;
+    return this.#life.closing;
   }
 
   /** Queues an event as IRC lines; called by the core. */
@@ -155,7 +144,7 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
       // Who is online is told by the welcome's NAMES; the rest waits for the welcome.
       if (event.kind === "presence") return;
       if (this.#held.length < MAX_HELD_EVENTS) this.#held.push(event);
-      else this.#outbox.onFailure("overflow");
+      else this.#life.outbox.onFailure("overflow");
       return;
     }
     this.#render(event);
@@ -169,7 +158,7 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
   /** Pings a client that has been quiet for half the idle timeout, so a live one answers. */
   tick(now: number): void {
     const idle = this.ctx.config.idleTimeoutMs;
-    if (idle <= 0 || this.#closing || this.#pingSent) return;
+    if (idle <= 0 || this.#life.closing || this.#pingSent) return;
     if (now - this.lastInputAt >= idle / 2) {
       this.#pingSent = true;
       this.#send({ tags: {}, command: "PING", params: [SERVER_NAME] });
@@ -181,7 +170,7 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
     let buffer = new Uint8Array(FIRST_READ_BYTES);
     try {
       await this.ctx.chat.joined(this);
-      while (!this.#closing) {
+      while (!this.#life.closing) {
         const n = await this.conn.read(buffer);
         if (n === null) break;
         const lines = this.#splitter.push(buffer.subarray(0, n));
@@ -194,7 +183,7 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
         if (flood.action !== "allow") this.#limited(flood);
         const backlog = this.ctx.config.flood.backlog;
         for (let i = 0; i < lines.length; i++) {
-          if (this.#closing) break;
+          if (this.#life.closing) break;
           const pending = this.#handleLine(lines[i]);
           // Password checks and fakelag are async: read no further until done, so replies keep
           // order and the lines not yet read wait in the kernel, not here.
@@ -213,7 +202,7 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
           buffer = new Uint8Array(buffer.length * 4);
         }
       }
-      if (!this.#closing) await this.close("eof");
+      if (!this.#life.closing) await this.close("eof");
     } catch (error) {
       if (error instanceof LineTooLongError) {
         this.ctx.log.warn("line too long", { addr: this.addr, limit: this.#maxLine });
@@ -222,30 +211,19 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
           "line_too_long",
           notice("line_too_long", `line too long: the limit is ${this.#maxLine} bytes`),
         );
-      } else if (!this.#closing) {
-        this.#reason = "read_error";
+      } else if (!this.#life.closing) {
+        this.#life.reason = "read_error";
         this.ctx.log.debug("read failed", { addr: this.addr, error });
       }
     } finally {
-      await this.#closed;
-      this.#finish();
+      await this.#life.closed;
+      this.#life.finish();
     }
   }
 
   /** Leaves the chat, queues `last` as an IRC `ERROR`, drains (bounded), closes the socket. */
   close(reason: CloseReason, last?: NoticeEvent): Promise<void> {
-    if (this.#closing) return this.#closed ?? Promise.resolve();
-    this.#closing = true;
-    this.#closed = this.#drainAndClose(reason, last);
-    return this.#closed;
-  }
-
-  async #drainAndClose(reason: CloseReason, last?: NoticeEvent): Promise<void> {
-    this.#reason = reason;
-    await this.ctx.chat.leave(this, this.ctx.shuttingDown);
-    if (last) this.#send({ tags: {}, command: "ERROR", params: [last.text] });
-    await within(this.#outbox.drained(), this.ctx.config.shutdownGraceMs);
-    this.#closeSocket();
+    return this.#life.close(reason, last);
   }
 
   // ---- input ----
@@ -271,7 +249,7 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
   async #delayed(type: Request["type"], message: IrcMessage): Promise<void> {
     for (let wait; (wait = this.guard.delayMs(type, Date.now())) > 0;) {
       await new Promise((r) => setTimeout(r, wait));
-      if (this.#closing) return;
+      if (this.#life.closing) return;
     }
     await this.#carryOut(type, message);
   }
@@ -529,7 +507,7 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
     const held = this.#held ?? [];
     this.#held = undefined;
     for (const event of held) this.#render(event);
-    if (this.user.account) void this.#deliverInbox();
+    if (this.user.account) void this.#life.deliverInbox();
     this.ctx.log.info("irc registered", { addr: this.addr, name: this.user.name });
   }
 
@@ -882,7 +860,7 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
   #exec(request: Request, then: (reply: Reply) => void): Promise<void> | void {
     countRequest(request.type);
     return this.ctx.chat.execute(this, request, (reply) => {
-      if (this.#closing) return;
+      if (this.#life.closing) return;
       then(reply);
       if (reply.ok && (request.type === "rename" || request.type === "login")) this.#syncNick();
     });
@@ -953,43 +931,6 @@ export class IrcConnection implements Peer, Requester, ServedConnection {
   }
 
   #send(message: IrcMessage): void {
-    this.#outbox.push(encoder.encode(formatIrcLine(message) + "\r\n"));
-  }
-
-  /** The private messages that waited for this account (see ClientConnection's). */
-  async #deliverInbox(): Promise<void> {
-    const key = this.user.account;
-    if (!key) return;
-    const { chat, config } = this.ctx;
-    const delivered: number[] = [];
-    const waiting = chat.inbox(key);
-    for (const event of Array.isArray(waiting) ? waiting : await waiting) {
-      if (this.#outbox.queued > config.maxQueueBytes / 2) await this.#outbox.drained();
-      if (this.#closing || this.user.account !== key) break;
-      this.deliver(event);
-      delivered.push(event.msgId);
-    }
-    // Written, not merely queued: a connection lost before that gets them again next login.
-    await this.#outbox.drained();
-    if (!this.#closing) chat.delivered(key, delivered);
-  }
-
-  #closeSocket(): void {
-    this.#closing = true;
-    this.#outbox.close();
-    closeQuietly(this.conn);
-  }
-
-  #finish(): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    void this.ctx.chat.leave(this, this.ctx.shuttingDown);
-    this.#closeSocket();
-    this.ctx.log.info("disconnect", {
-      addr: this.addr,
-      name: this.user.name,
-      reason: this.#reason,
-    });
-    this.ctx.onClosed(this);
+    this.#life.outbox.push(encoder.encode(formatIrcLine(message) + "\r\n"));
   }
 }
