@@ -11,6 +11,7 @@ import { LoginLimiter } from "../core/accounts.ts";
 import { ChatCore } from "../core/chat.ts";
 import { Dispatcher } from "../core/dispatcher.ts";
 import type { ChatStorage } from "../core/storage.ts";
+import type { PublicEvent } from "../protocol/events.ts";
 import { type Gate, LocalGate, LocalGateway } from "./chat_gateway.ts";
 import type { Logger } from "../shared/log.ts";
 import type { ConnectionLimits } from "./rate_limit.ts";
@@ -21,6 +22,7 @@ import { nameKey } from "../shared/names.ts";
 import type { RoomLimits } from "../core/rooms.ts";
 import { observeCommit } from "./http/metrics.ts";
 import { type RetentionSettings, startRetention } from "./retention.ts";
+import { WebhookSender, type WebhookSettings } from "./webhooks.ts";
 
 /** What the backend need from the configuration. */
 export interface BackendConfig {
@@ -38,6 +40,8 @@ export interface BackendConfig {
   rooms?: RoomLimits;
   /** How long history is kept (default: for ever). */
   retention?: RetentionSettings;
+  /** Where matching public messages are POSTed (lib/server/webhooks.ts); none by default. */
+  webhook?: WebhookSettings;
 }
 
 /** The most private messages kept for one offline user; more are refused with `inbox_full`. */
@@ -50,7 +54,7 @@ export const MAX_INBOX_MESSAGES = 100;
 export interface LocalBackend extends Backend, WiredChat {
   store: Store;
   chat: LocalGateway;
-  /** Stops the daily history clean-up (before the store closes). */
+  /** Stops the background work: the daily history clean-up and webhooks (before the store closes). */
   stopRetention: () => void;
 }
 
@@ -71,6 +75,7 @@ export function openBackend(config: BackendConfig, log: Logger): LocalBackend {
   const store = Store.open(config.dbPath);
   store.onCommitError = (error) => log.error("store commit failed", { error });
   store.onCommitted = observeCommit;
+  const webhook = config.webhook ? new WebhookSender(config.webhook, log) : undefined;
   const chat = wireChat(store, {
     historyOnJoin: config.historyOnJoin,
     // A reply must fit well inside the asker's queue, or asking would get them dropped.
@@ -78,8 +83,13 @@ export function openBackend(config: BackendConfig, log: Logger): LocalBackend {
     admins: config.admins,
     conns: config.conns,
     rooms: config.rooms,
+    onPublic: webhook ? (e) => webhook.offer(e) : undefined,
   }, log);
-  const stopRetention = config.retention ? startRetention(store, config.retention, log) : () => {};
+  const stopCleanUp = config.retention ? startRetention(store, config.retention, log) : () => {};
+  const stopRetention = () => {
+    stopCleanUp();
+    webhook?.close();
+  };
   return { ...chat, store, stopRetention };
 }
 
@@ -100,6 +110,8 @@ export interface CoreWiring {
    * cluster replica runs its core on the log's time, but limits logins on the node's own time.
    */
   loginClock?: () => number;
+  /** Also receives every public message, after it is stored (the webhooks). */
+  onPublic?: (event: PublicEvent) => void;
 }
 
 /** What {@link wireChat} needs besides the storage. */
@@ -178,7 +190,12 @@ export function wireCore(store: ChatStorage, wiring: CoreWiring, log: Logger): W
     reserveIds: (n) => store.reserveIds(n),
     registeredName: (key) => store.account(key)?.name,
     registeredLookalike: (skeletons) => store.accountLookingLike(skeletons),
-    onPublic: (e) => store.appendPublic(e),
+    onPublic: wiring.onPublic
+      ? (e) => {
+        store.appendPublic(e);
+        wiring.onPublic!(e);
+      }
+      : (e) => store.appendPublic(e),
     onOffline: (e, key) => {
       if (store.inboxSize(key) >= MAX_INBOX_MESSAGES) return false;
       store.appendInbox(e, key);

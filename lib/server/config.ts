@@ -34,6 +34,7 @@ import {
   RETENTION_FLAGS,
   type RetentionSettings,
 } from "./retention.ts";
+import { parseWebhookFlags, WEBHOOK_FLAGS, type WebhookSettings } from "./webhooks.ts";
 
 /** Everything the server is configured with. */
 export interface ServerConfig {
@@ -58,6 +59,8 @@ export interface ServerConfig {
   historyOnJoin: number;
   /** How long history is kept (lib/server/retention.ts). */
   retention: RetentionSettings;
+  /** Where matching public messages are POSTed (lib/server/webhooks.ts); none by default. */
+  webhook?: WebhookSettings;
   /** Registered names that may kick and ban once logged in. */
   admins: string[];
   /** Whether to serve plain TCP on `port` (false with `--no-plain`). */
@@ -346,6 +349,7 @@ export const SERVER_FLAGS: FlagSpec[] = [
   ...HTTP_FLAGS,
   ...IRC_FLAGS,
   ...RETENTION_FLAGS,
+  ...WEBHOOK_FLAGS,
   {
     name: "log-level",
     type: "string",
@@ -541,6 +545,12 @@ function buildConfig(v: FlagValues): ServerConfig {
     config.http = parseHttpFlags(v, config.tls !== undefined, config.plain);
     config.irc = parseIrcFlags(v, config.tls !== undefined, config.plain);
     config.retention = parseRetentionFlags(v);
+    config.webhook = parseWebhookFlags(v);
+    if (config.redisUrl !== undefined && config.webhook !== undefined) {
+      throw new RangeError(
+        "--webhook does not apply to a cluster yet: each node would send every message",
+      );
+    }
     if (
       config.redisUrl !== undefined &&
       (config.retention.days > 0 || config.retention.messages > 0)

@@ -1,0 +1,123 @@
+/**
+ * Bots and bridges over real sockets and HTTP. Outgoing webhooks: a local receiver gets the
+ * matching public messages as Matterbridge-shaped JSON; a slow receiver costs a logged drop, never
+ * the chat; a bad webhook flag is one line at start.
+ */
+import { deepStrictEqual, strictEqual } from "node:assert/strict";
+import { JsonClient } from "../helpers/lines.ts";
+import { runServerToExit, startServer } from "../helpers/server.ts";
+
+type Frame = Record<string, unknown>;
+const FAST = ["--msg-rate", "0", "--who-rate", "0"];
+
+/** A local HTTP receiver that keeps each JSON body it is POSTed. */
+function receiver(
+  answer: (body: Frame) => Promise<Response> | Response = () => new Response("ok"),
+) {
+  const bodies: Frame[] = [];
+  const waiting: (() => void)[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const body = await req.json() as Frame;
+    bodies.push(body);
+    waiting.splice(0).forEach((wake) => wake());
+    return answer(body);
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}/hook`,
+    bodies,
+    /** Resolves once `n` bodies have arrived. */
+    async until(n: number): Promise<Frame[]> {
+      while (bodies.length < n) await new Promise<void>((wake) => waiting.push(wake));
+      return bodies;
+    },
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
+}
+
+Deno.test("webhooks: messages with the prefix reach the receiver in Matterbridge's shape", async () => {
+  await using hook = receiver();
+  await using server = await startServer([
+    ...FAST,
+    "--webhook",
+    hook.url,
+    "--webhook-prefix",
+    "!",
+  ]);
+  using bob = await JsonClient.connect(server.port, { name: "bob" });
+  strictEqual((await bob.request({ type: "say", text: "just chatting" })).type, "ok");
+  const said = await bob.request({ type: "say", text: "!deploy now" });
+  strictEqual(said.type, "ok");
+  // One POST at a time, in order: had "just chatting" matched, it would have come first.
+  const [body] = await hook.until(1);
+  deepStrictEqual(Object.keys(body), [
+    "text",
+    "channel",
+    "username",
+    "userid",
+    "avatar",
+    "account",
+    "event",
+    "protocol",
+    "gateway",
+    "parent_id",
+    "timestamp",
+    "id",
+    "Extra",
+  ]);
+  strictEqual(body.text, "!deploy now");
+  strictEqual(body.username, "bob");
+  strictEqual(body.channel, "lobby");
+  strictEqual(body.protocol, "fastim");
+  strictEqual(body.id, String(said.msgId));
+  strictEqual(Date.parse(body.timestamp as string), said.ts);
+  strictEqual(body.Extra, null);
+  strictEqual(hook.bodies.length, 1);
+});
+
+Deno.test("webhooks: a receiver slower than --webhook-timeout costs a logged drop, not the chat", async () => {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => release = resolve);
+  await using hook = receiver(async () => {
+    await held;
+    return new Response("late");
+  });
+  await using server = await startServer([
+    ...FAST,
+    "--webhook",
+    hook.url,
+    "--webhook-timeout",
+    "200",
+  ]);
+  try {
+    using bob = await JsonClient.connect(server.port, { name: "bob" });
+    using ann = await JsonClient.connect(server.port, { name: "ann" });
+    strictEqual((await bob.request({ type: "say", text: "first" })).type, "ok");
+    await hook.until(1);
+    // The chat goes on while the receiver hangs.
+    strictEqual((await ann.request({ type: "say", text: "second" })).type, "ok");
+    while (!server.stderr().includes("webhook message dropped")) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    strictEqual(server.stderr().includes("timed out"), true, server.stderr());
+    // After the timeout the next message is sent.
+    const bodies = await hook.until(2);
+    strictEqual(bodies[1].text, "second");
+  } finally {
+    release();
+  }
+});
+
+Deno.test("webhooks: bad webhook flags are refused with one line", async () => {
+  const bad = await runServerToExit(["--db", ":memory:", "--webhook", "ftp://example.org/x"]);
+  strictEqual(bad.code, 2, bad.stderr);
+  strictEqual(
+    bad.stderr.trim().split("\n").at(-1)?.includes(
+      '--webhook expects an http:// or https:// URL; got "ftp://example.org/x"',
+    ),
+    true,
+    bad.stderr,
+  );
+  const orphan = await runServerToExit(["--db", ":memory:", "--webhook-prefix", "!"]);
+  strictEqual(orphan.code, 2, orphan.stderr);
+  strictEqual(orphan.stderr.includes("--webhook-prefix needs --webhook URL"), true, orphan.stderr);
+});
