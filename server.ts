@@ -41,6 +41,15 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (command.kind === "backup") return await backup(command.dbPath, command.target);
+  if (command.kind === "add-bot" || command.kind === "remove-bot") {
+    const { addBotCommand, removeBotCommand } = await import("./lib/server/bot_admin.ts");
+    const result = command.kind === "add-bot"
+      ? addBotCommand(command.dbPath, command.name)
+      : removeBotCommand(command.dbPath, command.name);
+    if (result.out) console.log(result.out);
+    if (result.err) console.error(result.err);
+    return result.code;
+  }
   const { config } = command;
   const log = new Logger(config.logLevel, undefined, config.logFormat);
   if (config.redisUrl !== undefined) {

@@ -383,6 +383,19 @@ export const SERVER_FLAGS: FlagSpec[] = [
     doc: "copy the --db database into the new FILE and exit; safe while a server uses it " +
       "(see docs/DEPLOY.md)",
   },
+  {
+    name: "add-bot",
+    type: "string",
+    value: "NAME",
+    doc: "add bot account NAME to the --db database, print its token once, and exit " +
+      "(docs/BOTS.md)",
+  },
+  {
+    name: "remove-bot",
+    type: "string",
+    value: "NAME",
+    doc: "remove bot account NAME, revoking its token, and exit",
+  },
   { name: "help", type: "boolean", short: "h", doc: "show this help" },
   { name: "version", type: "boolean", short: "V", doc: "show the version" },
 ];
@@ -404,6 +417,9 @@ export type ServerCommand =
   | { kind: "version" }
   /** `--backup FILE`: copy the database at `dbPath` into `target`. */
   | { kind: "backup"; dbPath: string; target: string }
+  /** `--add-bot NAME` / `--remove-bot NAME`: bot accounts in the database at `dbPath`. */
+  | { kind: "add-bot"; dbPath: string; name: string }
+  | { kind: "remove-bot"; dbPath: string; name: string }
   /** `--print-config`: the settings in effect, as JSONC. */
   | { kind: "print-config"; text: string }
   | { kind: "serve"; config: ServerConfig };
@@ -443,6 +459,13 @@ export function parseServerArgs(
     if (cli.backup === "") throw new UsageError("--backup needs a file to write the copy to");
     const dbPath = typeof v.db === "string" && v.db !== "" ? v.db : SERVER_DEFAULTS.dbPath;
     return { kind: "backup", dbPath, target: cli.backup };
+  }
+  for (const kind of ["add-bot", "remove-bot"] as const) {
+    const name = cli[kind];
+    if (typeof name !== "string") continue;
+    if (name.trim() === "") throw new UsageError(`--${kind} needs a bot name`);
+    const dbPath = typeof v.db === "string" && v.db !== "" ? v.db : SERVER_DEFAULTS.dbPath;
+    return { kind, dbPath, name };
   }
   let config: ServerConfig;
   try {

@@ -93,6 +93,10 @@ export const MIGRATIONS: readonly string[] = [
    CREATE TRIGGER private_fts_delete AFTER DELETE ON private_messages BEGIN
      DELETE FROM private_fts WHERE rowid = old.id; END;
    INSERT INTO meta (key, value) VALUES ('fts_unindexed', 1);`,
+  // 8: bot accounts (docs/BOTS.md): a name and the SHA-256 digest of its token, never the token.
+  `CREATE TABLE bots (
+     name_key TEXT PRIMARY KEY, name TEXT NOT NULL, digest BLOB NOT NULL UNIQUE,
+     created INTEGER NOT NULL);`,
 ];
 
 /** The schema version this build writes. */
@@ -601,6 +605,31 @@ export class Store implements ChatStorage {
   removeBan(target: string): void {
     this.#begin();
     this.#sql("DELETE FROM bans WHERE target = ?").run(target);
+  }
+
+  /**
+   * Adds a bot account, committed at once (the admin command runs without a chat): `taken` when
+   * a registered account or another bot already has the name.
+   */
+  addBot(key: string, name: string, digest: Uint8Array, now: number): "ok" | "taken" {
+    const account = this.account(key);
+    const bot = this.#db.prepare("SELECT 1 FROM bots WHERE name_key = ?").get(key);
+    if (account !== undefined || bot !== undefined) return "taken";
+    this.#db.prepare("INSERT INTO bots (name_key, name, digest, created) VALUES (?, ?, ?, ?)")
+      .run(key, name, digest, now);
+    return "ok";
+  }
+
+  /** Removes a bot account and so revokes its token; false when there was no such bot. */
+  removeBot(key: string): boolean {
+    return Number(this.#db.prepare("DELETE FROM bots WHERE name_key = ?").run(key).changes) > 0;
+  }
+
+  /** The bot whose token has this digest, if any. */
+  botByDigest(digest: Uint8Array): { key: string; name: string } | undefined {
+    const row = this.#db.prepare("SELECT name_key AS key, name FROM bots WHERE digest = ?")
+      .get(digest) as { key: string; name: string } | undefined;
+    return row && { key: row.key, name: row.name };
   }
 
   /** Commits anything pending and closes the file. */

@@ -1,9 +1,12 @@
 /**
- * Bots and bridges over real sockets and HTTP. Outgoing webhooks: a local receiver gets the
+ * Bots and bridges over real sockets and HTTP. Bot accounts: `--add-bot` and `--remove-bot` on a
+ * database file. Outgoing webhooks: a local receiver gets the
  * matching public messages as Matterbridge-shaped JSON; a slow receiver costs a logged drop, never
  * the chat; a bad webhook flag is one line at start.
  */
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { tokenDigest } from "../../lib/core/bot_tokens.ts";
 import { JsonClient } from "../helpers/lines.ts";
 import { runServerToExit, startServer } from "../helpers/server.ts";
 
@@ -120,4 +123,50 @@ Deno.test("webhooks: bad webhook flags are refused with one line", async () => {
   const orphan = await runServerToExit(["--db", ":memory:", "--webhook-prefix", "!"]);
   strictEqual(orphan.code, 2, orphan.stderr);
   strictEqual(orphan.stderr.includes("--webhook-prefix needs --webhook URL"), true, orphan.stderr);
+});
+
+Deno.test("bot accounts: --add-bot prints a token once, keeps only its digest; --remove-bot revokes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fastim-bots-" });
+  const db = `${dir}/fastim.db`;
+  try {
+    const added = await runServerToExit(["--db", db, "--add-bot", "relay"]);
+    strictEqual(added.code, 0, added.stderr);
+    const token = /its token \(shown only now, keep it secret\): (fim_[A-Za-z0-9_-]{43})$/m
+      .exec(added.stdout)?.[1];
+    strictEqual(typeof token, "string", added.stdout);
+    // The file holds the digest, never the token.
+    const bytes = await Deno.readFile(db);
+    const wal = await Deno.readFile(`${db}-wal`).catch(() => new Uint8Array());
+    const text = new TextDecoder().decode(bytes) + new TextDecoder().decode(wal);
+    strictEqual(text.includes(token!), false);
+    const raw = new DatabaseSync(db);
+    const row = raw.prepare("SELECT name, digest FROM bots").get() as {
+      name: string;
+      digest: Uint8Array;
+    };
+    raw.close();
+    strictEqual(row.name, "relay");
+    deepStrictEqual(new Uint8Array(row.digest), tokenDigest(token!));
+
+    const again = await runServerToExit(["--db", db, "--add-bot", "RELAY"]);
+    strictEqual(again.code, 1);
+    strictEqual(again.stderr.trim(), 'server: --add-bot: the name "RELAY" is already taken');
+    const bad = await runServerToExit(["--db", db, "--add-bot", "a|b"]);
+    strictEqual(bad.code, 2);
+    strictEqual(bad.stderr.trim().split("\n").length, 1, bad.stderr);
+    const memory = await runServerToExit(["--db", ":memory:", "--add-bot", "x"]);
+    strictEqual(memory.stderr.trim(), "server: --add-bot needs a --db file");
+
+    const removed = await runServerToExit(["--db", db, "--remove-bot", "relay"]);
+    strictEqual(removed.code, 0, removed.stderr);
+    strictEqual(removed.stdout.trim(), "bot relay removed; its token no longer works");
+    const check = new DatabaseSync(db);
+    strictEqual((check.prepare("SELECT count(*) AS n FROM bots").get() as { n: number }).n, 0);
+    check.close();
+    const gone = await runServerToExit(["--db", db, "--remove-bot", "relay"]);
+    strictEqual(gone.code, 1);
+    strictEqual(gone.stderr.trim(), 'server: --remove-bot: no bot is named "relay"');
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
