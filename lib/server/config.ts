@@ -568,7 +568,9 @@ function buildConfig(v: FlagValues): ServerConfig {
     config.http = parseHttpFlags(v, config.tls !== undefined, config.plain);
     config.irc = parseIrcFlags(v, config.tls !== undefined, config.plain);
     config.retention = parseRetentionFlags(v);
-    config.webhook = parseWebhookFlags(v);
+    // Set only when given, so a config without webhooks has no `webhook` key at all.
+    const webhook = parseWebhookFlags(v);
+    if (webhook !== undefined) config.webhook = webhook;
     if (config.redisUrl !== undefined && config.webhook !== undefined) {
       throw new RangeError(
         "--webhook does not apply to a cluster yet: each node would send every message",
