@@ -161,6 +161,10 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
   /** Wakes the line loop when lines arrive or reading ends. */
   #wake: (() => void) | undefined;
   #readDone = false;
+  /** Whether the handler is holding a line back for the message rate (fakelag). */
+  #rateDelayed = false;
+  /** Wakes a reader paused by a backlog full of lines waiting for the chat. */
+  #roomForLines: (() => void) | undefined;
   readonly #maxRead: number;
   /** Flood control: asked before each request; the server's sweep asks it about stalled lines. */
   readonly guard: FloodGuard;
@@ -283,7 +287,11 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
       if (verdict.action !== "allow") return this.#limited({ type: "quit" }, verdict);
       for (const line of lines) this.#backlog.push(line);
       this.#wake?.();
-      if (this.#backlog.length > bound) {
+      // Lines that wait for the chat (a --workers hub, a password check), not for the message
+      // rate, are backpressure, not a flood: stop reading until half are carried out, unless
+      // the rate starts holding them back meanwhile.
+      if (this.#backlog.length > bound) await this.#roomInBacklog(bound / 2);
+      if (this.#backlog.length > bound && this.#rateDelayed) {
         return this.#limited({ type: "quit" }, {
           action: "disconnect",
           message: `more than ${bound} lines waiting (at most ${flood.msgRate} messages per ` +
@@ -299,10 +307,28 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
     }
   }
 
+  /**
+   * Waits until the backlog holds at most `low` lines, the message rate holds a line back, or
+   * the connection is closing.
+   */
+  async #roomInBacklog(low: number): Promise<void> {
+    while (this.#backlog.length > low && !this.#rateDelayed && !this.#life.closing) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resume) => {
+        this.#roomForLines = resume;
+        // The handler wakes this; the timer only notices a close that happens meanwhile.
+        timer = setTimeout(resume, 250);
+      });
+      clearTimeout(timer);
+      this.#roomForLines = undefined;
+    }
+  }
+
   /** Carries out the backlog's lines in order until reading is done and the backlog empty. */
   async #handleLines(): Promise<void> {
     while (!this.#life.closing) {
       const line = this.#backlog.shift();
+      this.#roomForLines?.();
       if (line === undefined) {
         if (this.#readDone) return;
         await new Promise<void>((wake) => this.#wake = wake);
@@ -344,9 +370,15 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
 
   /** Waits until `request` fits the message rate ("fakelag"), then carries it out. */
   async #delayed(request: Request): Promise<void> {
-    for (let wait; (wait = this.guard.delayMs(request.type, Date.now())) > 0;) {
-      await new Promise((r) => setTimeout(r, wait));
-      if (this.#life.closing) return;
+    this.#rateDelayed = true;
+    this.#roomForLines?.();
+    try {
+      for (let wait; (wait = this.guard.delayMs(request.type, Date.now())) > 0;) {
+        await new Promise((r) => setTimeout(r, wait));
+        if (this.#life.closing) return;
+      }
+    } finally {
+      this.#rateDelayed = false;
     }
     await this.#carryOut(request);
   }
