@@ -252,34 +252,50 @@ Deno.test({
       const acked: string[] = [];
       const refused: string[] = [];
       let sending = true;
+      /** Why a sender stopped early, with what the nodes logged. */
+      let failure: Error | undefined;
       // Each user sends one message at a time, as fast as it is answered.
       const senders = users.map(async (u, i) => {
-        for (let n = 0; sending; n++) {
-          const text = `m${i}-${n}`;
-          const reply = await u.request({ type: "say", text }, 15_000);
-          if (reply.type === "ok") acked.push(text);
-          else {
-            strictEqual(reply.code, "unavailable", JSON.stringify(reply));
-            refused.push(text);
-            await new Promise((r) => setTimeout(r, 50));
+        try {
+          for (let n = 0; sending; n++) {
+            const text = `m${i}-${n}`;
+            const reply = await u.request({ type: "say", text }, 15_000);
+            if (reply.type === "ok") acked.push(text);
+            else {
+              strictEqual(reply.code, "unavailable", JSON.stringify(reply));
+              refused.push(text);
+              await new Promise((r) => setTimeout(r, 50));
+            }
           }
+        } catch (e) {
+          if (!sending) return;
+          const logs = servers.map((s, k) => `node ${k}:\n${s.stderr()}`).join("\n");
+          failure ??= new Error(`sender s${i} failed: ${e}\n${logs}`);
         }
       });
-      await waitFor(() => acked.length >= 30, "traffic before the outage");
-      await redis.stop();
-      await waitFor(() => refused.length >= 6, "refusals while Redis is down");
-      // A load balancer asking /healthz is told to send new clients elsewhere.
+      const traffic = async (pred: () => boolean, what: string, ms?: number) => {
+        await waitFor(() => pred() || failure !== undefined, what, ms);
+        if (failure) throw failure;
+      };
       const health = `http://127.0.0.1:${await httpPort(servers[0])}/healthz`;
-      const down = await fetch(health);
-      deepStrictEqual([down.status, await down.text()], [
-        503,
-        "unavailable: this node cannot reach Redis\n",
-      ]);
-      await redis.restart();
-      const before = acked.length;
-      await waitFor(() => acked.length >= before + 30, "traffic after Redis is back", 20_000);
-      sending = false;
-      await Promise.all(senders);
+      try {
+        await traffic(() => acked.length >= 30, "traffic before the outage");
+        await redis.stop();
+        await traffic(() => refused.length >= 6, "refusals while Redis is down");
+        // A load balancer asking /healthz is told to send new clients elsewhere.
+        const down = await fetch(health);
+        deepStrictEqual([down.status, await down.text()], [
+          503,
+          "unavailable: this node cannot reach Redis\n",
+        ]);
+        await redis.restart();
+        const before = acked.length;
+        await traffic(() => acked.length >= before + 30, "traffic after Redis is back", 20_000);
+      } finally {
+        sending = false;
+        await Promise.all(senders);
+      }
+      if (failure) throw failure;
 
       const up = await fetch(health);
       deepStrictEqual([up.status, await up.text()], [200, "ok\n"]);
