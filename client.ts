@@ -35,6 +35,7 @@ import { readTerminalSecret, StdinBytes } from "./lib/client/secret_input.ts";
 import { readCaFile } from "./lib/client/tls.ts";
 import { versionLine } from "./lib/shared/version.ts";
 import { writeAllSync } from "./lib/shared/bytes.ts";
+import { within } from "./lib/shared/deadline.ts";
 
 const encoder = new TextEncoder();
 
@@ -206,6 +207,8 @@ async function main(): Promise<number> {
   const leave = async (code: number): Promise<never> => {
     if (!leaving) {
       leaving = true;
+      // What was read just before quitting still moves the markers (not waited for long).
+      if (link?.online) await within(chat?.flushMarks() ?? Promise.resolve(), 2000);
       await link?.quit();
       if (config.mode === "menu") out.status(renderInfo("disconnected; bye", view()));
       input?.close();
@@ -231,8 +234,10 @@ async function main(): Promise<number> {
       firstBacklog: config.mode !== "lines",
       onFrame: (frame) => {
         online.apply(frame);
-        rooms.apply(frame, link?.name ?? "");
+        // A `marker` (the account read on another device) shows no line: only the status moves.
+        const counts = rooms.apply(frame, link?.name ?? "");
         const line = renderFrame(frame, view());
+        if (line === null && counts) refreshStatus();
         if (line !== null) {
           if (frame.history === true) backlogShown++;
           else endBacklog();
@@ -258,6 +263,8 @@ async function main(): Promise<number> {
         refreshStatus();
         // A guest's rooms ended with the lost connection: join them again.
         if (lostRooms.length > 0) void chat?.rejoin(lostRooms, current).then(refreshStatus);
+        // What the account's other devices read meanwhile.
+        if (s.kind === "back") void chat?.syncMarkers();
       },
     });
   } catch (e) {
@@ -267,7 +274,9 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  chat = new Chat(link, out, config.color, ask, rooms);
+  // Read markers where a person reads what is shown: the menu (see docs/CLIENT.md).
+  const markers = { enabled: config.mode === "menu", onChange: refreshStatus };
+  chat = new Chat(link, out, config.color, ask, rooms, markers);
   const nameError = link.welcome.nameError as Record<string, unknown> | undefined;
   if (nameError && config.name !== undefined) {
     const askable = nameError.code === "name_registered" && config.password === undefined && ask;
@@ -290,8 +299,10 @@ async function main(): Promise<number> {
   );
   greeted = true;
 
-  // Now the history and offline messages that came with the welcome, all before the menu.
+  // Now the history and offline messages that came with the welcome, all before the menu; then
+  // the account's unread counts, which count what that backlog could not say.
   await link.start();
+  await chat.syncMarkers();
   // A drop with reconnecting off ends every mode with status 1.
   const lost = link.done.then(() => 1);
   let code: number;

@@ -35,7 +35,7 @@ import {
   safe,
   type View,
 } from "./render.ts";
-import { isLobby, roomArg, roomKey, roomOf, RoomState } from "./rooms.ts";
+import { isLobby, markerOf, roomArg, roomKey, roomOf, RoomState } from "./rooms.ts";
 
 /** Where display lines go; each mode routes them (screen, stdout, stderr or nowhere). */
 export interface Output {
@@ -52,6 +52,22 @@ export interface Output {
 /** The line after a run of history (the backlog on joining, a `/history` page). */
 export const END_OF_HISTORY = "-- end of history --";
 
+/** How long after the user read something its read markers move: a burst is one `mark`. */
+export const MARK_DELAY_MS = 1000;
+
+/**
+ * Read markers (a logged-in account's unread counts, kept in step across its connections).
+ * Only where a person reads what is shown (the menu); elsewhere counts stay local.
+ */
+export interface ReadMarkerOptions {
+  /** Seed the counts from the account's markers and move them as the user reads. */
+  enabled: boolean;
+  /** How long reading is collected before the markers move (default {@link MARK_DELAY_MS}). */
+  delayMs?: number;
+  /** Called when unread counts changed with no line shown (for the status line). */
+  onChange?: () => void;
+}
+
 /** Asks for a password without echo; resolves with `null` when the user cancels. */
 export type AskSecret = (prompt: string) => Promise<string | null>;
 
@@ -65,6 +81,8 @@ export class Chat implements ChatActions {
   #lastSearch: { query: string; before?: number } | undefined;
   /** The oldest message shown so far, by room key: `/history` pages back from it. */
   readonly #oldestShown = new Map<string, number>();
+  /** The pending move of the read markers (see {@linkcode ReadMarkerOptions}). */
+  #markTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * `ask`: how to ask for a password (only when stdin is a terminal); `rooms`: the rooms joined
@@ -76,6 +94,7 @@ export class Chat implements ChatActions {
     readonly color: boolean,
     readonly ask?: AskSecret,
     readonly rooms: RoomState = new RoomState(),
+    readonly markers: ReadMarkerOptions = { enabled: false },
   ) {}
 
   get canAsk(): boolean {
@@ -86,10 +105,14 @@ export class Chat implements ChatActions {
     return this.ask ? this.ask(prompt) : Promise.resolve(null);
   }
 
-  /** Notes an event that was printed, so that `/history` in its room continues before it. */
+  /**
+   * Notes an event that was printed, so that `/history` in its room continues before it, and so
+   * that the current room's read marker follows it.
+   */
   shown(frame: Frame): void {
     const id = frame.msgId;
     if (frame.type !== "public" || typeof id !== "number" || !Number.isSafeInteger(id)) return;
+    this.#markSoon();
     const key = roomKey(roomOf(frame));
     const oldest = this.#oldestShown.get(key);
     if (oldest === undefined || id < oldest) this.#oldestShown.set(key, id);
@@ -214,7 +237,10 @@ export class Chat implements ChatActions {
     return this.#request(
       { type: "login", name, password },
       `could not log in as ${name}`,
-      (ok) => this.out.reply(renderInfo(`you are logged in as ${safe(ok.name)}`, this.view)),
+      (ok) => {
+        this.out.reply(renderInfo(`you are logged in as ${safe(ok.name)}`, this.view));
+        void this.syncMarkers(); // the account's counts replace the guest's
+      },
       { retry: false },
     );
   }
@@ -259,6 +285,7 @@ export class Chat implements ChatActions {
       const name = safe(ok.room) || room;
       this.rooms.join(name);
       this.rooms.switchTo(name);
+      this.#markSoon();
       const members = typeof ok.members === "number" ? ok.members : 1;
       const facts = [`${members} member${members === 1 ? "" : "s"}`];
       if (ok.operator === true) facts.push("you are an operator");
@@ -269,6 +296,7 @@ export class Chat implements ChatActions {
 
   #switchTo(room: string): boolean {
     this.rooms.switchTo(room);
+    this.#markSoon();
     const where = this.rooms.inLobby ? "the lobby (everyone)" : this.rooms.current;
     this.info(`lines you type go to ${where} now`);
     return true;
@@ -390,6 +418,49 @@ export class Chat implements ChatActions {
         if (roomKey(room) === roomKey(current)) this.rooms.switchTo(room);
       });
     }
+  }
+
+  /**
+   * Seeds the unread counts from the account's read markers (after the welcome, a reconnect or
+   * a login): what the account's other devices read, and what came while none was online.
+   */
+  async syncMarkers(): Promise<void> {
+    if (!this.markers.enabled || this.link.account === undefined) return;
+    await this.#request({ type: "markers" }, "could not fetch the read markers", (ok) => {
+      const list = (Array.isArray(ok.markers) ? ok.markers : []).map(markerOf);
+      this.rooms.seed(list.filter((m) => m !== null));
+      this.markers.onChange?.();
+      this.#markSoon(); // what was read before this came (the current room) moves them on
+    });
+  }
+
+  /**
+   * Moves the markers of the rooms read since the last move, now. Each `mark`'s reply carries the
+   * room's unread count as the server has it, which the count follows.
+   */
+  async flushMarks(): Promise<void> {
+    clearTimeout(this.#markTimer);
+    this.#markTimer = undefined;
+    if (!this.markers.enabled || this.link.account === undefined) return;
+    for (const { room, msgId } of this.rooms.dueMarks()) {
+      const target = isLobby(room) ? "#lobby" : room;
+      // Not printed when refused or lost: nothing the user asked for failed, and the marker
+      // is due again after the next seed (reconnect); a marker never moves back.
+      await this.link.request({ type: "mark", target, msgId }, (reply) => {
+        const marker = reply.type === "ok" ? markerOf(reply) : null;
+        if (marker && this.rooms.follow(marker)) this.markers.onChange?.();
+      }).catch(() => {});
+    }
+  }
+
+  /** Moves the read markers after a short while, collecting what is read meanwhile. */
+  #markSoon(): void {
+    if (!this.markers.enabled || this.link.account === undefined) return;
+    if (this.#markTimer !== undefined) return;
+    this.#markTimer = setTimeout(() => {
+      this.#markTimer = undefined;
+      void this.flushMarks();
+    }, this.markers.delayMs ?? MARK_DELAY_MS);
   }
 
   /** The current room for a room-only command, or `null` (after saying so) in the lobby. */

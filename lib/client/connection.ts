@@ -580,6 +580,11 @@ export class ServerLink {
     return this.#name;
   }
 
+  /** The account the connection is logged in as; undefined for a guest. */
+  get account(): string | undefined {
+    return this.#account;
+  }
+
   /** Whether a connection is up right now. */
   get online(): boolean {
     return this.#connection !== null;

@@ -2,7 +2,9 @@
  * The rooms the client is in, which one it is talking in (the current room), and how many
  * messages arrived in each of the others since it last looked (unread counts). Learnt from the
  * welcome's `rooms` snapshot, the replies to the client's own room requests, and room events.
- * Pure: no I/O.
+ * A logged-in account's counts come from its read markers on the server (see
+ * {@linkcode RoomState.seed} and {@linkcode RoomState.dueMarks}), so every device of the account
+ * shows the same numbers; a guest's are counted here only. Pure: no I/O.
  *
  * @example
  * ```ts
@@ -60,6 +62,34 @@ export interface Unread {
   count: number;
 }
 
+/** Where a read marker stands (a `marker` event, the reply to `mark`, an entry of `markers`). */
+export interface Marker {
+  /** `#lobby`, a room, or `private` (the account's private messages: not a room, ignored here). */
+  target: string;
+  /** The newest message id read there. */
+  msgId: number;
+  /** How many messages follow it on the server. */
+  unread: number;
+}
+
+/** A marker to move: the user read `room` up to `msgId`. */
+export interface MarkDue {
+  room: string;
+  msgId: number;
+}
+
+/**
+ * A `marker` frame (or a `mark` reply, or an entry of `markers`) from the network as a
+ * {@linkcode Marker}, or `null` when a field is missing or not what it should be.
+ */
+export function markerOf(f: unknown): Marker | null {
+  const m = f as Record<string, unknown> | null;
+  if (m === null || typeof m !== "object" || typeof m.target !== "string") return null;
+  const count = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+  if (!count(m.msgId) || !count(m.unread)) return null;
+  return { target: m.target, msgId: m.msgId as number, unread: m.unread as number };
+}
+
 /** The rooms joined, the current one, and unread counts. */
 export class RoomState {
   /** Rooms joined (the lobby not among them), by key, with their display name. */
@@ -67,6 +97,12 @@ export class RoomState {
   /** Unread counts by room key (the lobby included), in the order they first got one. */
   readonly #unread = new Map<string, Unread>();
   #current = LOBBY;
+  /** By room key: the newest message id seen there (lobby included). */
+  readonly #newest = new Map<string, number>();
+  /** By room key: the newest message id the user read (shown while current, or switched to). */
+  readonly #read = new Map<string, number>();
+  /** By room key: the account's read marker as the server last said (or as sent since). */
+  readonly #marked = new Map<string, number>();
 
   /** The room plain text goes to (display name). */
   get current(): string {
@@ -116,6 +152,8 @@ export class RoomState {
     for (const key of this.#unread.keys()) {
       if (!this.isMember(key)) this.#unread.delete(key);
     }
+    // A new connection may be another account's, or a guest's: markers are asked for again.
+    this.#marked.clear();
     return before.filter((room) => !this.#joined.has(roomKey(room)));
   }
 
@@ -127,20 +165,90 @@ export class RoomState {
   /** Notes a room left (parted, kicked, closed); the lobby becomes current if it was. */
   leave(room: string): void {
     if (isLobby(room)) return;
-    this.#joined.delete(roomKey(room));
-    this.#unread.delete(roomKey(room));
+    const key = roomKey(room);
+    for (const map of [this.#joined, this.#unread, this.#newest, this.#read, this.#marked]) {
+      map.delete(key);
+    }
     if (this.isCurrent(room)) this.#current = LOBBY;
   }
 
   /**
    * Makes `room` (one the client is in, or the lobby) the current room and clears its unread
-   * count. Returns false, changing nothing, for a room the client is not in.
+   * count: what was seen there counts as read. Returns false, changing nothing, for a room the
+   * client is not in.
    */
   switchTo(room: string): boolean {
     if (!this.isMember(room)) return false;
     this.#current = isLobby(room) ? LOBBY : this.#joined.get(roomKey(room))!;
     this.#unread.delete(roomKey(room));
+    this.#readUpTo(roomKey(room), this.#newest.get(roomKey(room)) ?? 0);
     return true;
+  }
+
+  /**
+   * Takes the account's markers (the reply to `markers`, after the welcome or a login) as the
+   * unread counts of the rooms they name: the server counted what this connection did not see
+   * (messages sent while no device of the account was online). Rooms without a marker keep the
+   * count from here. Returns whether a count changed.
+   */
+  seed(markers: readonly Marker[]): boolean {
+    let changed = false;
+    for (const m of markers) {
+      if (!this.isMember(m.target)) continue;
+      // Exactly the server's: a mark sent before a reconnect and lost is due again.
+      this.#marked.set(roomKey(m.target), m.msgId);
+      changed = this.#takeCount(m) || changed;
+    }
+    return changed;
+  }
+
+  /**
+   * Follows a marker that moved (another connection of the account read, or this one's `mark`
+   * was answered): the room's unread count becomes the server's. Returns whether it changed.
+   */
+  follow(marker: Marker): boolean {
+    if (!this.isMember(marker.target)) return false;
+    const key = roomKey(marker.target);
+    this.#marked.set(key, Math.max(this.#marked.get(key) ?? 0, marker.msgId));
+    return this.#takeCount(marker);
+  }
+
+  /**
+   * The markers to move: rooms read further than their marker. Each is taken as sent (a
+   * marker only moves forward, so sending one twice does no harm; a lost one is due again after
+   * the next {@linkcode seed}).
+   */
+  dueMarks(): MarkDue[] {
+    const due: MarkDue[] = [];
+    for (const [key, msgId] of this.#read) {
+      if (msgId <= (this.#marked.get(key) ?? 0) || !this.isMember(key)) continue;
+      this.#marked.set(key, msgId);
+      due.push({ room: this.#display(key), msgId });
+    }
+    return due;
+  }
+
+  /** Sets `marker.target`'s count from the server's, unless this client knows better. */
+  #takeCount(marker: Marker): boolean {
+    const key = roomKey(marker.target);
+    // The current room is being read; a room read past this marker has a `mark` on its way,
+    // whose reply brings the count that holds.
+    if (this.isCurrent(key) || (this.#read.get(key) ?? 0) > marker.msgId) return false;
+    const entry = this.#unread.get(key);
+    if (marker.unread === (entry?.count ?? 0)) return false;
+    if (marker.unread === 0) this.#unread.delete(key);
+    else if (entry) entry.count = marker.unread;
+    else this.#unread.set(key, { room: this.#display(key), count: marker.unread });
+    return true;
+  }
+
+  /** The display name of joined room (or lobby) `key`. */
+  #display(key: string): string {
+    return isLobby(key) ? LOBBY : this.#joined.get(key) ?? key;
+  }
+
+  #readUpTo(key: string, msgId: number): void {
+    if (msgId > (this.#read.get(key) ?? 0)) this.#read.set(key, msgId);
   }
 
   /**
@@ -151,11 +259,17 @@ export class RoomState {
   apply(frame: Frame, me: string): boolean {
     const room = roomOf(frame);
     const aboutMe = typeof frame.name === "string" && nameKey(frame.name) === nameKey(me);
+    if (frame.type === "marker") {
+      const marker = markerOf(frame);
+      return marker !== null && this.follow(marker);
+    }
     if (frame.type === "public") {
       const own = typeof frame.from === "string" && nameKey(frame.from) === nameKey(me);
       // The lobby's backlog at connection is context, not news; a room's is what was missed.
       const news = frame.history !== true || !isLobby(room);
-      if (own || !news || this.isCurrent(room) || !this.isMember(room)) return false;
+      if (!this.isMember(room)) return false;
+      this.#saw(roomKey(room), frame.msgId);
+      if (own || !news || this.isCurrent(room)) return false;
       this.#count(room, 1);
       return true;
     }
@@ -182,6 +296,13 @@ export class RoomState {
       default:
         return false;
     }
+  }
+
+  /** Notes message `msgId` seen in room `key`: read at once when it is the current room. */
+  #saw(key: string, msgId: unknown): void {
+    if (typeof msgId !== "number" || !Number.isSafeInteger(msgId) || msgId <= 0) return;
+    if (msgId > (this.#newest.get(key) ?? 0)) this.#newest.set(key, msgId);
+    if (this.isCurrent(key)) this.#readUpTo(key, msgId);
   }
 
   #count(room: string, n: number): void {

@@ -111,3 +111,77 @@ Deno.test("client rooms: leaving the current room goes back to the lobby", () =>
   assert.equal(rooms.current, LOBBY);
   assert.equal(rooms.isMember("#dev"), false);
 });
+
+const at = (room: string | undefined, from: string, msgId: number, extra = {}) =>
+  said(room, from, { msgId, ...extra });
+
+Deno.test("client rooms: the account's markers seed the counts; rooms without one keep theirs", () => {
+  const rooms = new RoomState();
+  rooms.reset(frame({ type: "welcome", rooms: [{ room: "#dev" }, { room: "#ops" }] }));
+  rooms.apply(at("#ops", "bob", 3), "alice");
+  rooms.apply(at("#dev", "bob", 4), "alice");
+  assert.ok(
+    rooms.seed([
+      { target: "#Dev", msgId: 1, unread: 7 }, // missed while no device was online
+      { target: "#lobby", msgId: 2, unread: 5 }, // the current room: being read
+      { target: "#gone", msgId: 1, unread: 2 }, // left since
+      { target: "private", msgId: 1, unread: 1 }, // not a room
+    ]),
+  );
+  assert.deepEqual(rooms.unread, [{ room: "#ops", count: 1 }, { room: "#dev", count: 7 }]);
+  assert.equal(rooms.seed([{ target: "#dev", msgId: 1, unread: 7 }]), false, "nothing changed");
+});
+
+Deno.test("client rooms: a marker moved on another device sets the count, 0 clears it", () => {
+  const rooms = new RoomState();
+  rooms.join("#dev");
+  rooms.apply(at("#dev", "bob", 10), "alice");
+  rooms.apply(at("#dev", "bob", 11), "alice");
+  assert.deepEqual(rooms.unread, [{ room: "#dev", count: 2 }]);
+  const moved = (msgId: number, unread: number) =>
+    rooms.apply(frame({ type: "marker", target: "#dev", msgId, unread }), "alice");
+  assert.ok(moved(10, 1));
+  assert.deepEqual(rooms.unread, [{ room: "#dev", count: 1 }]);
+  assert.ok(moved(11, 0));
+  assert.deepEqual(rooms.unread, []);
+  assert.equal(moved(11, 0), false);
+  // Malformed markers change nothing.
+  for (const bad of [{ msgId: "x", unread: 1 }, { msgId: 1, unread: -1 }, { unread: 1 }]) {
+    assert.equal(rooms.apply(frame({ type: "marker", target: "#dev", ...bad }), "alice"), false);
+  }
+  assert.deepEqual(rooms.unread, []);
+});
+
+Deno.test("client rooms: reading moves markers forward only, once per room", () => {
+  const rooms = new RoomState();
+  rooms.join("#dev");
+  rooms.seed([{ target: "#dev", msgId: 5, unread: 0 }]);
+  assert.deepEqual(rooms.dueMarks(), [], "nothing read yet");
+  rooms.apply(at(undefined, "bob", 6), "alice"); // shown in the current room (the lobby)
+  rooms.apply(at(undefined, "bob", 7), "alice");
+  rooms.apply(at("#dev", "bob", 8), "alice"); // another room: unread, not read
+  assert.deepEqual(rooms.dueMarks(), [{ room: LOBBY, msgId: 7 }], "the newest shown, once");
+  assert.deepEqual(rooms.dueMarks(), [], "taken as sent");
+  assert.deepEqual(rooms.unread, [{ room: "#dev", count: 1 }]);
+  rooms.switchTo("#dev"); // switching reads what was seen there
+  assert.deepEqual(rooms.dueMarks(), [{ room: "#dev", msgId: 8 }]);
+  // Another device's older marker for a room read further here: its count is not taken.
+  rooms.switchTo(LOBBY);
+  assert.equal(rooms.follow({ target: "#dev", msgId: 6, unread: 2 }), false);
+  assert.deepEqual(rooms.unread, []);
+  // A reconnect's seed says the server has less than was sent (a mark lost): due again.
+  rooms.reset(frame({ type: "welcome", rooms: [{ room: "#dev" }] }));
+  rooms.seed([{ target: "#dev", msgId: 5, unread: 3 }, { target: "#lobby", msgId: 7, unread: 0 }]);
+  assert.deepEqual(rooms.dueMarks(), [{ room: "#dev", msgId: 8 }]);
+});
+
+Deno.test("client rooms: a room left forgets its marker and what was read", () => {
+  const rooms = new RoomState();
+  rooms.join("#dev");
+  rooms.switchTo("#dev");
+  rooms.apply(at("#dev", "bob", 3), "alice");
+  rooms.leave("#dev");
+  assert.deepEqual(rooms.dueMarks(), []);
+  assert.equal(rooms.follow({ target: "#dev", msgId: 3, unread: 4 }), false);
+  assert.deepEqual(rooms.unread, []);
+});
