@@ -295,8 +295,12 @@ export class Chat implements ChatActions {
   }
 
   #switchTo(room: string): boolean {
+    const missed = this.rooms.unreadIn(room) > 0;
     this.rooms.switchTo(room);
-    this.#markSoon();
+    // The count may be of messages this connection never got (from the markers): the room's
+    // newest, asked for, is what was read.
+    if (missed) void this.#readNewest(room);
+    else this.#markSoon();
     const where = this.rooms.inLobby ? "the lobby (everyone)" : this.rooms.current;
     this.info(`lines you type go to ${where} now`);
     return true;
@@ -451,6 +455,18 @@ export class Chat implements ChatActions {
         if (marker && this.rooms.follow(marker)) this.markers.onChange?.();
       }).catch(() => {});
     }
+  }
+
+  /** Notes `room` read up to its newest message (asked of the server), and moves its marker. */
+  async #readNewest(room: string): Promise<void> {
+    if (!this.markers.enabled || this.link.account === undefined) return;
+    const where = isLobby(room) ? {} : { room };
+    // Not printed when refused or lost: the user asked only to switch, which was done.
+    await this.link.request({ type: "history", limit: 1, ...where }, (reply) => {
+      const newest = Array.isArray(reply.messages) ? reply.messages.at(-1)?.msgId : undefined;
+      if (reply.type === "ok" && typeof newest === "number") this.rooms.readUpTo(room, newest);
+      this.#markSoon();
+    }).catch(() => {});
   }
 
   /** Moves the read markers after a short while, collecting what is read meanwhile. */

@@ -185,6 +185,21 @@ export class RoomState {
     return true;
   }
 
+  /** The unread count of `room` (0 when none). */
+  unreadIn(room: string): number {
+    return this.#unread.get(roomKey(room))?.count ?? 0;
+  }
+
+  /**
+   * Notes `room` read up to `msgId`: a message the server named as the room's newest, which this
+   * connection need not have seen (it came while no device of the account was online).
+   */
+  readUpTo(room: string, msgId: number): void {
+    if (!this.isMember(room) || !Number.isSafeInteger(msgId) || msgId <= 0) return;
+    this.#saw(roomKey(room), msgId);
+    this.#readUpTo(roomKey(room), msgId);
+  }
+
   /**
    * Takes the account's markers (the reply to `markers`, after the welcome or a login) as the
    * unread counts of the rooms they name: the server counted what this connection did not see

@@ -185,3 +185,16 @@ Deno.test("client rooms: a room left forgets its marker and what was read", () =
   assert.equal(rooms.follow({ target: "#dev", msgId: 3, unread: 4 }), false);
   assert.deepEqual(rooms.unread, []);
 });
+
+Deno.test("client rooms: a room read up to an id named by the server (never seen here)", () => {
+  const rooms = new RoomState();
+  rooms.join("#dev");
+  rooms.seed([{ target: "#dev", msgId: 2, unread: 4 }]);
+  assert.equal(rooms.unreadIn("#DEV"), 4);
+  rooms.switchTo("#dev");
+  assert.equal(rooms.unreadIn("#dev"), 0);
+  assert.deepEqual(rooms.dueMarks(), [], "nothing of #dev was seen here");
+  rooms.readUpTo("#dev", 9);
+  rooms.readUpTo("#ops", 9); // not a member: ignored
+  assert.deepEqual(rooms.dueMarks(), [{ room: "#dev", msgId: 9 }]);
+});
