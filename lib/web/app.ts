@@ -23,6 +23,8 @@ import { el, localTime, renderText } from "./render.ts";
 
 /** Messages fetched per scroll-back step and per reconnect catch-up step. */
 const PAGE = 100;
+/** How long after the user read something its read markers move: a burst is one `mark`. */
+const MARK_DELAY_MS = 1000;
 
 const state = new ChatState();
 let chat: ChatSocket;
@@ -32,6 +34,10 @@ let lastSent = "";
 let unsure: { id: string; text: string; after: number }[] = [];
 /** The server's `--max-line`, from the welcome: a longer request would close the connection. */
 let maxLine = 8192;
+/** Logged in as a registered name: unread counts follow the account's read markers. */
+let loggedIn = false;
+/** The pending move of the read markers. */
+let markTimer: ReturnType<typeof setTimeout> | undefined;
 const encoder = new TextEncoder();
 
 // ---- the DOM -------------------------------------------------------------------------------
@@ -157,15 +163,70 @@ function showLists(): void {
 function render(): void {
   showLists();
   showLines();
+  if (state.marksDue) markSoon();
 }
 
 function openConversation(id: string, titleText?: string): void {
-  state.conversation(id, titleText);
+  const missed = state.conversation(id, titleText).unread;
   state.open(id);
   app.classList.remove("show-side");
   render();
   input.focus();
+  // A count from the account's markers may be of messages this page never got: fetch them.
+  if (loggedIn && missed > 0 && isPublic(id)) void fetchMissed(id, missed);
 }
+
+// ---- read markers (docs/PROTOCOL.md, "History: catch-up and read markers") -------------------
+
+/** A marker from the network, or `null` when a field is not what it should be. */
+function markerOf(m: unknown): { target: string; msgId: number; unread: number } | null {
+  const f = m as Record<string, unknown> | null;
+  const count = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (f === null || typeof f !== "object" || typeof f.target !== "string") return null;
+  if (!count(f.msgId) || !count(f.unread)) return null;
+  return { target: f.target, msgId: f.msgId, unread: f.unread };
+}
+
+/** Seeds the unread counts from the account's markers (after the welcome, and a reconnect's). */
+async function syncMarkers(): Promise<void> {
+  const r = await chat.request({ type: "markers" });
+  if (r.type !== "ok" || !Array.isArray(r.markers)) return;
+  state.seed(r.markers.map(markerOf).filter((m) => m !== null));
+}
+
+/** Moves the read markers after a short while, collecting what is read meanwhile. */
+function markSoon(): void {
+  if (!loggedIn || markTimer !== undefined) return;
+  markTimer = setTimeout(() => {
+    markTimer = undefined;
+    void flushMarks();
+  }, MARK_DELAY_MS);
+}
+
+/** Moves the markers of what was read; each reply's count is the server's, which the page takes. */
+async function flushMarks(): Promise<void> {
+  for (const { target, msgId } of state.dueMarks()) {
+    // A refusal or a drop is not shown: the marker is due again after the next seed.
+    const r = await chat.request({ type: "mark", target, msgId });
+    const marker = r.type === "ok" ? markerOf(r) : null;
+    if (marker) state.follow(marker);
+  }
+  render();
+}
+
+/** Shows the `count` newest messages of public conversation `id`: the ones it missed. */
+async function fetchMissed(id: string, count: number): Promise<void> {
+  const r = await chat.request({ type: "history", limit: Math.min(count, PAGE), ...roomField(id) });
+  if (r.type !== "ok" || !r.messages) return;
+  for (const m of r.messages) state.add(id, { ...m, own: m.from === state.me }, true);
+  render();
+}
+
+state.visible = document.visibilityState === "visible";
+document.addEventListener("visibilitychange", () => {
+  state.setVisible(document.visibilityState === "visible");
+  if (chat) render();
+});
 
 function say(text: string): void {
   notice.textContent = text;
@@ -270,6 +331,12 @@ function onFrame(f: ServerFrame): void {
       }
       state.add(LOBBY, { msgId: f.msgId, ts: f.ts, from: "", text: presenceText(f), own: false });
       break;
+    case "marker": {
+      // Another connection of this account read: its count here becomes the server's.
+      const marker = markerOf(f);
+      if (marker) state.follow(marker);
+      break;
+    }
     case "notice":
       say(f.text);
       break;
@@ -304,8 +371,10 @@ async function onWelcome(w: WelcomeFrame, resumed: boolean): Promise<void> {
   status.textContent = "";
   app.classList.remove("offline");
   for (const r of w.rooms ?? []) state.conversation(roomId(r.room), r.room);
+  loggedIn = typeof w.account === "string";
   if (resumed) await resume();
   await settleUnsure();
+  if (loggedIn) await syncMarkers();
   render();
 }
 
@@ -486,6 +555,7 @@ async function command(text: string): Promise<void> {
   } else if (verb === "register" && rest) {
     const ok = reply(await chat.request({ type: "register", password: rest }));
     if (ok) {
+      loggedIn = true; // from now on the account keeps read markers
       passwordInput.value = rest;
       chat.setHello({ name: state.me, password: rest });
       say(`the name ${state.me} is now registered to you`);

@@ -69,6 +69,20 @@ export interface PresenceFrame {
   old?: string;
 }
 
+/**
+ * A read marker of this account moved on another of its connections (docs/PROTOCOL.md, "History:
+ * catch-up and read markers"); also the shape of a `markers` entry.
+ */
+export interface MarkerFrame {
+  type: "marker";
+  /** `#lobby`, a room, or `private`. */
+  target: string;
+  /** The newest message id read there. */
+  msgId: number;
+  /** How many messages follow it. */
+  unread: number;
+}
+
 /** A notice after which the server closes the connection. */
 export interface NoticeFrame {
   type: "notice";
@@ -105,6 +119,11 @@ export interface OkFrame {
   topic?: string;
   rooms?: RoomInfo[];
   messages?: { msgId: number; ts: number; from: string; text: string }[];
+  /** `mark`: the marker's target, and how many messages follow it (`msgId` is where it is). */
+  target?: string;
+  unread?: number;
+  /** `markers`: the account's read markers. */
+  markers?: Omit<MarkerFrame, "type">[];
 }
 
 /** A failed request (or a bad frame, without `id`). */
@@ -122,6 +141,7 @@ export type ServerFrame =
   | PresenceFrame
   | RoomFrame
   | NoticeFrame
+  | MarkerFrame
   | WelcomeFrame
   | OkFrame
   | ErrorFrame;

@@ -1,7 +1,9 @@
 /**
  * What the page knows: the conversations (the lobby and one per private peer) with their lines in
  * message-id order and their unread counts, who is online, and which message ids were seen, so a
- * message fetched again after a reconnect is never shown twice. No DOM here.
+ * message fetched again after a reconnect is never shown twice. A logged-in account's unread
+ * counts of the lobby and rooms follow its read markers on the server (`seed`, `follow`,
+ * `dueMarks`), so every device of the account shows the same numbers. No DOM here.
  *
  * @module
  */
@@ -49,6 +51,22 @@ export function isPublic(id: string): boolean {
   return id.startsWith("#");
 }
 
+/** Where a read marker stands: a `marker` event, a `mark` reply, an entry of `markers`. */
+export interface Marker {
+  /** `#lobby`, a room, or `private` (all private conversations: not followed here). */
+  target: string;
+  /** The newest message id read there. */
+  msgId: number;
+  /** How many messages follow it on the server. */
+  unread: number;
+}
+
+/** A marker to move: the user read conversation `target` up to `msgId`. */
+export interface MarkDue {
+  target: string;
+  msgId: number;
+}
+
 /**
  * The page's model.
  *
@@ -70,7 +88,13 @@ export class ChatState {
     [LOBBY, { id: LOBBY, title: "Lobby", lines: [], unread: 0, lastId: 0, olderLeft: true }],
   ]);
   active = LOBBY;
+  /** Whether the user can see the page (the tab is shown): only then is the open one read. */
+  visible = true;
   readonly #seen = new Set<number>();
+  /** By public conversation id: the newest message id the user read there. */
+  readonly #read = new Map<string, number>();
+  /** By public conversation id: the account's read marker as the server last said (or as sent). */
+  readonly #marked = new Map<string, number>();
 
   /** The conversation `id`, created for a private peer when missing. */
   conversation(id: string, title = id.slice(1)): Conversation {
@@ -95,15 +119,91 @@ export class ChatState {
     c.lines.splice(i, 0, line);
     if (line.from !== "") c.lastId = Math.max(c.lastId, line.msgId);
     if (!quiet && !line.own && line.from !== "" && id !== this.active) c.unread++;
+    if (line.from !== "" && this.#reading(id)) this.readUpTo(id, line.msgId);
     return true;
   }
 
-  /** Opens conversation `id`: it becomes the one shown, and its unread count is cleared. */
+  /**
+   * Opens conversation `id`: it becomes the one shown, and its unread count is cleared (what
+   * it holds is read, once the page is visible).
+   */
   open(id: string): Conversation {
     const c = this.conversation(id);
     this.active = id;
     c.unread = 0;
+    if (this.#reading(id)) this.readUpTo(id, c.lastId);
     return c;
+  }
+
+  /** The tab was shown or hidden; shown, the open conversation is read up to its last line. */
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    if (visible) this.open(this.active);
+  }
+
+  /** Notes public conversation `id` read up to message `msgId` (markers only move forward). */
+  readUpTo(id: string, msgId: number): void {
+    if (!isPublic(id) || !Number.isSafeInteger(msgId) || msgId <= 0) return;
+    if (msgId > (this.#read.get(id) ?? 0)) this.#read.set(id, msgId);
+  }
+
+  /**
+   * Takes the account's markers (the reply to `markers`, after the welcome) as the unread counts
+   * of the conversations they name: they count what this page never got (messages sent while no
+   * device of the account was online). One without a marker keeps its own count.
+   */
+  seed(markers: readonly Marker[]): void {
+    for (const m of markers) {
+      const id = roomId(m.target);
+      if (!isPublic(id) || !this.conversations.has(id)) continue;
+      // Exactly the server's: a mark lost to a drop is due again.
+      this.#marked.set(id, m.msgId);
+      this.#takeCount(id, m);
+    }
+  }
+
+  /**
+   * Follows a marker that moved (another connection of the account read, or this page's `mark`
+   * was answered): the conversation's unread count becomes the server's.
+   */
+  follow(marker: Marker): void {
+    const id = roomId(marker.target);
+    if (!isPublic(id) || !this.conversations.has(id)) return;
+    this.#marked.set(id, Math.max(this.#marked.get(id) ?? 0, marker.msgId));
+    this.#takeCount(id, marker);
+  }
+
+  /** Whether a conversation was read further than its marker. */
+  get marksDue(): boolean {
+    for (const [id, msgId] of this.#read) {
+      if (msgId > (this.#marked.get(id) ?? 0) && this.conversations.has(id)) return true;
+    }
+    return false;
+  }
+
+  /** The markers to move, each taken as sent (a marker never moves back, so twice is harmless). */
+  dueMarks(): MarkDue[] {
+    const due: MarkDue[] = [];
+    for (const [id, msgId] of this.#read) {
+      const c = this.conversations.get(id);
+      if (!c || msgId <= (this.#marked.get(id) ?? 0)) continue;
+      this.#marked.set(id, msgId);
+      due.push({ target: id === LOBBY ? LOBBY : c.title, msgId });
+    }
+    return due;
+  }
+
+  /** Whether the user is looking at conversation `id` now. */
+  #reading(id: string): boolean {
+    return this.visible && id === this.active;
+  }
+
+  /** Sets `id`'s count from the server's, unless this page knows better. */
+  #takeCount(id: string, marker: Marker): void {
+    // The open conversation is being read; one read past this marker has a `mark` on its way,
+    // whose reply brings the count that holds.
+    if (this.#reading(id) || (this.#read.get(id) ?? 0) > marker.msgId) return;
+    this.conversation(id).unread = marker.unread;
   }
 
   /** A rename: the online list and the private conversation follow the new name. */
@@ -128,6 +228,8 @@ export class ChatState {
   remove(id: string): void {
     if (id === LOBBY) return;
     this.conversations.delete(id);
+    this.#read.delete(id);
+    this.#marked.delete(id);
     if (this.active === id) this.active = LOBBY;
   }
 

@@ -175,7 +175,13 @@ var ChatState = class {
     ]
   ]);
   active = LOBBY;
+  /** Whether the user can see the page (the tab is shown): only then is the open one read. */
+  visible = true;
   #seen = /* @__PURE__ */ new Set();
+  /** By public conversation id: the newest message id the user read there. */
+  #read = /* @__PURE__ */ new Map();
+  /** By public conversation id: the account's read marker as the server last said (or as sent). */
+  #marked = /* @__PURE__ */ new Map();
   /** The conversation `id`, created for a private peer when missing. */
   conversation(id, title2 = id.slice(1)) {
     let c = this.conversations.get(id);
@@ -205,14 +211,82 @@ var ChatState = class {
     c.lines.splice(i, 0, line);
     if (line.from !== "") c.lastId = Math.max(c.lastId, line.msgId);
     if (!quiet && !line.own && line.from !== "" && id !== this.active) c.unread++;
+    if (line.from !== "" && this.#reading(id)) this.readUpTo(id, line.msgId);
     return true;
   }
-  /** Opens conversation `id`: it becomes the one shown, and its unread count is cleared. */
+  /**
+   * Opens conversation `id`: it becomes the one shown, and its unread count is cleared (what
+   * it holds is read, once the page is visible).
+   */
   open(id) {
     const c = this.conversation(id);
     this.active = id;
     c.unread = 0;
+    if (this.#reading(id)) this.readUpTo(id, c.lastId);
     return c;
+  }
+  /** The tab was shown or hidden; shown, the open conversation is read up to its last line. */
+  setVisible(visible) {
+    this.visible = visible;
+    if (visible) this.open(this.active);
+  }
+  /** Notes public conversation `id` read up to message `msgId` (markers only move forward). */
+  readUpTo(id, msgId) {
+    if (!isPublic(id) || !Number.isSafeInteger(msgId) || msgId <= 0) return;
+    if (msgId > (this.#read.get(id) ?? 0)) this.#read.set(id, msgId);
+  }
+  /**
+   * Takes the account's markers (the reply to `markers`, after the welcome) as the unread counts
+   * of the conversations they name: they count what this page never got (messages sent while no
+   * device of the account was online). One without a marker keeps its own count.
+   */
+  seed(markers) {
+    for (const m of markers) {
+      const id = roomId(m.target);
+      if (!isPublic(id) || !this.conversations.has(id)) continue;
+      this.#marked.set(id, m.msgId);
+      this.#takeCount(id, m);
+    }
+  }
+  /**
+   * Follows a marker that moved (another connection of the account read, or this page's `mark`
+   * was answered): the conversation's unread count becomes the server's.
+   */
+  follow(marker) {
+    const id = roomId(marker.target);
+    if (!isPublic(id) || !this.conversations.has(id)) return;
+    this.#marked.set(id, Math.max(this.#marked.get(id) ?? 0, marker.msgId));
+    this.#takeCount(id, marker);
+  }
+  /** Whether a conversation was read further than its marker. */
+  get marksDue() {
+    for (const [id, msgId] of this.#read) {
+      if (msgId > (this.#marked.get(id) ?? 0) && this.conversations.has(id)) return true;
+    }
+    return false;
+  }
+  /** The markers to move, each taken as sent (a marker never moves back, so twice is harmless). */
+  dueMarks() {
+    const due = [];
+    for (const [id, msgId] of this.#read) {
+      const c = this.conversations.get(id);
+      if (!c || msgId <= (this.#marked.get(id) ?? 0)) continue;
+      this.#marked.set(id, msgId);
+      due.push({
+        target: id === LOBBY ? LOBBY : c.title,
+        msgId
+      });
+    }
+    return due;
+  }
+  /** Whether the user is looking at conversation `id` now. */
+  #reading(id) {
+    return this.visible && id === this.active;
+  }
+  /** Sets `id`'s count from the server's, unless this page knows better. */
+  #takeCount(id, marker) {
+    if (this.#reading(id) || (this.#read.get(id) ?? 0) > marker.msgId) return;
+    this.conversation(id).unread = marker.unread;
   }
   /** A rename: the online list and the private conversation follow the new name. */
   renamed(old, name, addr) {
@@ -235,6 +309,8 @@ var ChatState = class {
   remove(id) {
     if (id === LOBBY) return;
     this.conversations.delete(id);
+    this.#read.delete(id);
+    this.#marked.delete(id);
     if (this.active === id) this.active = LOBBY;
   }
   /** Changes the text of the lobby's last system line that says `from`; false if none does. */
@@ -321,11 +397,14 @@ function el(tag, attrs = {}, ...children) {
 
 // lib/web/app.ts
 var PAGE = 100;
+var MARK_DELAY_MS = 1e3;
 var state = new ChatState();
 var chat;
 var lastSent = "";
 var unsure = [];
 var maxLine = 8192;
+var loggedIn = false;
+var markTimer;
 var encoder = new TextEncoder();
 var convList = el("nav", {
   class: "convs",
@@ -476,14 +555,71 @@ function showLists() {
 function render() {
   showLists();
   showLines();
+  if (state.marksDue) markSoon();
 }
 function openConversation(id, titleText) {
-  state.conversation(id, titleText);
+  const missed = state.conversation(id, titleText).unread;
   state.open(id);
   app.classList.remove("show-side");
   render();
   input.focus();
+  if (loggedIn && missed > 0 && isPublic(id)) void fetchMissed(id, missed);
 }
+function markerOf(m) {
+  const f = m;
+  const count = (v) => Number.isSafeInteger(v) && v >= 0;
+  if (f === null || typeof f !== "object" || typeof f.target !== "string") return null;
+  if (!count(f.msgId) || !count(f.unread)) return null;
+  return {
+    target: f.target,
+    msgId: f.msgId,
+    unread: f.unread
+  };
+}
+async function syncMarkers() {
+  const r = await chat.request({
+    type: "markers"
+  });
+  if (r.type !== "ok" || !Array.isArray(r.markers)) return;
+  state.seed(r.markers.map(markerOf).filter((m) => m !== null));
+}
+function markSoon() {
+  if (!loggedIn || markTimer !== void 0) return;
+  markTimer = setTimeout(() => {
+    markTimer = void 0;
+    void flushMarks();
+  }, MARK_DELAY_MS);
+}
+async function flushMarks() {
+  for (const { target, msgId } of state.dueMarks()) {
+    const r = await chat.request({
+      type: "mark",
+      target,
+      msgId
+    });
+    const marker = r.type === "ok" ? markerOf(r) : null;
+    if (marker) state.follow(marker);
+  }
+  render();
+}
+async function fetchMissed(id, count) {
+  const r = await chat.request({
+    type: "history",
+    limit: Math.min(count, PAGE),
+    ...roomField(id)
+  });
+  if (r.type !== "ok" || !r.messages) return;
+  for (const m of r.messages) state.add(id, {
+    ...m,
+    own: m.from === state.me
+  }, true);
+  render();
+}
+state.visible = document.visibilityState === "visible";
+document.addEventListener("visibilitychange", () => {
+  state.setVisible(document.visibilityState === "visible");
+  if (chat) render();
+});
 function say(text) {
   notice.textContent = text;
   notice.hidden = text === "";
@@ -594,6 +730,11 @@ function onFrame(f) {
         own: false
       });
       break;
+    case "marker": {
+      const marker = markerOf(f);
+      if (marker) state.follow(marker);
+      break;
+    }
     case "notice":
       say(f.text);
       break;
@@ -628,8 +769,10 @@ async function onWelcome(w, resumed) {
   status.textContent = "";
   app.classList.remove("offline");
   for (const r of w.rooms ?? []) state.conversation(roomId(r.room), r.room);
+  loggedIn = typeof w.account === "string";
   if (resumed) await resume();
   await settleUnsure();
+  if (loggedIn) await syncMarkers();
   render();
 }
 async function catchUp(id) {
@@ -868,6 +1011,7 @@ async function command(text) {
       password: rest
     }));
     if (ok) {
+      loggedIn = true;
       passwordInput.value = rest;
       chat.setHello({
         name: state.me,

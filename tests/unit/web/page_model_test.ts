@@ -61,3 +61,58 @@ Deno.test("backoffMs doubles with jitter up to the cap", () => {
   strictEqual(backoffMs(20, () => 0.5), MAX_BACKOFF_MS);
   strictEqual(backoffMs(0, () => 0), 375);
 });
+
+Deno.test("ChatState: unread counts follow the account's read markers", async (t) => {
+  const line = (msgId: number, from = "bob") => ({ msgId, ts: 0, from, text: "x", own: false });
+  const s = new ChatState();
+  s.conversation("#dev", "#Dev");
+  s.add("#dev", line(3));
+
+  await t.step("seeded from markers; one without a marker keeps its own count", () => {
+    s.add(LOBBY, line(2)); // shown in the open conversation: read
+    s.conversation("#ops", "#ops");
+    s.add("#ops", line(4));
+    s.seed([
+      { target: "#Dev", msgId: 1, unread: 6 }, // missed while no device was online
+      { target: "#lobby", msgId: 1, unread: 9 }, // open and visible: being read
+      { target: "#gone", msgId: 1, unread: 2 }, // not one of ours
+      { target: "private", msgId: 1, unread: 1 },
+    ]);
+    deepStrictEqual([...s.conversations.values()].map((c) => [c.id, c.unread]), [
+      [LOBBY, 0],
+      ["#dev", 6],
+      ["#ops", 1],
+    ]);
+  });
+
+  await t.step("what the user reads moves markers forward, once", () => {
+    deepStrictEqual(s.marksDue, true);
+    deepStrictEqual(s.dueMarks(), [{ target: LOBBY, msgId: 2 }]);
+    deepStrictEqual([s.marksDue, s.dueMarks()], [false, []]);
+    s.open("#dev");
+    deepStrictEqual(s.dueMarks(), [{ target: "#Dev", msgId: 3 }], "the room's title, its last id");
+  });
+
+  await t.step("another device's marker sets the count; an older one does not", () => {
+    s.add("#ops", line(5));
+    s.follow({ target: "#OPS", msgId: 4, unread: 1 });
+    strictEqual(s.conversation("#ops").unread, 1);
+    s.follow({ target: "#ops", msgId: 5, unread: 0 });
+    strictEqual(s.conversation("#ops").unread, 0);
+    s.open(LOBBY);
+    s.follow({ target: "#dev", msgId: 2, unread: 1 }); // this page read #dev up to 3
+    strictEqual(s.conversation("#dev").unread, 0);
+  });
+
+  await t.step("a hidden page reads nothing; shown again, the open conversation is read", () => {
+    s.setVisible(false);
+    s.add(LOBBY, line(7));
+    s.follow({ target: "#lobby", msgId: 2, unread: 1 });
+    deepStrictEqual([s.conversation(LOBBY).unread, s.marksDue], [1, false]);
+    s.setVisible(true);
+    deepStrictEqual([s.conversation(LOBBY).unread, s.dueMarks()], [0, [{
+      target: LOBBY,
+      msgId: 7,
+    }]]);
+  });
+});
