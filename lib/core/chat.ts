@@ -42,6 +42,11 @@ export interface CoreOptions {
    * its key and display name, if any.
    */
   registeredLookalike?: (skeletons: string[]) => { key: string; name: string } | undefined;
+  /**
+   * The display name of the bot account (docs/BOTS.md) with this name key, if there is one: a
+   * bot's name is only for the bot, signed in with its token.
+   */
+  botName?: (key: string) => string | undefined;
   /** Receives every public message, to store it. */
   onPublic?: (event: PublicEvent) => void;
   /**
@@ -88,6 +93,7 @@ export class ChatCore {
   readonly #reserveIds: (count: number) => number;
   readonly #registeredName: (key: string) => string | undefined;
   readonly #registeredLookalike: CoreOptions["registeredLookalike"];
+  readonly #botName: (key: string) => string | undefined;
   readonly #onPublic?: (event: PublicEvent) => void;
   readonly #onOffline?: (event: PrivateEvent, recipientKey: string) => boolean;
   readonly #onPrivate?: CoreOptions["onPrivate"];
@@ -112,6 +118,7 @@ export class ChatCore {
     this.#reserveIds = options.reserveIds ?? ((n) => (counter += n) - n);
     this.#registeredName = options.registeredName ?? (() => undefined);
     this.#registeredLookalike = options.registeredLookalike;
+    this.#botName = options.botName ?? (() => undefined);
     this.#onPublic = options.onPublic;
     this.#onOffline = options.onOffline;
     this.#onPrivate = options.onPrivate;
@@ -192,6 +199,7 @@ export class ChatCore {
       text: clean,
       wire: [],
     };
+    if (user.bot) event.bot = true;
     this.#onPublic?.(event);
     deliverMarked(this.#users.values(), event); // #broadcast, with mentions marked
     return { ok: true, msgId: event.msgId, ts: event.ts };
@@ -257,6 +265,9 @@ export class ChatCore {
     if (user.account !== key && this.#registeredName(key) !== undefined) {
       return fail("name_registered", `${name} is registered: log in to use it`);
     }
+    if (!(user.bot && user.key === key) && this.#botName(key) !== undefined) {
+      return fail("name_registered", `${name} is a bot's name: choose another name`);
+    }
     const holders = this.#byName.get(key);
     if (holders && holders.some((h) => h !== user)) {
       return fail("name_taken");
@@ -302,6 +313,9 @@ export class ChatCore {
     if (this.#registeredName(key) !== undefined) {
       return fail("already_registered", `${user.name} is already registered`);
     }
+    if (this.#botName(key) !== undefined) {
+      return fail("already_registered", `${user.name} is a bot's name`);
+    }
     return { ok: true, key };
   }
 
@@ -320,6 +334,25 @@ export class ChatCore {
       holder.peer.kick("replaced", "you logged in from another connection");
     }
     user.account = key;
+    this.#setName(user, name);
+    return { ok: true, name: user.name };
+  }
+
+  /**
+   * Signs `user` in as the bot `name` (name key `key`), its token already checked. A bot may be
+   * present through several sessions (one per HTTP front thread with --workers): they share the
+   * name as an account's connections do. A guest holding the name (taken before the bot was
+   * made) is kicked. Kept apart from accounts: a bot has no password, inbox or stored rooms.
+   */
+  signInBot(user: User, key: string, name: string): Result<{ name: string }> {
+    for (const holder of [...(this.#byName.get(key) ?? [])]) {
+      if (holder === user || holder.bot) continue;
+      holder.account = undefined;
+      this.leave(holder);
+      holder.peer.kick("replaced", `${name} is a bot's name`);
+    }
+    user.account = undefined;
+    user.bot = true;
     this.#setName(user, name);
     return { ok: true, name: user.name };
   }

@@ -14,6 +14,7 @@ import {
   verifyPassword,
 } from "./accounts.ts";
 import { addressKey, ipOf } from "../shared/address.ts";
+import { isTokenShaped, tokenDigest } from "./bot_tokens.ts";
 import type { ChatCore } from "./chat.ts";
 import { type ChatEvent, fail, type PrivateEvent, type PublicEvent } from "../protocol/events.ts";
 import type { Logger } from "../shared/log.ts";
@@ -145,6 +146,8 @@ export class Dispatcher {
         return this.#register(requester, request.password);
       case "login":
         return this.#login(requester, request.name, request.password, request.takeover);
+      case "bot_login":
+        return this.#botLogin(requester, request.token);
       case "passwd":
         return this.#passwd(requester, request.old, request.new);
       case "ack":
@@ -325,6 +328,20 @@ export class Dispatcher {
     this.#backlogs.set(requester.user, this.core.rooms.rejoin(requester.user));
     this.log.info("login", { name: account.name, ip: requester.ip, takeover });
     return signed;
+  }
+
+  /**
+   * Signs a bot API session in as the bot whose token it holds. The token was checked by the
+   * HTTP front already; it is checked again here, where the store is, since it may have been
+   * revoked meanwhile (with --workers the front is in another thread).
+   */
+  #botLogin(requester: Requester, token: string): Reply {
+    const bot = isTokenShaped(token) ? this.store.botByDigest(tokenDigest(token)) : undefined;
+    if (!bot) return fail("login_failed", "unknown or revoked bot token");
+    if (this.bans.find("name", bot.key)) return fail("name_banned");
+    if (requester.closing) return fail("connection_closed");
+    this.log.info("bot signed in", { name: bot.name, ip: requester.ip });
+    return this.core.signInBot(requester.user, bot.key, bot.name);
   }
 
   async #passwd(requester: Requester, old: string, next: string): Promise<Reply> {

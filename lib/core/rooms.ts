@@ -283,6 +283,7 @@ export class Rooms {
       room: found.room.name,
       wire: [],
     };
+    if (user.bot) event.bot = true;
     this.#o.onPublic?.(event);
     deliverMarked(found.room.online, event); // #send, with mentions marked
     return { ok: true, msgId, ts };

@@ -156,6 +156,10 @@ export interface ChatStorage extends BanStore, RoomStorage, HistoryStorage {
   accountLookingLike(skeletons: string[]): { key: string; name: string } | undefined;
   /** Creates or replaces an account (in the current group commit), with its look-alike keys. */
   putAccount(a: Account): void;
+  /** The display name of the bot account with this name key (docs/BOTS.md), if any. */
+  botName(key: string): string | undefined;
+  /** The bot whose token has this SHA-256 digest (lib/core/bot_tokens.ts), if any. */
+  botByDigest(digest: Uint8Array): { key: string; name: string } | undefined;
   /** Commits anything pending and releases the storage. */
   close(): void;
 }

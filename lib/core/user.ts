@@ -40,6 +40,11 @@ export class User {
    * stay as they were.
    */
   marksMentions = false;
+  /**
+   * Whether this user is a bot signed in with its token (the bot HTTP API, docs/BOTS.md): its
+   * public messages carry the bot mark.
+   */
+  bot = false;
 
   #keyOf = "";
   #key = "";

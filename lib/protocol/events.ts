@@ -30,6 +30,8 @@ export interface PublicEvent {
   history?: true;
   /** Set on the copy for the users the text names (lib/core/mentions.ts). */
   mention?: true;
+  /** Set when a bot sent it (docs/BOTS.md): JSON shows `bot: true`, text lines do not change. */
+  bot?: true;
   wire: WireCache;
 }
 

@@ -282,6 +282,7 @@ function eventFrame(event: ChatEvent): Frame {
       if (event.room !== undefined) f.room = event.room;
       if (event.history) f.history = true;
       if (event.mention) f.mention = true;
+      if (event.bot) f.bot = true;
       return f;
     }
     case "room": {

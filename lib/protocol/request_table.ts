@@ -54,6 +54,8 @@ export const REQUESTS: Readonly<Record<Request["type"], Readonly<RequestFacts>>>
   ban: { writes: true, checksPassword: false, rate: "message" },
   unban: { writes: true, checksPassword: false, rate: "message" },
   invalid: { writes: false, checksPassword: false, rate: "message" },
+  // The bot API's sign-in (its own limits are the HTTP API's, lib/server/http/bot_api.ts).
+  bot_login: { writes: false, checksPassword: false, rate: "free" },
   // Rooms (lib/core/rooms.ts): what changes a stored room waits for the group commit.
   join: { writes: true, checksPassword: false, rate: "message" },
   part: { writes: true, checksPassword: false, rate: "message" },

@@ -27,6 +27,11 @@ export type Request =
   | { type: "kick"; id?: RequestId; name: string; reason?: string; room?: string }
   | { type: "ban"; id?: RequestId; target: string; duration?: string; reason?: string }
   | { type: "unban"; id?: RequestId; target: string }
+  /**
+   * Signs a bot session of the HTTP API in under its bot name (docs/BOTS.md). Made only by the
+   * server's bot API, never parsed from a client's line: no codec produces it.
+   */
+  | { type: "bot_login"; id?: RequestId; token: string }
   | RoomRequest
   | HistoryRequest
   | { type: "invalid"; id?: RequestId; code: ErrorCode; message: string };

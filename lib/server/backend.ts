@@ -190,6 +190,7 @@ export function wireCore(store: ChatStorage, wiring: CoreWiring, log: Logger): W
     reserveIds: (n) => store.reserveIds(n),
     registeredName: (key) => store.account(key)?.name,
     registeredLookalike: (skeletons) => store.accountLookingLike(skeletons),
+    botName: (key) => store.botName(key),
     onPublic: wiring.onPublic
       ? (e) => {
         store.appendPublic(e);

@@ -9,6 +9,7 @@
  */
 
 import type { Bans } from "../core/bans.ts";
+import { isTokenShaped, tokenDigest } from "../core/bot_tokens.ts";
 import type { ChatCore } from "../core/chat.ts";
 import type { Dispatcher, Requester } from "../core/dispatcher.ts";
 import { writesToStore } from "../protocol/request_table.ts";
@@ -66,10 +67,23 @@ export interface ChatGateway {
   /** Forgets waiting private messages that were delivered. */
   delivered(key: string, msgIds: number[]): void;
   /**
+   * The bot whose token this is, if the store knows it (the bot HTTP API asks before each
+   * request, so a revoked token stops working at once); undefined when it is not a bot's.
+   */
+  bot(token: string): BotIdentity | undefined | Promise<BotIdentity | undefined>;
+  /**
    * Removes the user, announced to everyone left unless `silent`. Resolves once every reply to
    * it has been answered. Idempotent.
    */
   leave(requester: Requester, silent: boolean): Promise<void>;
+}
+
+/** A bot account, as a token names it. */
+export interface BotIdentity {
+  /** Its name key (lib/shared/names.ts). */
+  key: string;
+  /** Its display name. */
+  name: string;
 }
 
 /** Who may connect: bans and connection limits, checked at accept. */
@@ -174,6 +188,11 @@ export class LocalGateway implements ChatGateway {
 
   delivered(key: string, msgIds: number[]): void {
     this.dispatcher.store.removeFromInbox(key, msgIds);
+  }
+
+  bot(token: string): BotIdentity | undefined {
+    if (!isTokenShaped(token)) return undefined;
+    return this.dispatcher.store.botByDigest(tokenDigest(token));
   }
 
   leave(requester: Requester, silent: boolean): Promise<void> {

@@ -70,6 +70,8 @@ export class MemoryStorage implements ChatStorage {
   readonly #inboxes = new Map<string, InboxMessage[]>();
   readonly #accounts = new Map<string, Account>();
   readonly #bans = new Map<string, Ban>();
+  /** Bot accounts by name key: the display name and the token's digest. */
+  readonly #bots = new Map<string, { name: string; digest: Uint8Array }>();
   /** Private messages of accounts, in id order. */
   readonly #private: PrivateRow[] = [];
   /** Read markers by account, then target. */
@@ -351,6 +353,35 @@ export class MemoryStorage implements ChatStorage {
     // As SQLite's upsert: a replaced account keeps the name it was registered with.
     const name = this.#accounts.get(a.key)?.name ?? a.name;
     this.#accounts.set(a.key, { key: a.key, name, salt: a.salt.slice(), hash: a.hash.slice() });
+  }
+
+  /** As the SQLite store's `addBot`: `taken` when an account or another bot has the name. */
+  addBot(key: string, name: string, digest: Uint8Array, _now: number): "ok" | "taken" {
+    this.#open();
+    if (this.#accounts.has(key) || this.#bots.has(key)) return "taken";
+    this.#bots.set(key, { name, digest: digest.slice() });
+    return "ok";
+  }
+
+  /** As the SQLite store's `removeBot`. */
+  removeBot(key: string): boolean {
+    this.#open();
+    return this.#bots.delete(key);
+  }
+
+  botName(key: string): string | undefined {
+    this.#open();
+    return this.#bots.get(key)?.name;
+  }
+
+  botByDigest(digest: Uint8Array): { key: string; name: string } | undefined {
+    this.#open();
+    for (const [key, bot] of this.#bots) {
+      if (bot.digest.length === digest.length && bot.digest.every((b, i) => b === digest[i])) {
+        return { key, name: bot.name };
+      }
+    }
+    return undefined;
   }
 
   bans(): Ban[] {

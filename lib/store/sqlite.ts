@@ -625,6 +625,14 @@ export class Store implements ChatStorage {
     return Number(this.#db.prepare("DELETE FROM bots WHERE name_key = ?").run(key).changes) > 0;
   }
 
+  /** The display name of the bot with this name key, if any. */
+  botName(key: string): string | undefined {
+    const row = this.#sql("SELECT name FROM bots WHERE name_key = ?").get(key) as
+      | { name: string }
+      | undefined;
+    return row?.name;
+  }
+
   /** The bot whose token has this digest, if any. */
   botByDigest(digest: Uint8Array): { key: string; name: string } | undefined {
     const row = this.#db.prepare("SELECT name_key AS key, name FROM bots WHERE digest = ?")

@@ -7,7 +7,8 @@
  * @module
  */
 
-import type { Gate } from "../chat_gateway.ts";
+import type { ChatGateway, Gate } from "../chat_gateway.ts";
+import { BotApi } from "../bot_api.ts";
 import type { Transport } from "../connection.ts";
 import type { ServerConfig } from "../config.ts";
 import type { Logger } from "../../shared/log.ts";
@@ -23,6 +24,8 @@ export interface HttpHost {
   unavailable?(): string | undefined;
   /** Bans and connection limits, shared with the TCP listeners. */
   readonly gate: Gate;
+  /** The chat, which the bot API's sessions join (bot_api.ts). */
+  readonly chat: ChatGateway;
   /** Serves an open WebSocket admitted under the gate's `key`, as a connection of `kind`. */
   serveTransport(transport: Transport, key: string, kind: "ws" | "wss"): void;
   /** What `/metrics` reports that only the server knows. */
@@ -85,6 +88,7 @@ export class HttpListenError extends Error {
 export class HttpFront {
   readonly #servers: Deno.HttpServer<Deno.NetAddr>[] = [];
   readonly #page: Map<string, PageFile>;
+  readonly #bots: BotApi;
   /** The plain HTTP address, if served. */
   addr: Deno.NetAddr | undefined;
   /** The HTTPS address, if served. */
@@ -96,6 +100,7 @@ export class HttpFront {
     readonly host: HttpHost,
   ) {
     this.#page = loadPage();
+    this.#bots = new BotApi(config, log, host.chat, () => host.shuttingDown);
   }
 
   /**
@@ -139,12 +144,15 @@ export class HttpFront {
 
   /** Stops listening and ends the HTTP exchanges in flight (not the WebSockets: the server does). */
   async shutdown(): Promise<void> {
+    // Open bot streams never end by themselves, and the servers wait for every response.
+    await this.#bots.close();
     await Promise.all(this.#servers.map((s) => s.shutdown().catch(() => {})));
   }
 
   #handle(request: Request, remote: Deno.NetAddr, tls: boolean): Response | Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === "/ws") return this.#upgrade(request, remote, tls);
+    if (url.pathname.startsWith("/api/")) return this.#bots.handle(request, remote);
     if (request.method !== "GET" && request.method !== "HEAD") {
       return respond(405, "only GET is served here\n");
     }

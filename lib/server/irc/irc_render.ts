@@ -65,8 +65,11 @@ export function renderEvent(event: ChatEvent, me: Recipient): IrcMessage[] {
     case "public": {
       const own = event.from === me.name && event.fromAddr === me.addr;
       if (own && !event.history && !me.caps.has("echo-message")) return [];
+      const tags = tagsFor(me, event.ts, event.msgId);
+      // IRCv3 bot mode: the `bot` tag marks a bot's message for clients that take tags.
+      if (event.bot && me.caps.has("message-tags")) tags.bot = "";
       return [{
-        tags: tagsFor(me, event.ts, event.msgId),
+        tags,
         source: sourceOf(event.from, event.fromAddr),
         command: "PRIVMSG",
         params: [channelOf(event.room), event.text],

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Welcomed } from "../chat_gateway.ts";
+import type { BotIdentity, Welcomed } from "../chat_gateway.ts";
 import type { ChatEvent, KickCode, PrivateEvent } from "../../protocol/events.ts";
 import type { Hello } from "../../protocol/json_codec.ts";
 import type { Admission } from "../rate_limit.ts";
@@ -28,7 +28,8 @@ export type EdgeMessage =
   | { kind: "hello"; uid: number; hello: Hello }
   | { kind: "inbox"; seq: number; key: string }
   | { kind: "delivered"; key: string; msgIds: number[] }
-  | { kind: "leave"; uid: number; silent: boolean };
+  | { kind: "leave"; uid: number; silent: boolean }
+  | { kind: "bot"; seq: number; token: string };
 
 /**
  * Hub to edge. A reply carries the user's name and account after the request, which is how the
@@ -48,6 +49,7 @@ export type HubMessage =
     inbox?: Inbox;
   }
   | { kind: "inbox"; seq: number; events: PrivateEvent[] }
+  | { kind: "bot"; seq: number; bot?: BotIdentity }
   | { kind: "kick"; uid: number; code: KickCode; text: string }
   | { kind: "left"; uid: number };
 

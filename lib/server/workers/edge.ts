@@ -7,7 +7,7 @@
  */
 
 import { Batcher, type EdgeMessage, type HubMessage } from "./bus.ts";
-import type { ChatGateway, Gate, Welcomed } from "../chat_gateway.ts";
+import type { BotIdentity, ChatGateway, Gate, Welcomed } from "../chat_gateway.ts";
 import type { Requester } from "../../core/dispatcher.ts";
 import { checksPassword } from "../../protocol/request_table.ts";
 import type { PrivateEvent } from "../../protocol/events.ts";
@@ -80,6 +80,7 @@ export class EdgeGateway implements ChatGateway {
   readonly #states = new Map<number, ConnectionState>();
   readonly #admissions = new Map<number, (admission: Admission) => void>();
   readonly #inboxes = new Map<number, (events: PrivateEvent[]) => void>();
+  readonly #bots = new Map<number, (bot: BotIdentity | undefined) => void>();
   /** Inboxes that came with a login's reply, by account key, for the {@link inbox} that follows. */
   readonly #prefetched = new Map<string, PrivateEvent[]>();
   #nextUid = 1;
@@ -167,6 +168,12 @@ export class EdgeGateway implements ChatGateway {
     this.#out.push({ kind: "delivered", key, msgIds });
   }
 
+  bot(token: string): Promise<BotIdentity | undefined> {
+    const seq = this.#nextSeq++;
+    this.#out.push({ kind: "bot", seq, token });
+    return new Promise((resolve) => this.#bots.set(seq, resolve));
+  }
+
   leave(requester: Requester, silent: boolean): Promise<void> {
     const s = this.#states.get(requester.user.id);
     if (!s) return Promise.resolve();
@@ -218,6 +225,10 @@ export class EdgeGateway implements ChatGateway {
         case "inbox":
           this.#inboxes.get(item.seq)?.(item.events);
           this.#inboxes.delete(item.seq);
+          break;
+        case "bot":
+          this.#bots.get(item.seq)?.(item.bot);
+          this.#bots.delete(item.seq);
           break;
       }
     }

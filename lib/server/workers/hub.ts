@@ -186,6 +186,9 @@ export class Hub {
       case "delivered":
         chat.delivered(item.key, item.msgIds);
         return;
+      case "bot":
+        link.out.push({ kind: "bot", seq: item.seq, bot: chat.bot(item.token) });
+        return;
       case "leave": {
         const remote = link.connections.get(item.uid);
         if (!remote || remote.closing) return;
@@ -203,6 +206,7 @@ export class Hub {
   /** Answers what `item` waits for after an internal error, so no edge waits forever. */
   #recover(link: EdgeLink, item: EdgeMessage): void {
     if (item.kind === "inbox") link.out.push({ kind: "inbox", seq: item.seq, events: [] });
+    else if (item.kind === "bot") link.out.push({ kind: "bot", seq: item.seq });
     else if (item.kind === "admit") {
       const admission: Admission = {
         ok: false,
