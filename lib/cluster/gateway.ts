@@ -223,14 +223,6 @@ export class ClusterGateway implements ChatGateway {
     this.node.append({ op: "delivered", node: this.node.id, key, msgIds }).catch(() => {});
   }
 
-  /**
-   * No bot is known in a cluster: the bot accounts are in a server's SQLite file, which a node's
-   * replica does not read, so the HTTP front refuses `/api/*` with --redis (docs/BOTS.md).
-   */
-  bot(): undefined {
-    return undefined;
-  }
-
   leave(requester: Requester, silent: boolean): Promise<void> {
     const conn = this.#conns.get(requester.user.id);
     if (!conn) return Promise.resolve();

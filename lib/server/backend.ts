@@ -23,6 +23,9 @@ import type { RoomLimits } from "../core/rooms.ts";
 import { observeCommit } from "./http/metrics.ts";
 import { type RetentionSettings, startRetention } from "./retention.ts";
 import { WebhookSender, type WebhookSettings } from "./webhooks.ts";
+import { BotSessions } from "./bot_sessions.ts";
+import type { FloodLimits } from "./rate_limit.ts";
+import { SERVER_DEFAULTS } from "./config.ts";
 
 /** What the backend need from the configuration. */
 export interface BackendConfig {
@@ -42,6 +45,8 @@ export interface BackendConfig {
   retention?: RetentionSettings;
   /** Where matching public messages are POSTed (lib/server/webhooks.ts); none by default. */
   webhook?: WebhookSettings;
+  /** Flood control, which the bot API's posts are held to as a connection's lines are. */
+  flood?: FloodLimits;
 }
 
 /** The most private messages kept for one offline user; more are refused with `inbox_full`. */
@@ -54,7 +59,12 @@ export const MAX_INBOX_MESSAGES = 100;
 export interface LocalBackend extends Backend, WiredChat {
   store: Store;
   chat: LocalGateway;
-  /** Stops the background work: the daily history clean-up and webhooks (before the store closes). */
+  /** The bots' sessions behind the bot HTTP API (bot_sessions.ts). */
+  bots: BotSessions;
+  /**
+   * Stops the background work: the daily history clean-up, webhooks and the bots' sessions
+   * (before the store closes).
+   */
   stopRetention: () => void;
 }
 
@@ -86,11 +96,13 @@ export function openBackend(config: BackendConfig, log: Logger): LocalBackend {
     onPublic: webhook ? (e) => webhook.offer(e) : undefined,
   }, log);
   const stopCleanUp = config.retention ? startRetention(store, config.retention, log) : () => {};
+  const bots = new BotSessions(chat.chat, config.flood ?? SERVER_DEFAULTS.flood, log);
   const stopRetention = () => {
     stopCleanUp();
     webhook?.close();
+    bots.close();
   };
-  return { ...chat, store, stopRetention };
+  return { ...chat, store, bots, stopRetention };
 }
 
 /** What {@link wireCore} needs besides the storage. */

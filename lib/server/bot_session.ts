@@ -1,10 +1,11 @@
 /**
  * One bot's presence in the chat behind the bot HTTP API (docs/BOTS.md): a {@link Peer} and
  * {@link Requester} joined through the {@link ChatGateway} like a connection, signed in under the
- * bot's name. It keeps what the bot's HTTP clients read: a bounded buffer of the public messages
- * it saw (`GET /api/messages` empties it, `GET /api/stream` starts with it) and the streams open
- * now, each with a bounded queue: a stream whose reader does not keep up is dropped, as a slow
- * connection is, never buffered without bound.
+ * bot's name. It lives where the chat core is (the main thread, also with --workers), so a bot is
+ * one presence with one buffer whichever thread answers its HTTP requests. It keeps a bounded
+ * buffer of the public messages it saw (`GET /api/messages` empties it, `GET /api/stream` starts
+ * with it) and hands each new one to the streams open now ({@link BotSink}s, bounded where they
+ * write: lib/server/bot_stream.ts).
  *
  * @module
  */
@@ -22,95 +23,11 @@ import { webhookBody } from "./webhooks.ts";
 /** Messages a bot session keeps for `GET /api/messages`; past this the oldest are dropped. */
 export const BOT_BUFFER_MESSAGES = 1000;
 
-const encoder = new TextEncoder();
-
-/**
- * One open `GET /api/stream`: NDJSON lines, the greeting, then the replayed buffer, then live
- * messages. The HTTP server takes lines off the stream's queue as the socket accepts them, and
- * the replay is fed in only as that queue drains. Live messages wait behind it up to
- * `maxQueueBytes`; past that the reader is too slow and the stream is ended with an error (the
- * connection is cut), as a slow connection is, never buffered without bound.
- */
-export class BotStream {
-  readonly body: ReadableStream<Uint8Array>;
-  #controller!: ReadableStreamDefaultController<Uint8Array>;
-  /** Buffered messages still to send (the session's own objects, encoded when sent). */
-  readonly #replay: MatterbridgeMessage[];
-  /** Live lines waiting behind the replay or a full queue, and their bytes. */
-  readonly #live: Uint8Array[] = [];
-  #liveBytes = 0;
-  #closed = false;
-  /** Called once when the stream ends, however it ends. */
-  onEnd: () => void = () => {};
-
-  constructor(
-    readonly maxQueueBytes: number,
-    greeting: MatterbridgeMessage,
-    replay: MatterbridgeMessage[],
-    readonly onSlow: () => void,
-  ) {
-    this.#replay = replay.reverse();
-    this.body = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.#controller = controller;
-        controller.enqueue(encodeLine(greeting));
-      },
-      pull: () => this.#feed(),
-      cancel: () => this.#end(),
-    }, new ByteLengthQueuingStrategy({ highWaterMark: maxQueueBytes }));
-  }
-
-  /** Queues one live message; drops the stream when too much waits. */
-  push(message: MatterbridgeMessage): void {
-    if (this.#closed) return;
-    const line = encodeLine(message);
-    this.#live.push(line);
-    this.#liveBytes += line.length;
-    this.#feed();
-    if (this.#liveBytes > this.maxQueueBytes) {
-      this.onSlow();
-      this.#end();
-      this.#controller.error(new Error("slow reader: the stream's queue is full"));
-    }
-  }
-
-  /** Ends the stream after what is queued (shutdown, the session ended). */
-  close(): void {
-    if (this.#closed) return;
-    this.#end();
-    this.#controller.close();
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** Moves lines into the stream's queue while it has room: the replay first, then live ones. */
-  #feed(): void {
-    while (!this.#closed && (this.#controller.desiredSize ?? 0) > 0) {
-      const replayed = this.#replay.pop();
-      if (replayed) {
-        this.#controller.enqueue(encodeLine(replayed));
-        continue;
-      }
-      const line = this.#live.shift();
-      if (!line) return;
-      this.#liveBytes -= line.length;
-      this.#controller.enqueue(line);
-    }
-  }
-
-  #end(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#replay.length = 0;
-    this.#live.length = 0;
-    this.onEnd();
-  }
-}
-
-function encodeLine(message: MatterbridgeMessage): Uint8Array {
-  return encoder.encode(JSON.stringify(message) + "\n");
+/** Where an open stream's messages go; must not block or throw. */
+export interface BotSink {
+  push(message: MatterbridgeMessage): void;
+  /** The session ended: no more messages. */
+  close(): void;
 }
 
 /**
@@ -143,7 +60,7 @@ export class BotSession implements Peer, Requester {
   lastUsedAt = Date.now();
   #closing = false;
   readonly #buffer: MatterbridgeMessage[] = [];
-  readonly #streams = new Set<BotStream>();
+  readonly #sinks = new Set<BotSink>();
   /** Called once when the session has ended (kicked or closed). */
   onEnd: () => void = () => {};
 
@@ -164,10 +81,10 @@ export class BotSession implements Peer, Requester {
 
   /** How many streams are open. */
   get streams(): number {
-    return this.#streams.size;
+    return this.#sinks.size;
   }
 
-  /** Signs in under the bot's name (the chat checks the token again). */
+  /** Signs in under the bot's name (the dispatcher checks the token against the store). */
   async signIn(token: string): Promise<Reply> {
     await this.chat.joined(this);
     return this.request({ type: "bot_login", token });
@@ -189,7 +106,7 @@ export class BotSession implements Peer, Requester {
     const message = webhookBody(event);
     if (this.#buffer.length >= BOT_BUFFER_MESSAGES) this.#buffer.shift();
     this.#buffer.push(message);
-    for (const stream of this.#streams) stream.push(message);
+    for (const sink of this.#sinks) sink.push(message);
   }
 
   /** The chat ended the session (a ban, a kick): its streams end and it leaves. */
@@ -204,31 +121,24 @@ export class BotSession implements Peer, Requester {
   }
 
   /**
-   * Opens a stream: `greeting`, the buffered messages `keep` lets through, then every message
-   * from now on, with up to `maxQueueBytes` waiting.
+   * Adds a stream: returns the buffered messages `keep` lets through, to send first; every
+   * message from now on goes to `sink` until {@link unsubscribe}.
    */
-  openStream(
-    maxQueueBytes: number,
-    greeting: MatterbridgeMessage,
-    keep: (message: MatterbridgeMessage) => boolean,
-  ): BotStream {
-    const replay = this.#buffer.filter(keep);
-    const stream = new BotStream(maxQueueBytes, greeting, replay, () => {
-      this.log.warn("bot stream dropped", { name: this.user.name, reason: "slow_reader" });
-    });
-    stream.onEnd = () => {
-      this.#streams.delete(stream);
-      this.lastUsedAt = Date.now();
-    };
-    this.#streams.add(stream);
-    return stream;
+  subscribe(sink: BotSink, keep: (message: MatterbridgeMessage) => boolean): MatterbridgeMessage[] {
+    this.#sinks.add(sink);
+    return this.#buffer.filter(keep);
+  }
+
+  unsubscribe(sink: BotSink): void {
+    if (this.#sinks.delete(sink)) this.lastUsedAt = Date.now();
   }
 
   /** Ends the streams and leaves the chat (announced unless `silent`). Idempotent. */
   async close(silent: boolean): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    for (const stream of [...this.#streams]) stream.close();
+    for (const sink of this.#sinks) sink.close();
+    this.#sinks.clear();
     this.onEnd();
     await this.chat.leave(this, silent);
   }

@@ -67,11 +67,6 @@ export interface ChatGateway {
   /** Forgets waiting private messages that were delivered. */
   delivered(key: string, msgIds: number[]): void;
   /**
-   * The bot whose token this is, if the store knows it (the bot HTTP API asks before each
-   * request, so a revoked token stops working at once); undefined when it is not a bot's.
-   */
-  bot(token: string): BotIdentity | undefined | Promise<BotIdentity | undefined>;
-  /**
    * Removes the user, announced to everyone left unless `silent`. Resolves once every reply to
    * it has been answered. Idempotent.
    */
@@ -190,6 +185,10 @@ export class LocalGateway implements ChatGateway {
     this.dispatcher.store.removeFromInbox(key, msgIds);
   }
 
+  /**
+   * The bot whose token this is, if the store knows it (the bot API asks before each request, so
+   * a revoked token stops working at once: lib/server/bot_sessions.ts).
+   */
   bot(token: string): BotIdentity | undefined {
     if (!isTokenShaped(token)) return undefined;
     return this.dispatcher.store.botByDigest(tokenDigest(token));

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { BotService } from "./bot_sessions.ts";
 import type { ChatGateway, Gate } from "./chat_gateway.ts";
 import {
   ClientConnection,
@@ -51,6 +52,8 @@ export interface Backend {
    */
   unavailable?(): string | undefined;
   gate: Gate;
+  /** The bots' sessions for the bot HTTP API (bot_sessions.ts); none in a cluster. */
+  bots?: BotService;
 }
 
 /** A server that is listening, in one thread ({@link ChatServer}) or several (workers/worker_server.ts). */
@@ -109,6 +112,8 @@ export interface ListenOptions {
  */
 export class ChatServer implements ServerContext, RunningServer, HttpHost {
   readonly chat: ChatGateway;
+  /** The bot API's sessions, if this server serves it. */
+  readonly bots: BotService | undefined;
   readonly connections = new Set<ServedConnection>();
   /** Resolves when the server has shut down and every connection is closed. */
   readonly finished: Promise<void>;
@@ -141,6 +146,7 @@ export class ChatServer implements ServerContext, RunningServer, HttpHost {
     this.chat = backend.chat;
     this.#gate = backend.gate;
     this.#unavailable = backend.unavailable?.bind(backend);
+    this.bots = backend.bots;
     const timeouts = [config.idleTimeoutMs, config.flood.lineTimeoutMs].filter((t) => t > 0);
     // One timer for every connection, precise enough at a quarter of the shortest timeout; it
     // also forgets addresses whose connection-rate bucket has refilled.

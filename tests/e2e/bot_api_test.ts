@@ -8,6 +8,7 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { connectText, JsonClient } from "../helpers/lines.ts";
 import { IrcClient } from "../helpers/irc.ts";
+import { hasRedis, startRedis } from "../helpers/redis.ts";
 import { httpPort, ircPort, runServerToExit, startServer } from "../helpers/server.ts";
 import { rawRequest } from "../helpers/ws.ts";
 
@@ -324,4 +325,25 @@ Deno.test("bot API: a stream reader that stops reading is dropped by its bounded
   strictEqual((await fresh.next()).text, "still flowing");
   await fresh.cancel();
   stalled.conn.close();
+});
+
+Deno.test({
+  name: "bot API: a cluster node (--redis) refuses it with a JSON 501",
+  ignore: !hasRedis() && !Deno.env.get("CI"),
+  async fn() {
+    await using redis = await startRedis();
+    await using node = await startServer([
+      "--redis",
+      redis.url,
+      "--cluster",
+      "b",
+      "--workers",
+      "1",
+    ]);
+    const res = await fetch(`http://127.0.0.1:${await httpPort(node)}/api/stream`, {
+      headers: { authorization: `Bearer fim_${"A".repeat(43)}` },
+    });
+    strictEqual(res.status, 501);
+    match(String((await jsonBody(res)).error), /not served with --redis/);
+  },
 });

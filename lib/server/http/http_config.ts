@@ -46,7 +46,8 @@ export const HTTP_FLAGS: FlagSpec[] = [
     type: "string",
     value: "PORT",
     default: String(HTTP_DEFAULTS.port),
-    doc: "HTTP port for the chat page, /ws, /healthz and /metrics (0 picks a free one)",
+    doc:
+      "HTTP port for the chat page, /ws, the bot API /api/*, /healthz and /metrics (0 picks a free one)",
   },
   { name: "no-http", type: "boolean", doc: "serve no HTTP (no page, WebSocket or metrics)" },
   {

@@ -7,8 +7,9 @@
  * @module
  */
 
-import type { ChatGateway, Gate } from "../chat_gateway.ts";
+import type { Gate } from "../chat_gateway.ts";
 import { BotApi } from "../bot_api.ts";
+import type { BotService } from "../bot_sessions.ts";
 import type { Transport } from "../connection.ts";
 import type { ServerConfig } from "../config.ts";
 import type { Logger } from "../../shared/log.ts";
@@ -24,8 +25,8 @@ export interface HttpHost {
   unavailable?(): string | undefined;
   /** Bans and connection limits, shared with the TCP listeners. */
   readonly gate: Gate;
-  /** The chat, which the bot API's sessions join (bot_api.ts). */
-  readonly chat: ChatGateway;
+  /** The bots' sessions behind `/api/*` (../bot_sessions.ts); none with --redis. */
+  readonly bots?: BotService;
   /** Serves an open WebSocket admitted under the gate's `key`, as a connection of `kind`. */
   serveTransport(transport: Transport, key: string, kind: "ws" | "wss"): void;
   /** What `/metrics` reports that only the server knows. */
@@ -100,7 +101,7 @@ export class HttpFront {
     readonly host: HttpHost,
   ) {
     this.#page = loadPage();
-    this.#bots = new BotApi(config, log, host.chat, () => host.shuttingDown);
+    this.#bots = new BotApi(config, log, host.bots, () => host.shuttingDown);
   }
 
   /**
@@ -145,7 +146,7 @@ export class HttpFront {
   /** Stops listening and ends the HTTP exchanges in flight (not the WebSockets: the server does). */
   async shutdown(): Promise<void> {
     // Open bot streams never end by themselves, and the servers wait for every response.
-    await this.#bots.close();
+    this.#bots.close();
     await Promise.all(this.#servers.map((s) => s.shutdown().catch(() => {})));
   }
 

@@ -9,7 +9,9 @@
  * @module
  */
 
-import type { BotIdentity, Welcomed } from "../chat_gateway.ts";
+import type { Welcomed } from "../chat_gateway.ts";
+import type { BotAuth, BotOutcome, BotWhere } from "../bot_sessions.ts";
+import type { MatterbridgeMessage } from "../../protocol/matterbridge.ts";
 import type { ChatEvent, KickCode, PrivateEvent } from "../../protocol/events.ts";
 import type { Hello } from "../../protocol/json_codec.ts";
 import type { Admission } from "../rate_limit.ts";
@@ -29,7 +31,12 @@ export type EdgeMessage =
   | { kind: "inbox"; seq: number; key: string }
   | { kind: "delivered"; key: string; msgIds: number[] }
   | { kind: "leave"; uid: number; silent: boolean }
-  | { kind: "bot"; seq: number; token: string };
+  // The bot HTTP API (edge_bots.ts): `sid` numbers a stream within its edge.
+  | { kind: "bot_auth"; seq: number; token: string; where: BotWhere }
+  | { kind: "bot_post"; seq: number; key: string; text: string; room?: string }
+  | { kind: "bot_take"; seq: number; key: string }
+  | { kind: "bot_sub"; seq: number; key: string; skipBefore?: number; sid: number }
+  | { kind: "bot_unsub"; sid: number };
 
 /**
  * Hub to edge. A reply carries the user's name and account after the request, which is how the
@@ -49,9 +56,22 @@ export type HubMessage =
     inbox?: Inbox;
   }
   | { kind: "inbox"; seq: number; events: PrivateEvent[] }
-  | { kind: "bot"; seq: number; bot?: BotIdentity }
   | { kind: "kick"; uid: number; code: KickCode; text: string }
-  | { kind: "left"; uid: number };
+  | { kind: "left"; uid: number }
+  | { kind: "bot_answer"; seq: number; answer: BotAnswer }
+  | { kind: "bot_msg"; sid: number; message: MatterbridgeMessage }
+  | { kind: "bot_end"; sid: number };
+
+/**
+ * The hub's answer to a `bot_*` question: to `bot_auth` a {@link BotAuth}, to `bot_post` a
+ * {@link BotOutcome}, to `bot_take` the messages, to `bot_sub` the replay (null: no session).
+ */
+export type BotAnswer =
+  | BotAuth
+  | BotOutcome
+  | MatterbridgeMessage[]
+  | { replay: MatterbridgeMessage[] }
+  | null;
 
 /**
  * The private messages waiting for an account, sent along with the reply that logged it in, so

@@ -7,7 +7,7 @@
  */
 
 import { Batcher, type EdgeMessage, type HubMessage } from "./bus.ts";
-import type { BotIdentity, ChatGateway, Gate, Welcomed } from "../chat_gateway.ts";
+import type { ChatGateway, Gate, Welcomed } from "../chat_gateway.ts";
 import type { Requester } from "../../core/dispatcher.ts";
 import { checksPassword } from "../../protocol/request_table.ts";
 import type { PrivateEvent } from "../../protocol/events.ts";
@@ -15,6 +15,7 @@ import type { Hello } from "../../protocol/json_codec.ts";
 import type { Admission } from "../rate_limit.ts";
 import type { Reply, Request } from "../../protocol/requests.ts";
 import { type Peer, User } from "../../core/user.ts";
+import { EdgeBots } from "./edge_bots.ts";
 
 /** A reply pending to a connection, in request order. */
 interface PendingReply {
@@ -80,16 +81,18 @@ export class EdgeGateway implements ChatGateway {
   readonly #states = new Map<number, ConnectionState>();
   readonly #admissions = new Map<number, (admission: Admission) => void>();
   readonly #inboxes = new Map<number, (events: PrivateEvent[]) => void>();
-  readonly #bots = new Map<number, (bot: BotIdentity | undefined) => void>();
   /** Inboxes that came with a login's reply, by account key, for the {@link inbox} that follows. */
   readonly #prefetched = new Map<string, PrivateEvent[]>();
   #nextUid = 1;
   #nextSeq = 1;
   /** Bans and connection limits, asked of the hub. */
   readonly gate: Gate;
+  /** The bot API's sessions, in the hub. */
+  readonly bots: EdgeBots;
 
   constructor(post: (items: EdgeMessage[]) => void) {
     this.#out = new Batcher(post);
+    this.bots = new EdgeBots((message) => this.#out.push(message));
     this.gate = {
       admit: (ip) => {
         const seq = this.#nextSeq++;
@@ -168,12 +171,6 @@ export class EdgeGateway implements ChatGateway {
     this.#out.push({ kind: "delivered", key, msgIds });
   }
 
-  bot(token: string): Promise<BotIdentity | undefined> {
-    const seq = this.#nextSeq++;
-    this.#out.push({ kind: "bot", seq, token });
-    return new Promise((resolve) => this.#bots.set(seq, resolve));
-  }
-
   leave(requester: Requester, silent: boolean): Promise<void> {
     const s = this.#states.get(requester.user.id);
     if (!s) return Promise.resolve();
@@ -226,9 +223,10 @@ export class EdgeGateway implements ChatGateway {
           this.#inboxes.get(item.seq)?.(item.events);
           this.#inboxes.delete(item.seq);
           break;
-        case "bot":
-          this.#bots.get(item.seq)?.(item.bot);
-          this.#bots.delete(item.seq);
+        case "bot_answer":
+        case "bot_msg":
+        case "bot_end":
+          this.bots.receive(item);
           break;
       }
     }

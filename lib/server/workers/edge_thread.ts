@@ -24,7 +24,9 @@ function start({ index, config }: Extract<HubControl, { kind: "start" }>): void 
   const log = new Logger(config.logLevel, undefined, config.logFormat).with({ edge: index });
   chat = new EdgeGateway((items) => self.postMessage(items));
   try {
-    server = ChatServer.listen(config, log, { chat, gate: chat.gate }, { reusePort: true });
+    server = ChatServer.listen(config, log, { chat, gate: chat.gate, bots: chat.bots }, {
+      reusePort: true,
+    });
   } catch (e) {
     return control({ kind: "failed", message: (e as Error)?.message ?? String(e) });
   }

@@ -15,6 +15,12 @@ import type { ChatEvent, KickCode } from "../../protocol/events.ts";
 import type { Logger } from "../../shared/log.ts";
 import type { Admission } from "../rate_limit.ts";
 import type { Peer, User } from "../../core/user.ts";
+import type { BotService, BotSubscription } from "../bot_sessions.ts";
+import type { BotSink } from "../bot_session.ts";
+import type { BotAnswer } from "./bus.ts";
+
+/** The answer to a bot question the hub could not serve. */
+const BOT_FAILED: BotAnswer = { ok: false, status: 503, error: "server error, try again" };
 
 /** One edge thread as the hub sees it. */
 export class EdgeLink {
@@ -22,6 +28,8 @@ export class EdgeLink {
   readonly out: Batcher<HubMessage>;
   /** Gate keys admitted for this edge and not yet released, to release if the edge fails. */
   readonly keys: string[] = [];
+  /** The bot API streams open on this edge, by its stream number. */
+  readonly botStreams = new Map<number, BotSubscription>();
 
   constructor(readonly index: number, post: (items: HubMessage[]) => void) {
     this.out = new Batcher(post);
@@ -84,7 +92,13 @@ class RemoteConnection implements Requester, Peer {
  * ```
  */
 export class Hub {
-  constructor(readonly chat: LocalGateway, readonly gate: Gate, readonly log: Logger) {}
+  constructor(
+    readonly chat: LocalGateway,
+    readonly gate: Gate,
+    readonly log: Logger,
+    /** The bot API's sessions (none in tests that do not need them). */
+    readonly bots?: BotService,
+  ) {}
 
   /** A link for edge number `index`, whose batches `post` sends. */
   attach(index: number, post: (items: HubMessage[]) => void): EdgeLink {
@@ -111,6 +125,8 @@ export class Hub {
     }
     link.connections.clear();
     for (const key of link.keys.splice(0)) this.gate.release(key);
+    for (const stream of link.botStreams.values()) stream.unsubscribe();
+    link.botStreams.clear();
   }
 
   #handle(link: EdgeLink, item: EdgeMessage): void {
@@ -186,9 +202,12 @@ export class Hub {
       case "delivered":
         chat.delivered(item.key, item.msgIds);
         return;
-      case "bot":
-        link.out.push({ kind: "bot", seq: item.seq, bot: chat.bot(item.token) });
-        return;
+      case "bot_auth":
+      case "bot_post":
+      case "bot_take":
+      case "bot_sub":
+      case "bot_unsub":
+        return this.#bot(link, item);
       case "leave": {
         const remote = link.connections.get(item.uid);
         if (!remote || remote.closing) return;
@@ -203,11 +222,59 @@ export class Hub {
     }
   }
 
+  /** Serves an edge's bot API question from the hub's bot sessions. */
+  #bot(
+    link: EdgeLink,
+    item: Extract<EdgeMessage, { kind: `bot_${string}` }>,
+  ): void {
+    const bots = this.bots;
+    if (item.kind === "bot_unsub") {
+      link.botStreams.get(item.sid)?.unsubscribe();
+      link.botStreams.delete(item.sid);
+      return;
+    }
+    const answer = (seq: number) => (value: BotAnswer) =>
+      link.out.push({ kind: "bot_answer", seq, answer: value });
+    const failed = (seq: number) => (error: unknown) => {
+      this.log.error("bot request failed E_HUB", { edge: link.index, error });
+      answer(seq)(BOT_FAILED);
+    };
+    if (!bots) return answer(item.seq)(BOT_FAILED);
+    switch (item.kind) {
+      case "bot_auth":
+        bots.authorize(item.token, item.where).then(answer(item.seq), failed(item.seq));
+        return;
+      case "bot_post":
+        bots.post(item.key, item.text, item.room).then(answer(item.seq), failed(item.seq));
+        return;
+      case "bot_take":
+        bots.take(item.key).then(answer(item.seq), failed(item.seq));
+        return;
+      case "bot_sub": {
+        const sid = item.sid;
+        const sink: BotSink = {
+          push: (message) => link.out.push({ kind: "bot_msg", sid, message }),
+          close: () => {
+            link.botStreams.delete(sid);
+            link.out.push({ kind: "bot_end", sid });
+          },
+        };
+        bots.subscribe(item.key, item.skipBefore, sink).then((subscription) => {
+          if (!subscription) return answer(item.seq)(null);
+          link.botStreams.set(sid, subscription);
+          answer(item.seq)({ replay: subscription.replay });
+        }, failed(item.seq));
+        return;
+      }
+    }
+  }
+
   /** Answers what `item` waits for after an internal error, so no edge waits forever. */
   #recover(link: EdgeLink, item: EdgeMessage): void {
     if (item.kind === "inbox") link.out.push({ kind: "inbox", seq: item.seq, events: [] });
-    else if (item.kind === "bot") link.out.push({ kind: "bot", seq: item.seq });
-    else if (item.kind === "admit") {
+    else if ("seq" in item && item.kind.startsWith("bot_")) {
+      link.out.push({ kind: "bot_answer", seq: item.seq, answer: BOT_FAILED });
+    } else if (item.kind === "admit") {
       const admission: Admission = {
         ok: false,
         reason: "server_full",

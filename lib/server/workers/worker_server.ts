@@ -98,7 +98,7 @@ export class WorkerServer implements RunningServer {
         : probe(config.host, config.irc.tlsPort, "--ircs-port"),
     };
     const edgeConfig: ServerConfig = { ...config, port: plainPort, tls, http, irc };
-    const hub = new Hub(backend.chat, backend.gate, log);
+    const hub = new Hub(backend.chat, backend.gate, log, backend.bots);
     // Set once all edges answered; an edge failing later stops it.
     let server: WorkerServer | undefined = undefined;
     const started: Promise<string | undefined>[] = [];

@@ -495,3 +495,23 @@ Deno.test("encodeWelcome writes a welcome frame on one line", () => {
   });
   strictEqual(decoder.decode(encodeFrame({ type: "ok" })), '{"type":"ok"}\n');
 });
+
+Deno.test("a bot's public message: JSON says bot: true, the text line is the original's", () => {
+  const event: ChatEvent = {
+    kind: "public",
+    msgId: 3,
+    ts: 5,
+    from: "relay",
+    fromAddr: "127.0.0.1:9",
+    text: "build green",
+    bot: true,
+    wire: [],
+  };
+  const frame = JSON.parse(new TextDecoder().decode(jsonCodec.encodeEvent(event)));
+  strictEqual(frame.bot, true);
+  strictEqual(renderTextEvent(event), "[127.0.0.1:9], relay:build green");
+  const person = JSON.parse(
+    new TextDecoder().decode(jsonCodec.encodeEvent({ ...event, bot: undefined, wire: [] })),
+  );
+  strictEqual("bot" in person, false);
+});

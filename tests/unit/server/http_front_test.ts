@@ -12,8 +12,6 @@ import { Logger } from "../../../lib/shared/log.ts";
 import { LocalGate } from "../../../lib/server/chat_gateway.ts";
 import { Bans } from "../../../lib/core/bans.ts";
 import { Store } from "../../../lib/store/sqlite.ts";
-import { MemoryStorage } from "../../../lib/store/memory.ts";
-import { wireChat } from "../../../lib/server/backend.ts";
 
 Deno.test("/healthz says 503 and /ws refuses once shutdown began", async () => {
   const store = Store.open(":memory:");
@@ -24,12 +22,6 @@ Deno.test("/healthz says 503 and /ws refuses once shutdown began", async () => {
       throw new Error("no WebSocket is expected");
     },
     gauges: () => ({ connections: {}, usersOnline: 0 }),
-    chat: wireChat(new MemoryStorage(), {
-      historyOnJoin: 0,
-      replyBudgetBytes: 1024,
-      admins: [],
-      conns: SERVER_DEFAULTS.conns,
-    }, new Logger("error")).chat,
   };
   const config = {
     ...SERVER_DEFAULTS,

@@ -84,3 +84,20 @@ Deno.test("room events are JOIN, PART, TOPIC, KICK, MODE and INVITE", () => {
     ":al!fastim@fastim TOPIC #dev :t",
   ]);
 });
+
+Deno.test("a bot's public message carries the bot tag only for clients with message-tags", () => {
+  const e: ChatEvent = {
+    kind: "public",
+    msgId: 9,
+    ts: 0,
+    from: "relay",
+    fromAddr: "10.0.0.1:1",
+    text: "deployed",
+    bot: true,
+    wire: [],
+  };
+  assertEquals(lines(e), [":relay!fastim@10.0.0.1 PRIVMSG #lobby :deployed"]);
+  assertEquals(lines(e, ["message-tags"]), [
+    "@msgid=9;bot :relay!fastim@10.0.0.1 PRIVMSG #lobby :deployed",
+  ]);
+});
