@@ -327,6 +327,22 @@ Deno.test("bot API: a stream reader that stops reading is dropped by its bounded
   stalled.conn.close();
 });
 
+Deno.test("bot API: shutdown ends open streams and the server exits", async () => {
+  await using s = await botServer();
+  const res = await s.api("/api/stream");
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  match((await reader.read()).value ?? "", /"event":"api_connected"/);
+  const stopped = await s.server.stop();
+  strictEqual(stopped.code, 0, s.server.stderr());
+  let ended = false;
+  try {
+    ended = (await reader.read()).done;
+  } catch {
+    ended = true; // cut rather than ended: still ended
+  }
+  strictEqual(ended, true);
+});
+
 Deno.test({
   name: "bot API: a cluster node (--redis) refuses it with a JSON 501",
   ignore: !hasRedis() && !Deno.env.get("CI"),
