@@ -302,7 +302,10 @@ export interface StormResult {
   open: number;
   /** Lines the storm's connections received (all announcements, each connection's own included). */
   lines: number;
-  /** Lines they must receive when none is lost: the k-th of n hears n - k + 1, and the probe. */
+  /**
+   * Lines they must receive when none is lost: the k-th of n to join hears n - k + 1, and the
+   * probe's arrival if it joined before the probe.
+   */
   expectedLines: number;
 }
 
@@ -320,8 +323,11 @@ async function whoLists(
   want: number,
   t0: number,
   maxMs: number,
-): Promise<{ ms: number; conn: Deno.Conn }> {
+): Promise<{ ms: number; conn: Deno.Conn; joinedBefore: number }> {
   const conn = await Deno.connect({ hostname: host, port });
+  const me = `${conn.localAddr.hostname}:${conn.localAddr.port}`;
+  /** How many of the listed joined before the probe; -1 until a reply lists everyone. */
+  let joinedBefore = -1;
   const who = new TextEncoder().encode("who\n");
   const decoder = new TextDecoder();
   const buf = new Uint8Array(64 * 1024);
@@ -364,6 +370,8 @@ async function whoLists(
         replyLines++;
         if (run.size >= want) {
           ms = performance.now() - t0;
+          // The reply is in join order: those before the probe heard it arrive, the rest did not.
+          joinedBefore = [...run].indexOf(me);
           break;
         }
       }
@@ -373,7 +381,7 @@ async function whoLists(
     done = true;
     await asker;
   }
-  return { ms, conn };
+  return { ms, conn, joinedBefore };
 }
 
 function closeConnQuietly(conn: Deno.Conn): void {
@@ -439,7 +447,11 @@ export async function connectStorm(
       const settleMs = performance.now() - t0 - 500;
       const settleCpu = await cpu() - cpu0;
       let held = await pool.all(() => ({ cmd: "hold", ms: 0 }), "held", 30_000);
-      const expectedLines = connected * (connected + 1) / 2 + connected;
+      // Each storm connection hears its own arrival and every later one's (n(n+1)/2 in all),
+      // and the probe's only if it joined before the probe: the kernel completes connects the
+      // server has not accepted yet, so the probe may be accepted ahead of some of them.
+      const expectedLines = connected * (connected + 1) / 2 +
+        (probe.joinedBefore >= 0 ? probe.joinedBefore : connected);
       if (held.reduce((a, h) => a + h.lines, 0) < expectedLines) {
         // A pause of the quiet period is not a loss: look again once more, 3 s on.
         held = await pool.all(() => ({ cmd: "hold", ms: 3000 }), "held", 30_000);
