@@ -215,6 +215,9 @@ export interface FakeServer extends AsyncDisposable {
 export function fakeServer(handle: (conn: FakeConn, index: number) => Promise<void>): FakeServer {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const running: Promise<void>[] = [];
+  // A handler's error is kept for handlers() at once: left unhandled until the test awaited it,
+  // a write racing the test's own close (Bad resource ID) failed the whole test file.
+  const failures: unknown[] = [];
   const conns: Deno.Conn[] = [];
   const accepting = (async () => {
     let index = 0;
@@ -222,7 +225,9 @@ export function fakeServer(handle: (conn: FakeConn, index: number) => Promise<vo
       for await (const conn of listener) {
         conns.push(conn);
         running.push(
-          handle(wrap(conn), index++).finally(() => closeQuietly(conn)),
+          handle(wrap(conn), index++)
+            .finally(() => closeQuietly(conn))
+            .catch((error) => void failures.push(error)),
         );
       }
     } catch { /* listener closed */ }
@@ -233,7 +238,10 @@ export function fakeServer(handle: (conn: FakeConn, index: number) => Promise<vo
   };
   return {
     port: (listener.addr as Deno.NetAddr).port,
-    handlers: async () => void await Promise.all(running),
+    handlers: async () => {
+      await Promise.all(running);
+      if (failures.length > 0) throw failures[0];
+    },
     close,
     async [Symbol.asyncDispose]() {
       close();
