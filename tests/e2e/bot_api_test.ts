@@ -117,6 +117,8 @@ Deno.test("bot API: a missing, bad or revoked token is a 401 with a JSON error",
   const missing = await s.api("/api/health", {}, null);
   strictEqual(missing.status, 401);
   strictEqual(missing.headers.get("www-authenticate"), 'Bearer realm="fastim"');
+  strictEqual(missing.headers.get("x-content-type-options"), "nosniff");
+  strictEqual(missing.headers.get("access-control-allow-origin"), null);
   match(String((await jsonBody(missing)).error), /missing bearer token/);
   const malformed = await s.api("/api/messages", {}, "not-a-token");
   strictEqual(malformed.status, 401);

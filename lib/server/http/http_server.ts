@@ -63,6 +63,14 @@ function respond(status: number, body: BodyInit | null, type = "text/plain; char
   });
 }
 
+/** Adds the security headers to a response made elsewhere (the bot API's). */
+function withSecurityHeaders(response: Response): Response {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+    response.headers.set(name, value);
+  }
+  return response;
+}
+
 /** Listening failed; `flag` names the flag that chose the port. */
 export class HttpListenError extends Error {
   constructor(override readonly cause: unknown, readonly port: number, readonly flag: string) {
@@ -153,7 +161,9 @@ export class HttpFront {
   #handle(request: Request, remote: Deno.NetAddr, tls: boolean): Response | Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === "/ws") return this.#upgrade(request, remote, tls);
-    if (url.pathname.startsWith("/api/")) return this.#bots.handle(request, remote);
+    if (url.pathname.startsWith("/api/")) {
+      return this.#bots.handle(request, remote).then(withSecurityHeaders);
+    }
     if (request.method !== "GET" && request.method !== "HEAD") {
       return respond(405, "only GET is served here\n");
     }

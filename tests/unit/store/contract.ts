@@ -264,4 +264,32 @@ export function storageContract(name: string, open: () => ChatStorage): void {
       "#dev",
     );
   });
+
+  test("bots: found by name key and by token digest; an account's or bot's name is taken", (store) => {
+    const admin = store as ChatStorage & BotAdmin;
+    const digest = new Uint8Array(32).fill(7);
+    strictEqual(admin.addBot("relay", "Relay", digest, 0), "ok");
+    strictEqual(admin.addBot("relay", "RELAY", new Uint8Array(32), 0), "taken");
+    store.putAccount({
+      key: "alice",
+      name: "alice",
+      salt: new Uint8Array(16),
+      hash: new Uint8Array(32),
+    });
+    strictEqual(admin.addBot("alice", "alice", new Uint8Array(32).fill(1), 0), "taken");
+    strictEqual(store.botName("relay"), "Relay");
+    strictEqual(store.botName("alice"), undefined);
+    deepStrictEqual(store.botByDigest(new Uint8Array(32).fill(7)), { key: "relay", name: "Relay" });
+    strictEqual(store.botByDigest(new Uint8Array(32).fill(8)), undefined);
+    strictEqual(admin.removeBot("relay"), true);
+    strictEqual(admin.removeBot("relay"), false);
+    strictEqual(store.botByDigest(digest), undefined);
+    strictEqual(store.botName("relay"), undefined);
+  });
+}
+
+/** The admin commands' side of bots (`--add-bot`, `--remove-bot`), which both stores have. */
+interface BotAdmin {
+  addBot(key: string, name: string, digest: Uint8Array, now: number): "ok" | "taken";
+  removeBot(key: string): boolean;
 }
