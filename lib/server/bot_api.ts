@@ -11,6 +11,7 @@
 import type { ServerConfig } from "./config.ts";
 import type { Logger } from "../shared/log.ts";
 import { nameKey } from "../shared/names.ts";
+import { concat } from "../shared/bytes.ts";
 import {
   afterSkip,
   apiConnected,
@@ -63,13 +64,7 @@ async function readBody(request: Request, max: number): Promise<string | undefin
     if (size > max) return undefined;
     chunks.push(chunk);
   }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.length;
-  }
-  return new TextDecoder().decode(all);
+  return new TextDecoder().decode(concat(chunks));
 }
 
 /**
