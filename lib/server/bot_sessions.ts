@@ -122,7 +122,7 @@ export class BotSessions implements BotService {
     readonly flood: FloodLimits,
     readonly log: Logger,
   ) {
-    this.#sweep = setInterval(() => this.#sweepIdle(Date.now()), SWEEP_MS);
+    this.#sweep = setInterval(() => void this.sweep(Date.now()), SWEEP_MS);
     Deno.unrefTimer(this.#sweep);
   }
 
@@ -227,16 +227,26 @@ export class BotSessions implements BotService {
     return session;
   }
 
-  #sweepIdle(now: number): void {
-    for (const pending of this.#sessions.values()) {
-      void pending.then((s) => {
-        if (
-          s instanceof BotSession && s.streams === 0 && now - s.lastUsedAt > BOT_SESSION_IDLE_MS
-        ) {
-          this.log.info("bot session idle", { name: s.user.name });
-          void s.close(false);
-        }
-      });
+  /**
+   * Ends the sessions of bots removed since they signed in (their open streams end with them: a
+   * revoked token is refused at once, an open stream within {@link SWEEP_MS}), and those unused for
+   * {@link BOT_SESSION_IDLE_MS} with no stream open. Called by a timer; `now` is passed in.
+   */
+  async sweep(now: number): Promise<void> {
+    const sessions = await Promise.all([...this.#sessions.entries()].map(async ([key, pending]) => {
+      const session = await pending;
+      return session instanceof BotSession ? { key, session } : undefined;
+    }));
+    for (const entry of sessions) {
+      if (!entry) continue;
+      const { key, session } = entry;
+      if (this.chat.dispatcher.store.botName(key) === undefined) {
+        this.log.info("bot session ended", { name: session.user.name, reason: "bot_removed" });
+        await session.close(false);
+      } else if (session.streams === 0 && now - session.lastUsedAt > BOT_SESSION_IDLE_MS) {
+        this.log.info("bot session ended", { name: session.user.name, reason: "idle" });
+        await session.close(false);
+      }
     }
   }
 }
