@@ -1,6 +1,6 @@
 /**
  * The bot HTTP API over real HTTP and sockets (docs/BOTS.md): bearer tokens (missing, bad,
- * revoked: 401 JSON), `POST /api/message` reaching text, JSON and IRC users as the bot's public
+ * revoked: 401 JSON), `POST /api/message` reaching text, JSON, WebSocket and IRC users as the bot's public
  * message (marked `bot: true` in JSON, the `bot` tag in IRC), `GET /api/stream` (api_connected
  * first, Matterbridge's exact fields, skip_before, a reader that stops reading dropped),
  * `GET /api/messages` (buffered since the last call, then empty), and the limits of a post.
@@ -10,7 +10,7 @@ import { connectText, JsonClient } from "../helpers/lines.ts";
 import { IrcClient } from "../helpers/irc.ts";
 import { hasRedis, startRedis } from "../helpers/redis.ts";
 import { httpPort, ircPort, runServerToExit, startServer } from "../helpers/server.ts";
-import { rawRequest } from "../helpers/ws.ts";
+import { rawRequest, WsClient } from "../helpers/ws.ts";
 
 type Frame = Record<string, unknown>;
 
@@ -145,7 +145,7 @@ Deno.test("bot API: a missing, bad or revoked token is a 401 with a JSON error",
   match(String((await jsonBody(revoked)).error), /unknown or revoked bot token/);
 });
 
-Deno.test("bot API: a post reaches text, JSON and IRC users as the bot's message, marked in JSON and IRC", async () => {
+Deno.test("bot API: a post reaches text, JSON, WebSocket and IRC users as the bot's message, marked in JSON and IRC", async () => {
   await using s = await botServer();
   using bob = await JsonClient.connect(s.server.port, { name: "bob" });
   using tom = await connectText(s.server.port);
@@ -154,6 +154,7 @@ Deno.test("bot API: a post reaches text, JSON and IRC users as the bot's message
     "CAP REQ :message-tags",
     "CAP END",
   ]);
+  using wendy = await WsClient.connect(s.port, { name: "wendy" });
 
   const res = await s.post({ text: "deploy finished", username: "ci", gateway: "" });
   strictEqual(res.status, 200);
@@ -173,6 +174,9 @@ Deno.test("bot API: a post reaches text, JSON and IRC users as the bot's message
   // The text line is the original's format, unchanged for a bot.
   const line = await tom.readUntil((l) => l.endsWith("deploy finished"));
   match(line, /^\[127\.0\.0\.1:\d+\], relay:deploy finished$/);
+  const overWs = await wendy.readUntil((f) => f.type === "public" && f.text === "deploy finished");
+  strictEqual(overWs.from, "relay");
+  strictEqual(overWs.bot, true);
   const privmsg = await irc.expect(/PRIVMSG #lobby :deploy finished$/);
   match(privmsg, /^@(\S*;)?bot[; ]/);
 
