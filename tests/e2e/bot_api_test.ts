@@ -1,9 +1,10 @@
 /**
  * The bot HTTP API over real HTTP and sockets (docs/BOTS.md): bearer tokens (missing, bad,
- * revoked: 401 JSON), `POST /api/message` reaching text, JSON, WebSocket and IRC users as the bot's public
- * message (marked `bot: true` in JSON, the `bot` tag in IRC), `GET /api/stream` (api_connected
- * first, Matterbridge's exact fields, skip_before, a reader that stops reading dropped),
- * `GET /api/messages` (buffered since the last call, then empty), and the limits of a post.
+ * revoked: 401 JSON), `POST /api/message` reaching text, JSON, WebSocket and IRC users as the
+ * bot's public message (marked `bot: true` in JSON, the `bot` tag in IRC), `GET /api/stream`
+ * (api_connected first, Matterbridge's exact fields, skip_before, a reader that stops reading
+ * dropped), `GET /api/messages` (buffered since the last call, then empty), the limits of a post,
+ * shutdown with a stream open, and the 501 of a cluster node.
  */
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { connectText, JsonClient } from "../helpers/lines.ts";
