@@ -12,6 +12,7 @@ import { Logger } from "./lib/shared/log.ts";
 import { parseServerArgs, readServerEnv, type ServerConfig } from "./lib/server/config.ts";
 import { type LocalBackend, openBackend } from "./lib/server/backend.ts";
 import { StoreError } from "./lib/store/sqlite.ts";
+import { BridgeStartError } from "./lib/server/matterbridge_bridge.ts";
 import { versionLine } from "./lib/shared/version.ts";
 import { startLagProbe } from "./lib/server/http/metrics.ts";
 
@@ -61,6 +62,12 @@ export async function main(args: string[]): Promise<number> {
   try {
     backend = openBackend(config, log);
   } catch (e) {
+    if (e instanceof BridgeStartError) {
+      // Refused before anything ran: no new, empty database is left behind.
+      if (!dbExisted) removeDatabase(config.dbPath);
+      console.error(`server: ${e.message}`);
+      return 2;
+    }
     if (!(e instanceof StoreError)) throw e;
     console.error(`server: ${e.message}`);
     return 1;

@@ -338,6 +338,16 @@ export class Dispatcher {
   #botLogin(requester: Requester, token: string): Reply {
     const bot = isTokenShaped(token) ? this.store.botByDigest(tokenDigest(token)) : undefined;
     if (!bot) return fail("login_failed", "unknown or revoked bot token");
+    return this.signInBot(requester, bot);
+  }
+
+  /**
+   * Signs `requester` in as the bot `bot` without its token. Not a request, so no client can
+   * reach it: the server's own bridges use it (lib/server/matterbridge_bridge.ts), as the
+   * operator named the bot on the command line. The bot must still exist and not be banned.
+   */
+  signInBot(requester: Requester, bot: { key: string; name: string }): Reply {
+    if (this.store.botName(bot.key) === undefined) return fail("login_failed", "no such bot");
     if (this.bans.find("name", bot.key)) return fail("name_banned");
     if (requester.closing) return fail("connection_closed");
     this.log.info("bot signed in", { name: bot.name, ip: requester.ip });

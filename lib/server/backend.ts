@@ -24,6 +24,11 @@ import { observeCommit } from "./http/metrics.ts";
 import { type RetentionSettings, startRetention } from "./retention.ts";
 import { WebhookSender, type WebhookSettings } from "./webhooks.ts";
 import { BotSessions } from "./bot_sessions.ts";
+import {
+  BridgeStartError,
+  MatterbridgeBridge,
+  type MatterbridgeSettings,
+} from "./matterbridge_bridge.ts";
 import type { FloodLimits } from "./rate_limit.ts";
 import { SERVER_DEFAULTS } from "./config.ts";
 
@@ -47,6 +52,10 @@ export interface BackendConfig {
   webhook?: WebhookSettings;
   /** Flood control, which the bot API's posts are held to as a connection's lines are. */
   flood?: FloodLimits;
+  /** The Matterbridge api gateway the lobby is bridged to (matterbridge_bridge.ts); none by default. */
+  matterbridge?: MatterbridgeSettings;
+  /** The longest line, in bytes of UTF-8, a bridged message is cut to (default: the server's). */
+  maxLineBytes?: number;
 }
 
 /** The most private messages kept for one offline user; more are refused with `inbox_full`. */
@@ -62,14 +71,15 @@ export interface LocalBackend extends Backend, WiredChat {
   /** The bots' sessions behind the bot HTTP API (bot_sessions.ts). */
   bots: BotSessions;
   /**
-   * Stops the background work: the daily history clean-up, webhooks and the bots' sessions
-   * (before the store closes).
+   * Stops the background work: the daily history clean-up, webhooks, the Matterbridge bridge and
+   * the bots' sessions (before the store closes).
    */
   stopRetention: () => void;
 }
 
 /**
- * Opens the store (throwing `StoreError` with one line when it cannot) and builds the chat on it.
+ * Opens the store (throwing `StoreError` with one line when it cannot) and builds the chat on it;
+ * with a Matterbridge bridge whose bot is not in the store, throws `BridgeStartError`.
  *
  * @example
  * ```ts
@@ -83,6 +93,14 @@ export interface LocalBackend extends Backend, WiredChat {
  */
 export function openBackend(config: BackendConfig, log: Logger): LocalBackend {
   const store = Store.open(config.dbPath);
+  const bridged = config.matterbridge;
+  if (bridged && store.botName(nameKey(bridged.bot)) === undefined) {
+    store.close();
+    throw new BridgeStartError(
+      `--matterbridge-bot ${bridged.bot.slice(0, 40)}: no such bot in ${config.dbPath}; ` +
+        "make it with --add-bot",
+    );
+  }
   store.onCommitError = (error) => log.error("store commit failed", { error });
   store.onCommitted = observeCommit;
   const webhook = config.webhook ? new WebhookSender(config.webhook, log) : undefined;
@@ -97,9 +115,19 @@ export function openBackend(config: BackendConfig, log: Logger): LocalBackend {
   }, log);
   const stopCleanUp = config.retention ? startRetention(store, config.retention, log) : () => {};
   const bots = new BotSessions(chat.chat, config.flood ?? SERVER_DEFAULTS.flood, log);
+  const bridge = bridged
+    ? new MatterbridgeBridge(
+      bridged,
+      bots,
+      config.maxLineBytes ?? SERVER_DEFAULTS.maxLineBytes,
+      log,
+    )
+    : undefined;
+  bridge?.start();
   const stopRetention = () => {
     stopCleanUp();
     webhook?.close();
+    bridge?.close();
     bots.close();
   };
   return { ...chat, store, bots, stopRetention };

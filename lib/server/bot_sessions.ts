@@ -14,6 +14,7 @@ import type { Logger } from "../shared/log.ts";
 import type { Reply } from "../protocol/requests.ts";
 import { afterSkip, type MatterbridgeMessage } from "../protocol/matterbridge.ts";
 import { BotSession, type BotSink } from "./bot_session.ts";
+import { nameKey } from "../shared/names.ts";
 
 /** A session no request has used for this long, with no stream open, leaves the chat. */
 export const BOT_SESSION_IDLE_MS = 10 * 60_000;
@@ -87,6 +88,9 @@ export function statusOf(reply: Extract<Reply, { ok: false }>): number {
   }
 }
 
+/** How a new session signs in: with a token, or by name for the server's own bridges. */
+type SignIn = (session: BotSession) => Promise<Reply>;
+
 const GONE: BotRefusal = {
   ok: false,
   status: 503,
@@ -130,7 +134,24 @@ export class BotSessions implements BotService {
     if (this.#closed) return { ok: false, status: 503, error: "server is shutting down" };
     const bot = this.chat.bot(token);
     if (!bot) return { ok: false, status: 401, error: "unknown or revoked bot token" };
-    const session = await this.#session(bot, token, where);
+    const session = await this.#session(bot, (s) => s.signIn(token), where);
+    if (!(session instanceof BotSession)) return session;
+    session.lastUsedAt = Date.now();
+    return { ok: true, key: bot.key, name: session.user.name };
+  }
+
+  /**
+   * Signs the bot `name` in without its token, for the server's own bridges (the operator named
+   * it on the command line: lib/server/matterbridge_bridge.ts). Never reachable from a request.
+   */
+  async signInByName(name: string, where: BotWhere): Promise<BotAuth> {
+    if (this.#closed) return { ok: false, status: 503, error: "server is shutting down" };
+    const bot = this.chat.botNamed(nameKey(name));
+    if (!bot) return { ok: false, status: 401, error: `no bot named ${name} (see --add-bot)` };
+    const session = await this.#session(bot, async (s) => {
+      await this.chat.joined();
+      return this.chat.dispatcher.signInBot(s, bot);
+    }, where);
     if (!(session instanceof BotSession)) return session;
     session.lastUsedAt = Date.now();
     return { ok: true, key: bot.key, name: session.user.name };
@@ -189,7 +210,7 @@ export class BotSessions implements BotService {
   /** The bot's session, signed in now if it is not present. */
   async #session(
     bot: BotIdentity,
-    token: string,
+    login: SignIn,
     where: BotWhere,
   ): Promise<BotSession | BotRefusal> {
     const existing = this.#sessions.get(bot.key);
@@ -201,15 +222,15 @@ export class BotSessions implements BotService {
     }
     let pending = this.#sessions.get(bot.key);
     if (!pending) {
-      pending = this.#signIn(bot.key, token, where);
+      pending = this.#signIn(bot.key, login, where);
       this.#sessions.set(bot.key, pending);
     }
     return await pending;
   }
 
-  async #signIn(key: string, token: string, where: BotWhere): Promise<BotSession | BotRefusal> {
+  async #signIn(key: string, login: SignIn, where: BotWhere): Promise<BotSession | BotRefusal> {
     const session = new BotSession(this.chat, this.flood, this.log, where);
-    const reply = await session.signIn(token);
+    const reply = await login(session);
     if (!reply.ok) {
       this.#sessions.delete(key);
       await session.close(true);

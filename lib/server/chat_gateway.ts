@@ -194,6 +194,15 @@ export class LocalGateway implements ChatGateway {
     return this.dispatcher.store.botByDigest(tokenDigest(token));
   }
 
+  /**
+   * The bot account named `key` (a name key), without its token: for the server's own bridges
+   * (lib/server/bot_sessions.ts `signInByName`).
+   */
+  botNamed(key: string): BotIdentity | undefined {
+    const name = this.dispatcher.store.botName(key);
+    return name === undefined ? undefined : { key, name };
+  }
+
   leave(requester: Requester, silent: boolean): Promise<void> {
     this.core.leave(requester.user, silent);
     // Replies still waiting for the group commit are answered first.

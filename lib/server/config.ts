@@ -35,6 +35,11 @@ import {
   type RetentionSettings,
 } from "./retention.ts";
 import { parseWebhookFlags, WEBHOOK_FLAGS, type WebhookSettings } from "./webhooks.ts";
+import {
+  MATTERBRIDGE_FLAGS,
+  type MatterbridgeSettings,
+  parseMatterbridgeFlags,
+} from "./matterbridge_bridge.ts";
 
 /** Everything the server is configured with. */
 export interface ServerConfig {
@@ -61,6 +66,8 @@ export interface ServerConfig {
   retention: RetentionSettings;
   /** Where matching public messages are POSTed (lib/server/webhooks.ts); none by default. */
   webhook?: WebhookSettings;
+  /** The Matterbridge api gateway the lobby is bridged to (matterbridge_bridge.ts); none by default. */
+  matterbridge?: MatterbridgeSettings;
   /** Registered names that may kick and ban once logged in. */
   admins: string[];
   /** Whether to serve plain TCP on `port` (false with `--no-plain`). */
@@ -350,6 +357,7 @@ export const SERVER_FLAGS: FlagSpec[] = [
   ...IRC_FLAGS,
   ...RETENTION_FLAGS,
   ...WEBHOOK_FLAGS,
+  ...MATTERBRIDGE_FLAGS,
   {
     name: "log-level",
     type: "string",
@@ -574,6 +582,13 @@ function buildConfig(v: FlagValues): ServerConfig {
     if (config.redisUrl !== undefined && config.webhook !== undefined) {
       throw new RangeError(
         "--webhook does not apply to a cluster yet: each node would send every message",
+      );
+    }
+    const matterbridge = parseMatterbridgeFlags(v);
+    if (matterbridge !== undefined) config.matterbridge = matterbridge;
+    if (config.redisUrl !== undefined && config.matterbridge !== undefined) {
+      throw new RangeError(
+        "--matterbridge does not apply to a cluster yet: each node would bridge every message",
       );
     }
     if (

@@ -5,8 +5,9 @@
  * receiver written for Matterbridge's api gateway reads it unchanged.
  *
  * Sending never holds up the chat: messages wait in a bounded queue and go one at a time, each
- * with a timeout; when the queue is full, or the receiver fails or is slow, the message is dropped
- * and counted in one log line (no retries: a webhook is a notification, not a delivery promise).
+ * with a timeout (post_queue.ts); when the queue is full, or the receiver fails or is slow, the
+ * message is dropped and counted in one log line (no retries: a webhook is a notification, not a
+ * delivery promise).
  *
  * @module
  */
@@ -17,6 +18,7 @@ import type { Logger } from "../shared/log.ts";
 import type { PublicEvent } from "../protocol/events.ts";
 import { emptyMessage, type MatterbridgeMessage } from "../protocol/matterbridge.ts";
 import { nameKey } from "../shared/names.ts";
+import { PostQueue } from "./post_queue.ts";
 
 /** One webhook's settings. */
 export interface WebhookSettings {
@@ -128,63 +130,25 @@ export function webhookBody(event: PublicEvent): MatterbridgeMessage {
   };
 }
 
-/** Sends matching messages to one URL, one at a time, from a bounded queue. */
+/** Sends matching messages to one URL, one at a time, from a bounded queue (post_queue.ts). */
 export class WebhookSender {
-  readonly #queue: MatterbridgeMessage[] = [];
-  #sending = false;
-  #closed = false;
-  #inFlight?: AbortController;
+  readonly #queue: PostQueue;
   /** Messages dropped since the start. */
   #dropped = 0;
 
-  constructor(readonly settings: WebhookSettings, readonly log: Logger) {}
+  constructor(readonly settings: WebhookSettings, readonly log: Logger) {
+    this.#queue = new PostQueue(settings, { dropped: (reason) => this.#drop(reason) });
+  }
 
   /** Offers a public message; sends it later when it matches. Never blocks, never throws. */
   offer(event: PublicEvent): void {
-    if (this.#closed || event.history || !webhookMatches(this.settings, event)) return;
-    if (this.#queue.length >= this.settings.queue) {
-      this.#drop("queue full");
-      return;
-    }
-    this.#queue.push(webhookBody(event));
-    if (!this.#sending) void this.#drain();
+    if (event.history || !webhookMatches(this.settings, event)) return;
+    this.#queue.send(webhookBody(event));
   }
 
   /** Stops sending: the queue is dropped and a POST under way is aborted. */
   close(): void {
-    this.#closed = true;
-    this.#queue.length = 0;
-    this.#inFlight?.abort();
-  }
-
-  async #drain(): Promise<void> {
-    this.#sending = true;
-    while (!this.#closed) {
-      const body = this.#queue.shift();
-      if (body === undefined) break;
-      const abort = new AbortController();
-      this.#inFlight = abort;
-      const timer = setTimeout(() => abort.abort(), this.settings.timeoutMs);
-      try {
-        const response = await fetch(this.settings.url, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(body),
-          signal: abort.signal,
-        });
-        // The answer is not used; reading it frees the connection for the next POST.
-        await response.body?.cancel();
-        if (!response.ok) this.#drop(`receiver answered ${response.status}`);
-      } catch (error) {
-        if (!this.#closed) {
-          this.#drop(abort.signal.aborted ? "timed out" : (error as Error).message);
-        }
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-    this.#inFlight = undefined;
-    this.#sending = false;
+    this.#queue.close();
   }
 
   #drop(reason: string): void {
