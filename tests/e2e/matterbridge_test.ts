@@ -160,19 +160,22 @@ Deno.test("matterbridge: lobby messages go out with the token, streamed ones com
   // The bot is present in the chat under its name.
   await until(() => /matterbridge stream open/.test(s.server.stderr()));
 
-  const said = await bob.request({ type: "say", text: "hello bridge" });
-  strictEqual(said.type, "ok");
+  // A text user's lobby line.
+  await tom.send("rename|tom");
+  await tom.send("hello bridge");
+  const seen = await bob.readUntil((f) => f.type === "public" && f.text === "hello bridge");
   await until(() => mb.posts.length === 1);
   const { body, authorization } = mb.posts[0];
   strictEqual(authorization, `Bearer ${TOKEN}`);
   deepStrictEqual(Object.keys(body), FIELDS);
   strictEqual(body.text, "hello bridge");
-  strictEqual(body.username, "bob");
-  strictEqual(body.userid, "bob");
+  strictEqual(body.username, "tom");
+  strictEqual(body.userid, "tom");
   strictEqual(body.gateway, "fastim");
   strictEqual(body.channel, "lobby");
   strictEqual(body.protocol, "fastim");
-  strictEqual(body.id, String(said.msgId));
+  strictEqual(body.id, String(seen.msgId));
+  strictEqual(body.Extra, null);
 
   // A room's message stays in FastIM: the bridge carries the lobby.
   strictEqual((await bob.request({ type: "join", room: "#dev" })).type, "ok");
@@ -285,6 +288,26 @@ Deno.test("matterbridge: down and back: reconnects, logs the outage once and its
   // Shutdown ends the stream promptly.
   const stopped = await s.server.stop("SIGTERM");
   strictEqual(stopped.code, 0, s.server.stderr());
+});
+
+Deno.test("matterbridge: a kicked bridge signs in again and carries on", async () => {
+  await using mb = fakeMatterbridge();
+  await using s = await bridgedServer(mb.url, ["--admin", "root"]);
+  using root = await JsonClient.connect(s.server.port, { name: "root" });
+  strictEqual((await root.request({ type: "register", password: "operator pass" })).type, "ok");
+  await until(() => mb.opened() === 1);
+  await until(() => /bot signed in/.test(s.server.stderr()));
+  strictEqual((await root.request({ type: "kick", name: "relay", reason: "test" })).type, "ok");
+  await until(() => /matterbridge bot session ended; signing in again/.test(s.server.stderr()));
+  // Back under its name, and both ways work.
+  await until(() => count(s.server.stderr(), /bot signed in/) === 2);
+  mb.stream(message({ text: "still bridged", username: "alice", gateway: "fastim" }));
+  const frame = await root.readUntil((f) =>
+    f.type === "public" && f.text === "<alice> still bridged"
+  );
+  strictEqual(frame.from, "relay");
+  strictEqual((await root.request({ type: "say", text: "good" })).type, "ok");
+  await until(() => mb.posts.some((p) => p.body.text === "good"));
 });
 
 Deno.test("matterbridge: a wrong token is an outage with the status, logged once", async () => {
