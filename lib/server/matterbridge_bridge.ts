@@ -335,7 +335,11 @@ export class MatterbridgeBridge {
       const sink: BotSink = { push: (m) => this.#outbound(m), close: ended };
       // What the session buffered before is old news: only live messages cross.
       const subscription = await this.bots.subscribe(auth.key, Date.now(), sink);
-      if (!subscription) continue;
+      if (!subscription) {
+        // The session ended between the sign-in and now: not a loop without a pause.
+        await this.#sleep(BACKOFF_FIRST_MS);
+        continue;
+      }
       const stop = () => ended();
       this.#stop.signal.addEventListener("abort", stop);
       await over;
