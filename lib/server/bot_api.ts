@@ -153,7 +153,9 @@ export class BotApi {
   async #messages(request: Request, bots: BotService, key: string): Promise<Response> {
     const skip = parseSkipBefore(request.headers.get("skip_before"));
     if (skip === null) return error(400, "skip_before is not an RFC 3339 time");
-    const messages = (await bots.take(key)).filter((m) => afterSkip(m, skip));
+    const skipBots = parseSkipBots(request);
+    if (skipBots === null) return error(400, SKIP_BOTS_ERROR);
+    const messages = (await bots.take(key, skipBots)).filter((m) => afterSkip(m, skip));
     // Matterbridge answers with Go's JSONPretty and a one-space indent.
     return new Response(JSON.stringify(messages, null, " ") + "\n", {
       headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" },
@@ -163,11 +165,13 @@ export class BotApi {
   async #stream(request: Request, bots: BotService, key: string, name: string) {
     const skip = parseSkipBefore(request.headers.get("skip_before"));
     if (skip === null) return error(400, "skip_before is not an RFC 3339 time");
+    const skipBots = parseSkipBots(request);
+    if (skipBots === null) return error(400, SKIP_BOTS_ERROR);
     // As Matterbridge: the greeting, the buffered messages after skip_before, then each one.
     const stream = new BotStream(this.config.maxQueueBytes, apiConnected(new Date()), () => {
       this.log.warn("bot stream dropped", { name, reason: "slow_reader" });
     });
-    const subscription = await bots.subscribe(key, skip, stream);
+    const subscription = await bots.subscribe(key, skip, stream, skipBots);
     if (!subscription) {
       return error(503, "the bot's session ended meanwhile; try again");
     }
@@ -182,6 +186,20 @@ export class BotApi {
       headers: { "content-type": "application/json", "cache-control": "no-store" },
     });
   }
+}
+
+const SKIP_BOTS_ERROR = "skip_bots is true or false (or 1 or 0)";
+
+/**
+ * FastIM's one addition to Matterbridge's API: `?skip_bots=true` on `/api/messages` and
+ * `/api/stream` leaves out what other bots said (buffered and live), so two bots that answer
+ * messages cannot feed each other. `null` for a value that is neither.
+ */
+function parseSkipBots(request: Request): boolean | null {
+  const value = new URL(request.url).searchParams.get("skip_bots");
+  if (value === null || value === "false" || value === "0") return false;
+  if (value === "true" || value === "1") return true;
+  return null;
 }
 
 /** The endpoints and the method each takes. */

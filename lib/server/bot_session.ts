@@ -60,7 +60,10 @@ export class BotSession implements Peer, Requester {
   lastUsedAt = Date.now();
   #closing = false;
   readonly #buffer: MatterbridgeMessage[] = [];
-  readonly #sinks = new Set<BotSink>();
+  /** The buffered or streamed messages another bot sent, for readers that skip bots. */
+  readonly #fromBots = new WeakSet<MatterbridgeMessage>();
+  /** The open streams, each with whether it skips other bots' messages. */
+  readonly #sinks = new Map<BotSink, boolean>();
   /** Called once when the session has ended (kicked or closed). */
   onEnd: () => void = () => {};
 
@@ -104,9 +107,12 @@ export class BotSession implements Peer, Requester {
     // Only live public messages, and not the bot's own: a bridge must not read back its posts.
     if (event.kind !== "public" || event.history || event.from === this.user.name) return;
     const message = webhookBody(event);
+    if (event.bot) this.#fromBots.add(message);
     if (this.#buffer.length >= BOT_BUFFER_MESSAGES) this.#buffer.shift();
     this.#buffer.push(message);
-    for (const sink of this.#sinks) sink.push(message);
+    for (const [sink, skipBots] of this.#sinks) {
+      if (!(skipBots && event.bot)) sink.push(message);
+    }
   }
 
   /** The chat ended the session (a ban, a kick): its streams end and it leaves. */
@@ -115,18 +121,24 @@ export class BotSession implements Peer, Requester {
     void this.close(false);
   }
 
-  /** The buffered messages, which are forgotten. */
-  takeBuffer(): MatterbridgeMessage[] {
-    return this.#buffer.splice(0);
+  /** The buffered messages, which are forgotten; with `skipBots`, other bots' are left out. */
+  takeBuffer(skipBots = false): MatterbridgeMessage[] {
+    const taken = this.#buffer.splice(0);
+    return skipBots ? taken.filter((m) => !this.#fromBots.has(m)) : taken;
   }
 
   /**
    * Adds a stream: returns the buffered messages `keep` lets through, to send first; every
-   * message from now on goes to `sink` until {@link unsubscribe}.
+   * message from now on goes to `sink` until {@link unsubscribe}. With `skipBots`, messages other
+   * bots sent are left out of both (a bot that must not answer bots: no loops between them).
    */
-  subscribe(sink: BotSink, keep: (message: MatterbridgeMessage) => boolean): MatterbridgeMessage[] {
-    this.#sinks.add(sink);
-    return this.#buffer.filter(keep);
+  subscribe(
+    sink: BotSink,
+    keep: (message: MatterbridgeMessage) => boolean,
+    skipBots = false,
+  ): MatterbridgeMessage[] {
+    this.#sinks.set(sink, skipBots);
+    return this.#buffer.filter((m) => keep(m) && !(skipBots && this.#fromBots.has(m)));
   }
 
   unsubscribe(sink: BotSink): void {
@@ -137,7 +149,7 @@ export class BotSession implements Peer, Requester {
   async close(silent: boolean): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    for (const sink of this.#sinks) sink.close();
+    for (const sink of this.#sinks.keys()) sink.close();
     this.#sinks.clear();
     this.onEnd();
     await this.chat.leave(this, silent);

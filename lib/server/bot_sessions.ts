@@ -56,13 +56,17 @@ export interface BotService {
   authorize(token: string, where: BotWhere): Promise<BotAuth>;
   /** Posts `text` as the bot `key`, to `room` (the lobby when undefined). */
   post(key: string, text: string, room: string | undefined): Promise<BotOutcome>;
-  /** The bot's buffered messages, now forgotten. */
-  take(key: string): Promise<MatterbridgeMessage[]>;
-  /** Opens a stream into `sink`; undefined when the session ended meanwhile. */
+  /** The bot's buffered messages, now forgotten (without other bots' with `skipBots`). */
+  take(key: string, skipBots?: boolean): Promise<MatterbridgeMessage[]>;
+  /**
+   * Opens a stream into `sink` (without other bots' messages with `skipBots`); undefined when
+   * the session ended meanwhile.
+   */
   subscribe(
     key: string,
     skipBefore: number | undefined,
     sink: BotSink,
+    skipBots?: boolean,
   ): Promise<BotSubscription | undefined>;
 }
 
@@ -176,18 +180,19 @@ export class BotSessions implements BotService {
     return { ok: true };
   }
 
-  async take(key: string): Promise<MatterbridgeMessage[]> {
-    return (await this.#current(key))?.takeBuffer() ?? [];
+  async take(key: string, skipBots = false): Promise<MatterbridgeMessage[]> {
+    return (await this.#current(key))?.takeBuffer(skipBots) ?? [];
   }
 
   async subscribe(
     key: string,
     skipBefore: number | undefined,
     sink: BotSink,
+    skipBots = false,
   ): Promise<BotSubscription | undefined> {
     const session = await this.#current(key);
     if (!session) return undefined;
-    const replay = session.subscribe(sink, (m) => afterSkip(m, skipBefore));
+    const replay = session.subscribe(sink, (m) => afterSkip(m, skipBefore), skipBots);
     return { replay, unsubscribe: () => session.unsubscribe(sink) };
   }
 

@@ -3,7 +3,8 @@
  * revoked: 401 JSON), `POST /api/message` reaching text, JSON, WebSocket and IRC users as the
  * bot's public message (marked `bot: true` in JSON, the `bot` tag in IRC), `GET /api/stream`
  * (api_connected first, Matterbridge's exact fields, skip_before, a reader that stops reading
- * dropped), `GET /api/messages` (buffered since the last call, then empty), the limits of a post,
+ * dropped), `GET /api/messages` (buffered since the last call, then empty), `?skip_bots=true`
+ * leaving other bots out, the limits of a post,
  * shutdown with a stream open, and the 501 of a cluster node.
  */
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
@@ -304,6 +305,49 @@ Deno.test("bot API: the stream starts with api_connected, then carries what othe
   match(String((await jsonBody(badSkip)).error), /skip_before/);
   await stream.cancel();
   await skipped.cancel();
+});
+
+Deno.test("bot API: ?skip_bots=true leaves other bots' messages out of the buffer and the stream", async () => {
+  await using s = await botServer();
+  // A second bot, added while the server runs (as an operator would).
+  const added = await runServerToExit(["--db", s.db, "--add-bot", "echo"]);
+  strictEqual(added.code, 0, added.stderr);
+  const echoToken = /: (fim_[A-Za-z0-9_-]{43})$/m.exec(added.stdout)?.[1];
+  ok(echoToken, added.stdout);
+  // The first request signs relay in; from then on it sees the chat.
+  strictEqual((await s.api("/api/health")).status, 200);
+  using tom = await connectText(s.server.port);
+  await tom.send("rename|tom");
+  await tom.readUntil((l) => l === "You renamed to tom");
+  await tom.send("from a person");
+  await tom.readUntil((l) => l.endsWith("tom:from a person"));
+  strictEqual((await s.post({ text: "from another bot" }, echoToken)).status, 200);
+  await tom.readUntil((l) => l.endsWith("echo:from another bot"));
+
+  // The replay of a stream, with and without other bots.
+  const all = ndjson(await s.api("/api/stream"));
+  strictEqual((await all.next()).event, "api_connected");
+  strictEqual((await all.next()).text, "from a person");
+  strictEqual((await all.next()).text, "from another bot");
+  const people = ndjson(await s.api("/api/stream?skip_bots=true"));
+  strictEqual((await people.next()).event, "api_connected");
+  strictEqual((await people.next()).text, "from a person");
+  // Live: the bot's next message reaches only the stream that takes bots.
+  strictEqual((await s.post({ text: "bot again" }, echoToken)).status, 200);
+  await tom.send("person again");
+  strictEqual((await all.next()).text, "bot again");
+  strictEqual((await all.next()).text, "person again");
+  strictEqual((await people.next()).text, "person again");
+
+  // /api/messages the same way (it empties the buffer either way).
+  const taken = await (await s.api("/api/messages?skip_bots=1")).json() as Frame[];
+  deepStrictEqual(taken.map((m) => m.text), ["from a person", "person again"]);
+  deepStrictEqual(await (await s.api("/api/messages")).json(), []);
+  const bad = await s.api("/api/messages?skip_bots=maybe");
+  strictEqual(bad.status, 400);
+  match(String((await jsonBody(bad)).error), /skip_bots/);
+  await all.cancel();
+  await people.cancel();
 });
 
 Deno.test("bot API: a stream reader that stops reading is dropped by its bounded queue", async () => {

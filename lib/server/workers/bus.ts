@@ -34,8 +34,15 @@ export type EdgeMessage =
   // The bot HTTP API (edge_bots.ts): `sid` numbers a stream within its edge.
   | { kind: "bot_auth"; seq: number; token: string; where: BotWhere }
   | { kind: "bot_post"; seq: number; key: string; text: string; room?: string }
-  | { kind: "bot_take"; seq: number; key: string }
-  | { kind: "bot_sub"; seq: number; key: string; skipBefore?: number; sid: number }
+  | { kind: "bot_take"; seq: number; key: string; skipBots: boolean }
+  | {
+    kind: "bot_sub";
+    seq: number;
+    key: string;
+    skipBefore?: number;
+    sid: number;
+    skipBots: boolean;
+  }
   | { kind: "bot_unsub"; sid: number };
 
 /**

@@ -52,8 +52,8 @@ export class EdgeBots implements BotService {
     return isRefusalOrAuth(answer) ? answer as BotOutcome : HUB_FAILED;
   }
 
-  async take(key: string): Promise<MatterbridgeMessage[]> {
-    const answer = await this.#ask((seq) => ({ kind: "bot_take", seq, key }));
+  async take(key: string, skipBots = false): Promise<MatterbridgeMessage[]> {
+    const answer = await this.#ask((seq) => ({ kind: "bot_take", seq, key, skipBots }));
     return Array.isArray(answer) ? answer : [];
   }
 
@@ -61,11 +61,19 @@ export class EdgeBots implements BotService {
     key: string,
     skipBefore: number | undefined,
     sink: BotSink,
+    skipBots = false,
   ): Promise<BotSubscription | undefined> {
     const sid = this.#nextSid++;
     // Registered first: the hub's first messages may follow its answer in the same batch.
     this.#sinks.set(sid, sink);
-    const answer = await this.#ask((seq) => ({ kind: "bot_sub", seq, key, skipBefore, sid }));
+    const answer = await this.#ask((seq) => ({
+      kind: "bot_sub",
+      seq,
+      key,
+      skipBefore,
+      sid,
+      skipBots,
+    }));
     if (answer === null || typeof answer !== "object" || !("replay" in answer)) {
       this.#sinks.delete(sid);
       return undefined;

@@ -248,7 +248,7 @@ export class Hub {
         bots.post(item.key, item.text, item.room).then(answer(item.seq), failed(item.seq));
         return;
       case "bot_take":
-        bots.take(item.key).then(answer(item.seq), failed(item.seq));
+        bots.take(item.key, item.skipBots).then(answer(item.seq), failed(item.seq));
         return;
       case "bot_sub": {
         const sid = item.sid;
@@ -259,7 +259,7 @@ export class Hub {
             link.out.push({ kind: "bot_end", sid });
           },
         };
-        bots.subscribe(item.key, item.skipBefore, sink).then((subscription) => {
+        bots.subscribe(item.key, item.skipBefore, sink, item.skipBots).then((subscription) => {
           if (!subscription) return answer(item.seq)(null);
           link.botStreams.set(sid, subscription);
           answer(item.seq)({ replay: subscription.replay });
