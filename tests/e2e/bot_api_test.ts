@@ -13,25 +13,9 @@ import { IrcClient } from "../helpers/irc.ts";
 import { hasRedis, startRedis } from "../helpers/redis.ts";
 import { httpPort, ircPort, runServerToExit, startServer } from "../helpers/server.ts";
 import { rawRequest, WsClient } from "../helpers/ws.ts";
+import { MATTERBRIDGE_FIELDS } from "../helpers/matterbridge.ts";
 
 type Frame = Record<string, unknown>;
-
-/** Matterbridge's `config.Message` fields, in its JSON order. */
-const FIELDS = [
-  "text",
-  "channel",
-  "username",
-  "userid",
-  "avatar",
-  "account",
-  "event",
-  "protocol",
-  "gateway",
-  "parent_id",
-  "timestamp",
-  "id",
-  "Extra",
-];
 
 /** A database file with the bot `relay`, its token, and a way to remove it. */
 async function botDatabase(): Promise<{ db: string; token: string; dir: string }> {
@@ -161,7 +145,7 @@ Deno.test("bot API: a post reaches text, JSON, WebSocket and IRC users as the bo
   const res = await s.post({ text: "deploy finished", username: "ci", gateway: "" });
   strictEqual(res.status, 200);
   const reply = await jsonBody(res);
-  deepStrictEqual(Object.keys(reply), FIELDS);
+  deepStrictEqual(Object.keys(reply), MATTERBRIDGE_FIELDS);
   strictEqual(reply.text, "deploy finished");
   strictEqual(reply.username, "ci");
   strictEqual(reply.channel, "api");
@@ -251,7 +235,7 @@ Deno.test("bot API: the stream starts with api_connected, then carries what othe
   strictEqual(skipping.headers.get("content-type"), "application/json");
   const skipped = ndjson(skipping);
   const hello = await skipped.next();
-  deepStrictEqual(Object.keys(hello), FIELDS);
+  deepStrictEqual(Object.keys(hello), MATTERBRIDGE_FIELDS);
   strictEqual(hello.event, "api_connected");
   strictEqual(hello.text, "");
 
@@ -263,7 +247,7 @@ Deno.test("bot API: the stream starts with api_connected, then carries what othe
 
   await tom.send("hello bots");
   const live = await stream.next();
-  deepStrictEqual(Object.keys(live), FIELDS);
+  deepStrictEqual(Object.keys(live), MATTERBRIDGE_FIELDS);
   strictEqual(live.text, "hello bots");
   strictEqual(live.channel, "lobby");
   strictEqual(live.username, "tom");
@@ -292,7 +276,7 @@ Deno.test("bot API: the stream starts with api_connected, then carries what othe
     "hello bots",
     "after the post",
   ]);
-  for (const m of messages) deepStrictEqual(Object.keys(m), FIELDS);
+  for (const m of messages) deepStrictEqual(Object.keys(m), MATTERBRIDGE_FIELDS);
   deepStrictEqual(await (await s.api("/api/messages")).json(), []);
   await tom.send("later");
   await stream.next();

@@ -9,6 +9,7 @@ import { DatabaseSync } from "node:sqlite";
 import { tokenDigest } from "../../lib/core/bot_tokens.ts";
 import { JsonClient } from "../helpers/lines.ts";
 import { runServerToExit, startServer } from "../helpers/server.ts";
+import { MATTERBRIDGE_FIELDS } from "../helpers/matterbridge.ts";
 
 type Frame = Record<string, unknown>;
 const FAST = ["--msg-rate", "0", "--who-rate", "0"];
@@ -52,21 +53,7 @@ Deno.test("webhooks: messages with the prefix reach the receiver in Matterbridge
   strictEqual(said.type, "ok");
   // One POST at a time, in order: had "just chatting" matched, it would have come first.
   const [body] = await hook.until(1);
-  deepStrictEqual(Object.keys(body), [
-    "text",
-    "channel",
-    "username",
-    "userid",
-    "avatar",
-    "account",
-    "event",
-    "protocol",
-    "gateway",
-    "parent_id",
-    "timestamp",
-    "id",
-    "Extra",
-  ]);
+  deepStrictEqual(Object.keys(body), MATTERBRIDGE_FIELDS);
   strictEqual(body.text, "!deploy now");
   strictEqual(body.username, "bob");
   strictEqual(body.channel, "lobby");

@@ -11,29 +11,15 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { connectText, JsonClient, waitUntil } from "../helpers/lines.ts";
 import { runServerToExit, startServer } from "../helpers/server.ts";
+import { MATTERBRIDGE_FIELDS } from "../helpers/matterbridge.ts";
 
 type Frame = Record<string, unknown>;
 const FAST = ["--msg-rate", "0", "--who-rate", "0"];
 const TOKEN = "s3cret-api-token";
-const FIELDS = [
-  "text",
-  "channel",
-  "username",
-  "userid",
-  "avatar",
-  "account",
-  "event",
-  "protocol",
-  "gateway",
-  "parent_id",
-  "timestamp",
-  "id",
-  "Extra",
-];
 
 /** A config.Message with every field at Go's zero value, then `fields`. */
 function message(fields: Frame): Frame {
-  const zero: Frame = Object.fromEntries(FIELDS.map((f) => [f, ""]));
+  const zero: Frame = Object.fromEntries(MATTERBRIDGE_FIELDS.map((f) => [f, ""]));
   return { ...zero, timestamp: "0001-01-01T00:00:00Z", Extra: null, ...fields };
 }
 
@@ -167,7 +153,7 @@ Deno.test("matterbridge: lobby messages go out with the token, streamed ones com
   await until(() => mb.posts.length === 1);
   const { body, authorization } = mb.posts[0];
   strictEqual(authorization, `Bearer ${TOKEN}`);
-  deepStrictEqual(Object.keys(body), FIELDS);
+  deepStrictEqual(Object.keys(body), MATTERBRIDGE_FIELDS);
   strictEqual(body.text, "hello bridge");
   strictEqual(body.username, "tom");
   strictEqual(body.userid, "tom");
