@@ -429,7 +429,7 @@ export class Chat implements ChatActions {
    * a login): what the account's other devices read, and what came while none was online.
    */
   async syncMarkers(): Promise<void> {
-    if (!this.markers.enabled || this.link.account === undefined) return;
+    if (!this.#keepsMarkers) return;
     await this.#request({ type: "markers" }, "could not fetch the read markers", (ok) => {
       const list = (Array.isArray(ok.markers) ? ok.markers : []).map(markerOf);
       this.rooms.seed(list.filter((m) => m !== null));
@@ -445,7 +445,7 @@ export class Chat implements ChatActions {
   async flushMarks(): Promise<void> {
     clearTimeout(this.#markTimer);
     this.#markTimer = undefined;
-    if (!this.markers.enabled || this.link.account === undefined) return;
+    if (!this.#keepsMarkers) return;
     for (const { room, msgId } of this.rooms.dueMarks()) {
       const target = isLobby(room) ? "#lobby" : room;
       // Not printed when refused or lost: nothing the user asked for failed, and the marker
@@ -459,7 +459,7 @@ export class Chat implements ChatActions {
 
   /** Notes `room` read up to its newest message (asked of the server), and moves its marker. */
   async #readNewest(room: string): Promise<void> {
-    if (!this.markers.enabled || this.link.account === undefined) return;
+    if (!this.#keepsMarkers) return;
     const where = isLobby(room) ? {} : { room };
     // Not printed when refused or lost: the user asked only to switch, which was done.
     await this.link.request({ type: "history", limit: 1, ...where }, (reply) => {
@@ -469,9 +469,14 @@ export class Chat implements ChatActions {
     }).catch(() => {});
   }
 
+  /** Whether this session keeps the account's read markers: enabled, and logged in. */
+  get #keepsMarkers(): boolean {
+    return this.markers.enabled && this.link.account !== undefined;
+  }
+
   /** Moves the read markers after a short while, collecting what is read meanwhile. */
   #markSoon(): void {
-    if (!this.markers.enabled || this.link.account === undefined) return;
+    if (!this.#keepsMarkers) return;
     if (this.#markTimer !== undefined) return;
     this.#markTimer = setTimeout(() => {
       this.#markTimer = undefined;

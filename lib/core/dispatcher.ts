@@ -336,9 +336,14 @@ export class Dispatcher {
    * revoked meanwhile (with --workers the front is in another thread).
    */
   #botLogin(requester: Requester, token: string): Reply {
-    const bot = isTokenShaped(token) ? this.store.botByDigest(tokenDigest(token)) : undefined;
+    const bot = this.botByToken(token);
     if (!bot) return fail("login_failed", "unknown or revoked bot token");
     return this.signInBot(requester, bot);
+  }
+
+  /** The bot whose token this is, if the store knows it (a revoked one it does not). */
+  botByToken(token: string): { key: string; name: string } | undefined {
+    return isTokenShaped(token) ? this.store.botByDigest(tokenDigest(token)) : undefined;
   }
 
   /**

@@ -12,6 +12,7 @@ import type { ServerConfig } from "./config.ts";
 import type { Logger } from "../shared/log.ts";
 import { nameKey } from "../shared/names.ts";
 import { concat } from "../shared/bytes.ts";
+import { lineBreaksToSpaces } from "../shared/sanitize.ts";
 import {
   afterSkip,
   apiConnected,
@@ -22,6 +23,7 @@ import {
 import { bearerToken, unauthorized } from "./http/bearer.ts";
 import type { BotRefusal, BotService } from "./bot_sessions.ts";
 import { BotStream } from "./bot_stream.ts";
+import { formatAddr } from "./connection.ts";
 
 /** The largest `POST /api/message` body read; the text itself is held to `--max-line`. */
 export const MAX_POST_BYTES = 64 * 1024;
@@ -108,10 +110,8 @@ export class BotApi {
     if (this.#closed || this.shuttingDown()) return error(503, "server is shutting down");
     const bearer = bearerToken(request.headers.get("authorization"));
     if (!bearer.ok) return unauthorized(bearer.error);
-    const addr = remote.hostname.includes(":")
-      ? `[${remote.hostname}]:${remote.port}`
-      : `${remote.hostname}:${remote.port}`;
-    const auth = await this.bots.authorize(bearer.token, { addr, ip: remote.hostname });
+    const where = { addr: formatAddr(remote), ip: remote.hostname };
+    const auth = await this.bots.authorize(bearer.token, where);
     if (!auth.ok) return auth.status === 401 ? unauthorized(auth.error) : refused(auth);
     switch (path) {
       case "/api/message":
@@ -140,7 +140,7 @@ export class BotApi {
     if (!parsed.ok) return error(400, parsed.error);
     const posted = parsed.message;
     // A line break would end a text line: a multi-line message is posted as one line.
-    const text = posted.text.replace(/\r\n|\r|\n/g, " ");
+    const text = lineBreaksToSpaces(posted.text);
     const limit = this.config.maxLineBytes;
     if (encoder.encode(text).length > limit) {
       return error(413, `text too long: the limit is ${limit} bytes (--max-line)`);

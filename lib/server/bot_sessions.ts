@@ -138,10 +138,7 @@ export class BotSessions implements BotService {
     if (this.#closed) return { ok: false, status: 503, error: "server is shutting down" };
     const bot = this.chat.bot(token);
     if (!bot) return { ok: false, status: 401, error: "unknown or revoked bot token" };
-    const session = await this.#session(bot, (s) => s.signIn(token), where);
-    if (!(session instanceof BotSession)) return session;
-    session.lastUsedAt = Date.now();
-    return { ok: true, key: bot.key, name: session.user.name };
+    return await this.#present(bot, (s) => s.signIn(token), where);
   }
 
   /**
@@ -152,10 +149,15 @@ export class BotSessions implements BotService {
     if (this.#closed) return { ok: false, status: 503, error: "server is shutting down" };
     const bot = this.chat.botNamed(nameKey(name));
     if (!bot) return { ok: false, status: 401, error: `no bot named ${name} (see --add-bot)` };
-    const session = await this.#session(bot, async (s) => {
+    return await this.#present(bot, async (s) => {
       await this.chat.joined();
       return this.chat.dispatcher.signInBot(s, bot);
     }, where);
+  }
+
+  /** The bot's session, signed in with `login` if it is not present, marked as used now. */
+  async #present(bot: BotIdentity, login: SignIn, where: BotWhere): Promise<BotAuth> {
+    const session = await this.#session(bot, login, where);
     if (!(session instanceof BotSession)) return session;
     session.lastUsedAt = Date.now();
     return { ok: true, key: bot.key, name: session.user.name };

@@ -9,7 +9,6 @@
  */
 
 import type { Bans } from "../core/bans.ts";
-import { isTokenShaped, tokenDigest } from "../core/bot_tokens.ts";
 import type { ChatCore } from "../core/chat.ts";
 import type { Dispatcher, Requester } from "../core/dispatcher.ts";
 import { writesToStore } from "../protocol/request_table.ts";
@@ -190,8 +189,7 @@ export class LocalGateway implements ChatGateway {
    * a revoked token stops working at once: lib/server/bot_sessions.ts).
    */
   bot(token: string): BotIdentity | undefined {
-    if (!isTokenShaped(token)) return undefined;
-    return this.dispatcher.store.botByDigest(tokenDigest(token));
+    return this.dispatcher.botByToken(token);
   }
 
   /**

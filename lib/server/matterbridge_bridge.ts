@@ -23,7 +23,7 @@
 
 import type { FlagSpec, FlagValues } from "../shared/cli.ts";
 import type { Logger } from "../shared/log.ts";
-import { sanitizeText } from "../shared/sanitize.ts";
+import { lineBreaksToSpaces, sanitizeText } from "../shared/sanitize.ts";
 import { LineSplitter } from "../protocol/line_splitter.ts";
 import { EVENT_API_CONNECTED, type MatterbridgeMessage } from "../protocol/matterbridge.ts";
 import type { BotService, BotSessions, BotWhere } from "./bot_sessions.ts";
@@ -181,7 +181,7 @@ export function inboundText(value: unknown, gateway: string, maxBytes: number): 
 /** A string field as one line of text: line breaks become spaces, escapes and controls go. */
 function oneLine(field: unknown): string {
   if (typeof field !== "string") return "";
-  return sanitizeText(field.replace(/\r\n|\r|\n|\t/g, " ")).trim();
+  return sanitizeText(lineBreaksToSpaces(field).replaceAll("\t", " ")).trim();
 }
 
 const encoder = new TextEncoder();

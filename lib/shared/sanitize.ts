@@ -56,6 +56,21 @@ export function sanitizeText(s: string): string {
   return out + s.slice(kept);
 }
 
+/**
+ * `s` on one line: each line break (CRLF, CR or LF) becomes a space, so text from an HTTP body or
+ * a bridge cannot end a line of a line protocol.
+ *
+ * @example
+ * ```ts
+ * import { lineBreaksToSpaces } from "./sanitize.ts";
+ *
+ * lineBreaksToSpaces("one\r\ntwo\nthree"); // "one two three"
+ * ```
+ */
+export function lineBreaksToSpaces(s: string): string {
+  return s.replace(/\r\n|\r|\n/g, " ");
+}
+
 /** Returns the index just past the sequence or control character that starts at `i`. */
 function skipSequence(s: string, i: number): number {
   const c = s.charCodeAt(i);
