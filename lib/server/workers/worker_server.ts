@@ -75,6 +75,20 @@ export class WorkerServer implements RunningServer {
     backend: LocalBackend,
     count: number,
   ): Promise<WorkerServer> {
+    // Every probe holds its port until all are chosen: the system may otherwise hand the same
+    // free port out twice, and edges listening with SO_REUSEPORT would then split one port's
+    // connections between two listeners (the chat's and the HTTP front's).
+    const probes: Deno.Listener[] = [];
+    const probe = (host: string, port: number, flag: string): number => {
+      try {
+        const listener = Deno.listen({ hostname: host, port, transport: "tcp" });
+        probes.push(listener);
+        return listener.addr.port;
+      } catch (e) {
+        for (const held of probes) held.close();
+        throw new StartupError(describeListenError(e, host, port, flag));
+      }
+    };
     const plainPort = config.plain ? probe(config.host, config.port, "--port") : 0;
     const tls = config.tls &&
       { ...config.tls, port: probe(config.host, config.tls.port, "--tls-port") };
@@ -97,6 +111,9 @@ export class WorkerServer implements RunningServer {
         ? undefined
         : probe(config.host, config.irc.tlsPort, "--ircs-port"),
     };
+    // A socket without SO_REUSEPORT conflicts with every other, even another FastIM's edges:
+    // that is what makes a probe a check that the port is free. Released for the edges now.
+    for (const held of probes) held.close();
     const edgeConfig: ServerConfig = { ...config, port: plainPort, tls, http, irc };
     const hub = new Hub(backend.chat, backend.gate, log, backend.bots);
     // Set once all edges answered; an edge failing later stops it.
@@ -172,21 +189,6 @@ export class WorkerServer implements RunningServer {
     const order: HubControl = { kind: "shutdown" };
     for (const edge of this.edges) edge.worker.postMessage(order);
     await this.finished;
-  }
-}
-
-/**
- * Checks that `port` is free (a socket without `SO_REUSEPORT` conflicts with every other, even
- * another FastIM's edges) and returns it, or the free port the system picks for 0.
- */
-function probe(host: string, port: number, flag: string): number {
-  try {
-    const listener = Deno.listen({ hostname: host, port, transport: "tcp" });
-    const chosen = listener.addr.port;
-    listener.close();
-    return chosen;
-  } catch (e) {
-    throw new StartupError(describeListenError(e, host, port, flag));
   }
 }
 
