@@ -334,7 +334,7 @@ export class ClusterGateway implements ChatGateway {
       if (slot.reply === undefined && slot.read === undefined) break;
       conn.slots.shift();
       slot.answer(slot.reply ?? slot.read!());
-      for (const event of slot.after ?? []) conn.user.peer.deliver(event);
+      for (const event of slot.after ?? []) conn.user.deliver(event);
     }
     const left = conn.slots.length;
     conn.waiters = conn.waiters.filter((w) => left < w.below ? (w.resolve(), false) : true);

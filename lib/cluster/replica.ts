@@ -144,6 +144,7 @@ export class Replica {
   welcome(user: User, backlog: ChatEvent[] = []): Welcomed {
     // A hello is JSON, whose clients read mention marks (lib/core/mentions.ts).
     user.marksMentions = true;
+    this.core.catchUp(user);
     return {
       online: this.core.who().map((u) => ({ name: u.name, addr: u.addr })),
       rooms: this.core.rooms.snapshot(user),

@@ -1,8 +1,9 @@
 /**
  * The chat core: presence, names, accounts' claims on names, and routing of public and private
- * messages. It has no sockets, timers or I/O: transports call it with what users asked for and it
+ * messages. It has no sockets or I/O: transports call it with what users asked for and it
  * hands events to each user's {@link Peer}; persistence plugs in through {@link CoreOptions}
- * hooks. That keeps it fast, testable on its own, and independent of how users connect.
+ * hooks. Its one timer hands out presence announcements that had to wait (a connect storm;
+ * lib/core/presence_feed.ts), and {@link CoreOptions.later} replaces it. That keeps it fast, testable on its own, and independent of how users connect.
  *
  * All text and names entering the core are sanitised here, so no transport can forget to.
  *
@@ -26,6 +27,7 @@ import { nameKey, nameSkeletons, validateName } from "../shared/names.ts";
 import { sanitizeText } from "../shared/sanitize.ts";
 import { type Peer, User } from "./user.ts";
 import { deliverMarked } from "./mentions.ts";
+import { PresenceFeed } from "./presence_feed.ts";
 import { type RoomLimits, Rooms } from "./rooms.ts";
 import type { RoomStorage } from "./storage.ts";
 
@@ -59,6 +61,11 @@ export interface CoreOptions {
    * sender and receiver (undefined for a guest), to keep it for catch-up.
    */
   onPrivate?: (event: PrivateEvent, fromKey?: string, toKey?: string) => void;
+  /**
+   * Runs `fn` after pending I/O: how presence announcements that wait in a log are handed out
+   * in slices (default `setTimeout(fn, 0)`; lib/core/presence_feed.ts).
+   */
+  later?: (fn: () => void) => void;
   /** Where rooms with registered members are kept (none: rooms live in memory only). */
   roomStore?: RoomStorage;
   roomLimits?: Partial<RoomLimits>;
@@ -111,6 +118,8 @@ export class ChatCore {
   #idsLeft = 0;
   /** Every room but the lobby (lib/core/rooms.ts). */
   readonly rooms: Rooms;
+  /** Who comes, goes and renames, announced to everyone (lib/core/presence_feed.ts). */
+  readonly #presenceFeed: PresenceFeed;
 
   constructor(options: CoreOptions = {}) {
     let counter = 1;
@@ -122,6 +131,12 @@ export class ChatCore {
     this.#onPublic = options.onPublic;
     this.#onOffline = options.onOffline;
     this.#onPrivate = options.onPrivate;
+    this.#presenceFeed = new PresenceFeed({
+      users: () => this.#users.values(),
+      count: () => this.#users.size,
+      clock: this.#clock,
+      later: options.later,
+    });
     this.rooms = new Rooms({
       stamp: () => ({ msgId: this.#msgId(), ts: this.#clock() }),
       lastMsgId: () => this.#nextMsgId - 1,
@@ -150,9 +165,24 @@ export class ChatCore {
    */
   add(user: User): User {
     this.#users.set(user.id, user);
+    user.feed = this.#presenceFeed;
+    this.#presenceFeed.joined(user);
     this.#hold(user);
-    this.#broadcast(this.#presence("online", user));
+    this.#presenceFeed.announce(this.#presence("online", user));
     return user;
+  }
+
+  /**
+   * Hands `user` the presence announcements still waiting for it. Called before a request of
+   * its own is answered, so that the answer (a `who`, say) never overtakes them.
+   */
+  catchUp(user: User): void {
+    this.#presenceFeed.catchUp(user);
+  }
+
+  /** Presence announcements waiting in the log for some user (0 while announcing at once). */
+  get presencePending(): number {
+    return this.#presenceFeed.pending;
   }
 
   /**
@@ -163,7 +193,8 @@ export class ChatCore {
     if (!this.#users.delete(user.id)) return;
     const last = this.#release(user);
     this.rooms.disconnect(user);
-    if (!silent && last) this.#broadcast(this.#presence("offline", user));
+    user.feed = undefined;
+    if (!silent && last) this.#presenceFeed.announce(this.#presence("offline", user));
   }
 
   /** The online names, each once (by its oldest connection), in join order. */
@@ -201,7 +232,7 @@ export class ChatCore {
     };
     if (user.bot) event.bot = true;
     this.#onPublic?.(event);
-    deliverMarked(this.#users.values(), event); // #broadcast, with mentions marked
+    deliverMarked(this.#users.values(), event); // to everyone, with mentions marked
     return { ok: true, msgId: event.msgId, ts: event.ts };
   }
 
@@ -233,12 +264,12 @@ export class ChatCore {
     };
     if (receivers) {
       this.#keepPrivate(event, user.account, receiver!.account);
-      for (const r of receivers) r.peer.deliver(event);
+      for (const r of receivers) r.deliver(event);
       // The sender's other connections see what it sent, as its own echo would show it.
       let echo: PrivateEvent | undefined;
       for (const mine of this.#byName.get(nameKey(user.name)) ?? []) {
         if (mine === user || receivers.includes(mine)) continue;
-        mine.peer.deliver(echo ??= { ...event, echo: true, wire: [] });
+        mine.deliver(echo ??= { ...event, echo: true, wire: [] });
       }
       return { ok: true, msgId: event.msgId, ts: event.ts };
     }
@@ -372,9 +403,7 @@ export class ChatCore {
       ...(oldLast ? [this.#presence("offline", user, undefined, old)] : []),
       ...(newFirst ? [this.#presence("online", user)] : []),
     ];
-    for (const event of events) {
-      for (const other of this.#users.values()) if (other !== user) other.peer.deliver(event);
-    }
+    for (const event of events) this.#presenceFeed.announce(event, user);
   }
 
   /** Adds `user` to its name's connections; true when it is the first. */
@@ -443,14 +472,5 @@ export class ChatCore {
     };
     if (old !== undefined) e.old = old;
     return e;
-  }
-
-  /**
-   * The hot path: one event to every user. It only hands the same event object to each peer,
-   * which encodes it at most once per dialect (the event's wire cache) and queues it without
-   * awaiting anything, so one slow recipient cannot hold up the loop.
-   */
-  #broadcast(event: ChatEvent): void {
-    for (const user of this.#users.values()) user.peer.deliver(event);
   }
 }

@@ -118,6 +118,8 @@ export class Dispatcher {
   execute(requester: Requester, request: Request): Reply | Promise<Reply> {
     const { core, store } = this;
     const user = requester.user;
+    // What was announced before this request reaches the user before its answer does.
+    core.catchUp(user);
     const room = executeRoomRequest(this.#rooms, user, request);
     if (room) return room;
     const history = executeHistoryRequest(this.#rooms, user, request);

@@ -144,7 +144,7 @@ function mark(ctx: HistoryContext, user: User, raw: string, msgId: number): Repl
     ctx.store.putMarker(account, key, marked);
     const event: MarkerEvent = { kind: "marker", target: name, msgId: marked, unread, wire: [] };
     for (const other of ctx.core.findAll(user.name)) {
-      if (other !== user && other.account === account) other.peer.deliver(event);
+      if (other !== user && other.account === account) other.deliver(event);
     }
   }
   return { ok: true, target: name, msgId: marked, unread };

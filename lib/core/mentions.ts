@@ -44,9 +44,9 @@ export function deliverMarked(users: Iterable<User>, event: PublicEvent): void {
   let marked: PublicEvent | undefined;
   for (const user of users) {
     if (user.marksMentions && named.has(user.key) && user.name !== event.from) {
-      user.peer.deliver(marked ??= { ...event, mention: true, wire: [] });
+      user.deliver(marked ??= { ...event, mention: true, wire: [] });
     } else {
-      user.peer.deliver(event);
+      user.deliver(event);
     }
   }
 }

@@ -338,7 +338,7 @@ export class Rooms {
     }
     const target = this.#o.find(valid.name);
     if (target) {
-      target.peer.deliver(this.#event(room, "invited", target.name, { by: user.name }));
+      target.deliver(this.#event(room, "invited", target.name, { by: user.name }));
     }
     return { ok: true, room, name: target?.name ?? valid.name };
   }
@@ -726,7 +726,7 @@ export class Rooms {
    * at most once per dialect through its wire cache), nothing awaited.
    */
   #send(room: Room, event: ChatEvent): void {
-    for (const user of room.online) user.peer.deliver(event);
+    for (const user of room.online) user.deliver(event);
   }
 }
 

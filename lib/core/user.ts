@@ -7,6 +7,7 @@
 
 import type { ChatEvent, KickCode } from "../protocol/events.ts";
 import { nameKey } from "../shared/names.ts";
+import type { PresenceFeed } from "./presence_feed.ts";
 
 /**
  * Whatever receives a user's events. A transport implements it; `deliver` must not block or
@@ -46,6 +47,11 @@ export class User {
    */
   bot = false;
 
+  /** Where this user is in its core's presence log (lib/core/presence_feed.ts). */
+  feedPos = 0;
+  /** The presence log of the core this user is online in; set when it joins. */
+  feed: PresenceFeed | undefined;
+
   #keyOf = "";
   #key = "";
 
@@ -53,6 +59,16 @@ export class User {
   get key(): string {
     if (this.#keyOf !== this.name) [this.#keyOf, this.#key] = [this.name, nameKey(this.name)];
     return this.#key;
+  }
+
+  /**
+   * Hands `event` to the peer, after whatever presence announcements are still waiting for this
+   * user in the log, so that the user gets everything in the order it happened. Everything but
+   * the presence log itself reaches a user through this.
+   */
+  deliver(event: ChatEvent): void {
+    if (this.feed !== undefined && this.feedPos !== this.feed.end) this.feed.catchUp(this);
+    this.peer.deliver(event);
   }
 
   constructor(

@@ -145,7 +145,7 @@ export class LocalGateway implements ChatGateway {
       // A login's rooms (what was said while away) follow its reply.
       if (request.type === "login" && reply.ok) {
         for (const event of this.dispatcher.takeBacklog(requester.user)) {
-          requester.user.peer.deliver(event);
+          requester.user.deliver(event);
         }
       }
     };
@@ -168,6 +168,7 @@ export class LocalGateway implements ChatGateway {
     } else if (hello.name !== undefined) {
       named = await dispatcher.execute(requester, { type: "rename", name: hello.name });
     }
+    core.catchUp(requester.user);
     return {
       named,
       online: core.who().map((u) => ({ name: u.name, addr: u.addr })),

@@ -199,6 +199,8 @@ export class FrameLog {
   /** Bytes of the frames in each segment. */
   #sizes: number[] = [0];
   #retainedBytes = 0;
+  /** Each frame's number (the last one given it, should the same buffer be appended again). */
+  #seqOf = new WeakMap<Uint8Array, number>();
   /** The segment number of `#segments[0]`. */
   #first = 0;
   /** The number the next appended frame gets. */
@@ -221,7 +223,20 @@ export class FrameLog {
     this.#sizes[this.#sizes.length - 1] += frame.length;
     this.#retainedBytes += frame.length;
     this.last = frame;
+    this.#seqOf.set(frame, this.end);
     return this.end++;
+  }
+
+  /**
+   * The number of `frame` if it is in the log still, else -1. A presence announcement that
+   * waited in the chat's log (lib/core/presence_feed.ts) reaches users one after the other, each
+   * taking all it was missing at once; the frames are then found here, so that every outbox
+   * holds them as a run of the shared log rather than as a list of its own.
+   */
+  find(frame: Uint8Array): number {
+    const seq = this.#seqOf.get(frame);
+    if (seq === undefined || seq < this.#first << SEGMENT_BITS) return -1;
+    return this.at(seq) === frame ? seq : -1;
   }
 
   /** Frame number `seq`, which a run holds. */
@@ -456,18 +471,23 @@ export class Outbox implements RunHolder {
 
   /**
    * Queues `bytes` (nothing else pending of the outbox's own) as part of a run of the shared log:
-   * starts a run, extends it when `bytes` is the frame just appended by another outbox or
-   * appends it when the run reaches the log's end, and otherwise turns the run into a list.
+   * starts a run, extends it when `bytes` is the frame that follows the run in the log (appended
+   * by another outbox) or appends it when the run reaches the log's end, and otherwise turns the
+   * run into a list.
    */
   #pushToRun(bytes: Uint8Array): void {
     const log = frameLog;
     const end = log.end;
     if (this.#from < 0) {
-      this.#from = log.last === bytes ? end - 1 : log.append(bytes);
+      if (log.last === bytes) this.#from = end - 1;
+      else {
+        const seq = log.find(bytes);
+        this.#from = seq >= 0 ? seq : log.append(bytes);
+      }
       this.#to = this.#from + 1;
       log.hold(this.#from, this);
-    } else if (this.#to === end - 1 && log.last === bytes) {
-      this.#to = end;
+    } else if (this.#to < end && log.at(this.#to) === bytes) {
+      this.#to++;
     } else if (this.#to === end) {
       log.append(bytes);
       this.#to = end + 1;

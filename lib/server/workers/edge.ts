@@ -186,7 +186,7 @@ export class EdgeGateway implements ChatGateway {
     for (const item of items) {
       switch (item.kind) {
         case "events":
-          for (const uid of item.uids) this.#states.get(uid)?.user.peer.deliver(item.event);
+          for (const uid of item.uids) this.#states.get(uid)?.user.deliver(item.event);
           break;
         case "reply": {
           const s = this.#update(item);

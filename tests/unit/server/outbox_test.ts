@@ -270,6 +270,32 @@ Deno.test("Outboxes given the same frames in one turn share one batch buffer", a
   strictEqual(decoder.decode(seen[4]), "one\ntwo\nmine\n");
 });
 
+Deno.test("Outboxes handed the same frames one outbox after the other share one batch", async () => {
+  // How the chat's presence log hands out a connect storm's announcements: each user takes all
+  // it was missing at once, so the frames reach outbox after outbox, not frame after frame.
+  const seen: Uint8Array[] = [];
+  const writer: Writer = {
+    write(chunk) {
+      seen.push(chunk);
+      return Promise.resolve(chunk.length);
+    },
+  };
+  const frames = Array.from({ length: 50 }, (_, i) => bytes(`online user${i}\n`));
+  const boxes = Array.from({ length: 4 }, () => new Outbox(writer, 1 << 16, () => {}));
+  // The last box joined later: it gets only the frames from the 20th on.
+  boxes.forEach((box, b) => {
+    for (const frame of frames.slice(b === 3 ? 20 : 0)) box.push(frame);
+  });
+  await Promise.all(boxes.map((box) => box.drained()));
+  strictEqual(seen.length, 4);
+  const all = frames.map((f) => decoder.decode(f)).join("");
+  for (let i = 0; i < 3; i++) strictEqual(decoder.decode(seen[i]), all);
+  strictEqual(seen[1].buffer, seen[0].buffer, "a copy of its own for the second box");
+  strictEqual(seen[2].buffer, seen[0].buffer, "a copy of its own for the third box");
+  strictEqual(decoder.decode(seen[3]), frames.slice(20).map((f) => decoder.decode(f)).join(""));
+  strictEqual(seen[3].buffer, seen[0].buffer, "the later joiner's frames are a view of the batch");
+});
+
 Deno.test("a write that never completes cannot stall other outboxes' flushes", async () => {
   // 300 outboxes whose writes hang (readers that stopped), then one healthy outbox.
   const stuck: Writer = { write: () => new Promise<number>(() => {}) };
