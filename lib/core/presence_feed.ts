@@ -29,6 +29,11 @@ export const IMMEDIATE_DELIVERIES = 100_000;
 export const WINDOW_MS = 100;
 /** Deliveries per slice of the pump, between which other work (accepting, reading) runs. */
 export const SLICE_DELIVERIES = 20_000;
+/**
+ * While announcements keep coming (one within this many ms), the pump's slices are a quarter:
+ * what is still arriving (the rest of a storm's connections) is served first.
+ */
+export const BUSY_MS = 20;
 
 interface Entry {
   event: ChatEvent;
@@ -78,6 +83,7 @@ export class PresenceFeed {
   #base = 0;
   #windowStart = -Infinity;
   #windowDeliveries = 0;
+  #lastLogged = -Infinity;
   #pumpScheduled = false;
   /** The users still to visit in the pump's current pass. */
   #pass: Iterator<User> | undefined;
@@ -124,6 +130,7 @@ export class PresenceFeed {
       }
     }
     this.#entries.push({ event, except });
+    this.#lastLogged = this.#clock();
     if (!this.#pumpScheduled) {
       this.#pumpScheduled = true;
       this.#later(() => this.#pump());
@@ -151,7 +158,8 @@ export class PresenceFeed {
   /** One slice: catches users up until the slice's deliveries are spent or everyone is done. */
   #pump(): void {
     this.#pumpScheduled = false;
-    let budget = this.#slice;
+    const busy = this.#clock() - this.#lastLogged < BUSY_MS;
+    let budget = busy ? this.#slice / 4 : this.#slice;
     while (budget > 0) {
       if (this.#pass === undefined) {
         this.#pass = this.#users()[Symbol.iterator]();
