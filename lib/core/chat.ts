@@ -267,7 +267,7 @@ export class ChatCore {
       for (const r of receivers) r.deliver(event);
       // The sender's other connections see what it sent, as its own echo would show it.
       let echo: PrivateEvent | undefined;
-      for (const mine of this.#byName.get(nameKey(user.name)) ?? []) {
+      for (const mine of this.#byName.get(user.key) ?? []) {
         if (mine === user || receivers.includes(mine)) continue;
         mine.deliver(echo ??= { ...event, echo: true, wire: [] });
       }

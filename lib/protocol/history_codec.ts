@@ -62,6 +62,8 @@ export function parseHistoryText(line: string): Request | null {
     return { type: "mentions", on: line === "mentions|on" };
   }
   if (line.startsWith("search|")) return parseTextSearch(line.slice("search|".length));
+  // Every chat line comes through here: leave the others before splitting them.
+  if (!line.startsWith("catchup|") && !line.startsWith("mark|")) return null;
   const fields = line.split("|");
   const [word, target] = fields;
   if ((word !== "catchup" && word !== "mark") || target === undefined || !isTarget(target)) {

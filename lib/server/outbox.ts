@@ -199,7 +199,10 @@ export class FrameLog {
   /** Bytes of the frames in each segment. */
   #sizes: number[] = [0];
   #retainedBytes = 0;
-  /** Each frame's number (the last one given it, should the same buffer be appended again). */
+  /**
+   * The number of each findable frame (the last one given it, should the same buffer be appended
+   * again). Only presence lines: a WeakMap entry per message would cost every message's path.
+   */
   #seqOf = new WeakMap<Uint8Array, number>();
   /** The segment number of `#segments[0]`. */
   #first = 0;
@@ -210,8 +213,11 @@ export class FrameLog {
 
   constructor(readonly maxRetainedBytes = MAX_RETAINED_BYTES) {}
 
-  /** Appends `frame`; returns its number. */
-  append(frame: Uint8Array): number {
+  /**
+   * Appends `frame`; returns its number. A frame `findable` (a presence line, which may reach
+   * outboxes one after the other: {@link find}) is remembered by identity.
+   */
+  append(frame: Uint8Array, findable = false): number {
     let tail = this.#segments[this.#segments.length - 1];
     if (tail.length === SEGMENT) {
       tail = [];
@@ -223,12 +229,12 @@ export class FrameLog {
     this.#sizes[this.#sizes.length - 1] += frame.length;
     this.#retainedBytes += frame.length;
     this.last = frame;
-    this.#seqOf.set(frame, this.end);
+    if (findable) this.#seqOf.set(frame, this.end);
     return this.end++;
   }
 
   /**
-   * The number of `frame` if it is in the log still, else -1. A presence announcement that
+   * The number of `frame`, appended findable, if it is in the log still, else -1. A presence announcement that
    * waited in the chat's log (lib/core/presence_feed.ts) reaches users one after the other, each
    * taking all it was missing at once; the frames are then found here, so that every outbox
    * holds them as a run of the shared log rather than as a list of its own.
@@ -366,7 +372,7 @@ export class Outbox implements RunHolder {
       this.detachRun();
       this.#chunks.push(bytes);
     } else {
-      this.#pushToRun(bytes);
+      this.#pushToRun(bytes, mayWait);
       frameLog.trim();
     }
     this.#bytes += bytes.length;
@@ -475,21 +481,21 @@ export class Outbox implements RunHolder {
    * by another outbox) or appends it when the run reaches the log's end, and otherwise turns the
    * run into a list.
    */
-  #pushToRun(bytes: Uint8Array): void {
+  #pushToRun(bytes: Uint8Array, findable: boolean): void {
     const log = frameLog;
     const end = log.end;
     if (this.#from < 0) {
       if (log.last === bytes) this.#from = end - 1;
       else {
-        const seq = log.find(bytes);
-        this.#from = seq >= 0 ? seq : log.append(bytes);
+        const seq = findable ? log.find(bytes) : -1;
+        this.#from = seq >= 0 ? seq : log.append(bytes, findable);
       }
       this.#to = this.#from + 1;
       log.hold(this.#from, this);
     } else if (this.#to < end && log.at(this.#to) === bytes) {
       this.#to++;
     } else if (this.#to === end) {
-      log.append(bytes);
+      log.append(bytes, findable);
       this.#to = end + 1;
     } else {
       const chunks = log.slice(this.#from, this.#to);
@@ -521,6 +527,7 @@ export class Outbox implements RunHolder {
   }
 
   #wakeDrainWaiters(): void {
+    if (this.#drainWaiters.length === 0) return;
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const wake of waiters) wake();
