@@ -16,7 +16,6 @@
  */
 
 import {
-  type ChatEvent,
   fail,
   type PresenceEvent,
   type PrivateEvent,
