@@ -7,6 +7,7 @@
  * @module
  */
 
+import { ChunkQueue } from "../../lib/shared/bytes.ts";
 import { closeQuietly } from "../../lib/shared/close_quietly.ts";
 
 const encoder = new TextEncoder();
@@ -21,8 +22,7 @@ export interface ByteConn {
 
 /** One WebSocket as a byte stream. */
 export class WsConn implements ByteConn {
-  readonly #inbox: Uint8Array[] = [];
-  #offset = 0;
+  readonly #inbox = new ChunkQueue();
   #ended = false;
   #wake: (() => void) | undefined;
 
@@ -55,23 +55,11 @@ export class WsConn implements ByteConn {
   }
 
   async read(p: Uint8Array): Promise<number | null> {
-    while (this.#inbox.length === 0) {
+    while (this.#inbox.empty) {
       if (this.#ended) return null;
       await new Promise<void>((resolve) => this.#wake = resolve);
     }
-    let n = 0;
-    while (n < p.length && this.#inbox.length > 0) {
-      const head = this.#inbox[0];
-      const take = Math.min(p.length - n, head.length - this.#offset);
-      p.set(head.subarray(this.#offset, this.#offset + take), n);
-      n += take;
-      this.#offset += take;
-      if (this.#offset === head.length) {
-        this.#inbox.shift();
-        this.#offset = 0;
-      }
-    }
-    return n;
+    return this.#inbox.readInto(p);
   }
 
   write(p: Uint8Array): Promise<number> {

@@ -42,3 +42,50 @@ export async function writeAll(writer: Writer, bytes: Uint8Array): Promise<void>
 export function writeAllSync(writer: SyncWriter, bytes: Uint8Array): void {
   for (let off = 0; off < bytes.length;) off += writer.writeSync(bytes.subarray(off));
 }
+
+/**
+ * Received chunks (WebSocket messages, say) read out as one byte stream, in order, into whatever
+ * buffer the reader offers: a chunk larger than the buffer is read across several calls.
+ *
+ * @example
+ * ```ts
+ * import { ChunkQueue } from "./bytes.ts";
+ *
+ * const q = new ChunkQueue();
+ * q.push(new TextEncoder().encode("hello\n"));
+ * const buf = new Uint8Array(4);
+ * q.readInto(buf); // 4: "hell"; the next call gives "o\n"
+ * ```
+ */
+export class ChunkQueue {
+  readonly #chunks: Uint8Array[] = [];
+  /** How much of the first chunk has been read. */
+  #offset = 0;
+
+  /** Adds `chunk` (not copied) behind what is queued. */
+  push(chunk: Uint8Array): void {
+    this.#chunks.push(chunk);
+  }
+
+  /** True when nothing is left to read. */
+  get empty(): boolean {
+    return this.#chunks.length === 0;
+  }
+
+  /** Moves as many queued bytes as fit into `p`; returns how many. */
+  readInto(p: Uint8Array): number {
+    let n = 0;
+    while (n < p.length && this.#chunks.length > 0) {
+      const head = this.#chunks[0];
+      const take = Math.min(p.length - n, head.length - this.#offset);
+      p.set(head.subarray(this.#offset, this.#offset + take), n);
+      n += take;
+      this.#offset += take;
+      if (this.#offset === head.length) {
+        this.#chunks.shift();
+        this.#offset = 0;
+      }
+    }
+    return n;
+  }
+}

@@ -11,6 +11,7 @@
  */
 
 import { BadFrameError, type Transport } from "../connection.ts";
+import { ChunkQueue } from "../../shared/bytes.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -62,9 +63,8 @@ function decodeShared(bytes: Uint8Array): string {
  * ```
  */
 export class WebSocketTransport implements Transport {
-  /** Messages received and not yet read, as bytes; `#offset` is how much of the first was read. */
-  readonly #inbox: Uint8Array[] = [];
-  #offset = 0;
+  /** Messages received and not yet read, as bytes. */
+  readonly #inbox = new ChunkQueue();
   #buffered = 0;
   #ended = false;
   #failure: Error | undefined;
@@ -124,24 +124,13 @@ export class WebSocketTransport implements Transport {
   }
 
   async read(p: Uint8Array): Promise<number | null> {
-    while (this.#inbox.length === 0) {
+    while (this.#inbox.empty) {
       if (this.#failure) throw this.#failure;
       if (this.#ended) return null;
       await new Promise<void>((resolve) => this.#wake = resolve);
     }
     // Received messages are read before a failure is reported: the lines before it count.
-    let n = 0;
-    while (n < p.length && this.#inbox.length > 0) {
-      const head = this.#inbox[0];
-      const take = Math.min(p.length - n, head.length - this.#offset);
-      p.set(head.subarray(this.#offset, this.#offset + take), n);
-      n += take;
-      this.#offset += take;
-      if (this.#offset === head.length) {
-        this.#inbox.shift();
-        this.#offset = 0;
-      }
-    }
+    const n = this.#inbox.readInto(p);
     this.#buffered -= n;
     return n;
   }
