@@ -4,8 +4,10 @@
  * later, all arrive, in the same order for everyone.
  */
 import { deepStrictEqual, ok } from "node:assert/strict";
-import { LineClient } from "../helpers/lines.ts";
-import { startServer } from "../helpers/server.ts";
+import { JsonClient, LineClient } from "../helpers/lines.ts";
+import { httpPort, ircPort, startServer } from "../helpers/server.ts";
+import { WsClient } from "../helpers/ws.ts";
+import { IrcClient } from "../helpers/irc.ts";
 
 const OPEN = [
   "--msg-rate",
@@ -79,3 +81,100 @@ Deno.test(`${STORM} connections at once are all served, and every arrival is ann
     for (const c of conns) c.close();
   }
 });
+
+/** Arrivals enough to pass the core's budget of announcements made at once (presence_feed.ts). */
+const MIXED_STORM = 700;
+
+/**
+ * The presence lines of a storm wait in the core's log and are handed out afterwards: a JSON, a
+ * WebSocket and an IRC user each still hear every arrival, and never get a `who` (IRC: `NAMES`)
+ * that lists someone whose arrival they have not yet heard.
+ */
+Deno.test("a storm's arrivals reach JSON, WebSocket and IRC users before their who lists them", async () => {
+  await using server = await startServer(OPEN);
+  using jay = await JsonClient.connect(server.port, { name: "jay" });
+  using wes = await WsClient.connect(await httpPort(server), { name: "wes" });
+  using iris = await IrcClient.register(await ircPort(server), "iris");
+  const conns = await Promise.all(
+    Array.from({ length: MIXED_STORM }, () => LineClient.connect(server.port)),
+  );
+  try {
+    const storm = new Set(conns.map((c) => c.addr));
+    /** Asks until a reply lists the whole storm; checks each reply against what came before it. */
+    const untilAllListed = async (
+      who: string,
+      ask: () => Promise<{ listed: string[]; heardBefore: Set<string> }>,
+    ) => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const { listed, heardBefore } = await ask();
+        const unheard = listed.filter((name) => storm.has(name) && !heardBefore.has(name));
+        deepStrictEqual(unheard, [], `${who}: listed before their arrival was heard`);
+        if ([...storm].every((addr) => listed.includes(addr))) return heardBefore;
+        ok(Date.now() < deadline, `${who}: not everyone listed after 60 s`);
+      }
+    };
+    const jsonAsk = (received: string[], request: (f: Record<string, unknown>) => unknown) => {
+      return async () => {
+        const id = crypto.randomUUID();
+        const reply = await request({ type: "who", id }) as { users: { name: string }[] };
+        const at = received.findIndex((l) => l.includes(id));
+        const heardBefore = new Set(
+          frames(received.slice(0, at)).filter((f) => f.type === "presence" && f.event === "online")
+            .map((f) => f.name as string),
+        );
+        return { listed: reply.users.map((u) => u.name), heardBefore };
+      };
+    };
+    const jsonHeard = await untilAllListed(
+      "JSON",
+      jsonAsk(jay.lines.received, (f) => jay.request(f, 30_000)),
+    );
+    const wsHeard = await untilAllListed("WebSocket", jsonAsk(wes.received, (f) => wes.request(f)));
+    const ircHeard = await untilAllListed("IRC", async () => {
+      const before = iris.lines.received.length;
+      await iris.send("NAMES #lobby");
+      await iris.expect(/ 366 iris #lobby /, 30_000);
+      const lines = iris.lines.received.slice(before);
+      const listed = lines.filter((l) => / 353 iris = #lobby :/.test(l))
+        .flatMap((l) => l.slice(l.indexOf(" :") + 2).split(" ")).map(nameOfNick);
+      const heardBefore = new Set(
+        iris.lines.received.map((l) => / JOIN :?#lobby$/.test(l) ? JOIN_SOURCE.exec(l) : null)
+          .filter((m) => m !== null).map((m) => nameOfNick(m[1])),
+      );
+      return { listed, heardBefore };
+    });
+    for (const [who, heard] of [["JSON", jsonHeard], ["WebSocket", wsHeard], ["IRC", ircHeard]]) {
+      deepStrictEqual(
+        [...storm].filter((addr) => !(heard as Set<string>).has(addr)),
+        [],
+        `${who} missed arrivals`,
+      );
+    }
+    // In join order, as the storm's own connections heard them.
+    const order = frames(jay.lines.received).filter((f) =>
+      f.type === "presence" && f.event === "online" && storm.has(String(f.name))
+    ).map((f) => f.name);
+    const first = conns.find((c) => c.addr === order[0])!;
+    const last = `[${order.at(-1)}], ${order.at(-1)}:online`;
+    if (!first.received.includes(last)) await first.readUntil((l) => l === last, 60_000);
+    const textOrder = first.received.filter((l) => /^\[[^\]]*\], \S+:online$/.test(l))
+      .map((l) => l.slice(1, l.indexOf("]")));
+    deepStrictEqual(textOrder, order, "JSON and text heard one order");
+  } finally {
+    for (const c of conns) c.close();
+  }
+});
+
+/** `:NICK!USER@HOST JOIN #lobby`: the nick. */
+const JOIN_SOURCE = /^(?:@\S+ )?:([^!\s]+)!/;
+
+/** A FastIM name from an IRC nick (lib/server/irc/irc_names.ts: `.` is `|`, `:` is `^`). */
+function nameOfNick(nick: string): string {
+  return nick.replace(/^@/, "").replaceAll("|", ".").replaceAll("^", ":");
+}
+
+/** The JSON frames among `lines` (a server may send a text line before the hello's welcome). */
+function frames(lines: string[]): Record<string, unknown>[] {
+  return lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+}
