@@ -120,10 +120,11 @@ export class Dispatcher {
     const user = requester.user;
     // What was announced before this request reaches the user before its answer does.
     core.catchUp(user);
-    const room = executeRoomRequest(this.#rooms, user, request);
-    if (room) return room;
+    // History first: `history` of `private` is the account's, any other `history` a room's.
     const history = executeHistoryRequest(this.#rooms, user, request);
     if (history) return history;
+    const room = executeRoomRequest(this.#rooms, user, request);
+    if (room) return room;
     switch (request.type) {
       case "say":
         return core.say(user, request.text);

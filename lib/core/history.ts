@@ -70,6 +70,10 @@ export function executeHistoryRequest(
       return { ok: true };
     case "search":
       return search(ctx, user, request.query, request.before, request.limit ?? SEARCH_PAGE);
+    case "history":
+      // `history` of the lobby and of rooms is the rooms' (lib/core/room_requests.ts).
+      if (request.room !== PRIVATE_TARGET) return undefined;
+      return privateHistory(ctx, user, request.limit ?? HISTORY_PAGE, request.before);
     default:
       return undefined;
   }
@@ -109,6 +113,38 @@ function catchup(ctx: HistoryContext, user: User, raw: string, after: number, li
     more,
     last: page.at(-1)?.msgId ?? after,
   };
+}
+
+/** Messages per `history` page when the request names no limit. */
+const HISTORY_PAGE = 50;
+
+/**
+ * The account's own private messages (sent and received) before `before`, the newest `limit`
+ * that fit in one reply, oldest first: what a page shows of its private conversations after a
+ * reload, and pages back through.
+ */
+function privateHistory(
+  ctx: HistoryContext,
+  user: User,
+  limit: number,
+  before: number | undefined,
+): Reply {
+  const r = resolve(ctx, user, PRIVATE_TARGET);
+  if (!r.ok) return r;
+  const rows = ctx.store.messagesBefore(r.target.scope, before, limit);
+  return { ok: true, messages: newestFitting(rows, ctx.replyBudgetBytes) };
+}
+
+/** The last of `messages` that fit in `budget` bytes (at least one): paging goes back. */
+function newestFitting(messages: StoredMessage[], budget: number): StoredMessage[] {
+  let total = 0;
+  let first = messages.length;
+  while (first > 0) {
+    total += messages[first - 1].text.length * 3 + 200;
+    if (total > budget && first < messages.length) break;
+    first--;
+  }
+  return messages.slice(first);
 }
 
 /**

@@ -102,6 +102,11 @@ export interface HistoryStorage {
   appendPrivate(m: InboxMessage, fromKey: string | undefined, toKey: string | undefined): void;
   /** Up to `limit` messages of `scope` with ids above `afterId`, oldest first. */
   messagesAfter(scope: HistoryScope, afterId: number, limit: number): StoredMessage[];
+  /**
+   * The newest `limit` messages of `scope` with ids below `beforeId` (all, when it is undefined),
+   * oldest first: paging back through a conversation.
+   */
+  messagesBefore(scope: HistoryScope, beforeId: number | undefined, limit: number): StoredMessage[];
   /** How many messages of `scope` have ids above `afterId`, counting no further than `cap`. */
   countAfter(scope: HistoryScope, afterId: number, cap: number): number;
   /** The account's read markers: target key (`#lobby`, a room key, `private`) and message id. */

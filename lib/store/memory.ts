@@ -238,6 +238,19 @@ export class MemoryStorage implements ChatStorage {
     return this.#inScope(scope, afterId, limit);
   }
 
+  messagesBefore(
+    scope: HistoryScope,
+    beforeId: number | undefined,
+    limit: number,
+  ): StoredMessage[] {
+    this.#open();
+    if (limit <= 0) return [];
+    const below = this.#inScope(scope, 0, Infinity).filter((m) =>
+      beforeId === undefined || m.msgId < beforeId
+    );
+    return below.slice(-limit);
+  }
+
   countAfter(scope: HistoryScope, afterId: number, cap: number): number {
     this.#open();
     return this.#inScope(scope, afterId, cap).length;

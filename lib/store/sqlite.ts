@@ -435,6 +435,23 @@ export class Store implements ChatStorage {
     return rows.map((r) => ({ ...r }));
   }
 
+  /** The newest `limit` messages of `scope` below `beforeId`, oldest first. */
+  messagesBefore(
+    scope: HistoryScope,
+    beforeId: number | undefined,
+    limit: number,
+  ): StoredMessage[] {
+    if (limit <= 0) return [];
+    const [sql, args] = scopeSelect(scope, "id < :before");
+    const rows = this.#sql(`${sql} ORDER BY msgId DESC LIMIT :limit`)
+      .all({
+        ...args,
+        before: beforeId ?? Number.MAX_SAFE_INTEGER,
+        limit,
+      }) as unknown as StoredMessage[];
+    return rows.reverse().map((r) => ({ ...r }));
+  }
+
   /** How many messages of `scope` have ids above `afterId`, counting no further than `cap`. */
   countAfter(scope: HistoryScope, afterId: number, cap: number): number {
     const [sql, args] = scopeSelect(scope, "id > :after");

@@ -348,6 +348,11 @@ function onFrame(f: ServerFrame): void {
 }
 
 async function onWelcome(w: WelcomeFrame, resumed: boolean): Promise<void> {
+  // Message ids rise across the server: what the page had before the drop, it has seen.
+  let seenBefore = 0;
+  if (resumed) {
+    for (const c of state.conversations.values()) seenBefore = Math.max(seenBefore, c.lastId);
+  }
   state.me = w.name;
   state.online.clear();
   for (const u of w.online) state.online.set(u.name, u.addr);
@@ -375,7 +380,37 @@ async function onWelcome(w: WelcomeFrame, resumed: boolean): Promise<void> {
   if (resumed) await resume();
   await settleUnsure();
   if (loggedIn) await syncMarkers();
+  if (loggedIn) await loadPrivate(seenBefore);
   render();
+}
+
+/**
+ * A logged-in account's private conversations from the server's private history: on a new page
+ * (`since` 0) the newest page of them shows again, not counted unread (there is no telling what
+ * was read); after a reconnect, what came after `since` (the newest message id the page had seen
+ * before the drop), newest pages first, counted unread. Lines already shown are not shown twice.
+ */
+async function loadPrivate(since: number): Promise<void> {
+  let before: number | undefined;
+  for (;;) {
+    const reply = await chat.request({
+      type: "history",
+      room: "private",
+      limit: PAGE,
+      ...(before ? { before } : {}),
+    });
+    if (reply.type !== "ok" || !reply.messages) return;
+    const messages = reply.messages;
+    for (const m of messages) {
+      if (m.msgId <= since || m.to === undefined) continue;
+      const own = m.from.toLowerCase() === state.me.toLowerCase();
+      const peer = own ? m.to : m.from;
+      state.conversation(privateId(peer), peer);
+      state.add(privateId(peer), { ...m, own }, since === 0);
+    }
+    if (since === 0 || messages.length < PAGE || messages[0].msgId <= since) return;
+    before = messages[0].msgId;
+  }
 }
 
 /**

@@ -118,7 +118,8 @@ export interface OkFrame {
   room?: string;
   topic?: string;
   rooms?: RoomInfo[];
-  messages?: { msgId: number; ts: number; from: string; text: string }[];
+  /** `history` (and `catchup`): `to` is set on private messages (`history` of `private`). */
+  messages?: { msgId: number; ts: number; from: string; text: string; to?: string }[];
   /** `mark`: the marker's target, and how many messages follow it (`msgId` is where it is). */
   target?: string;
   unread?: number;

@@ -72,6 +72,32 @@ Deno.test("private messages both ways, with an unread count", opts, async () => 
   await bob.waitForSelector('.conv[data-conv="@carol"] .unread');
 });
 
+Deno.test("an account's private conversations are back after a page reload", opts, async () => {
+  await using server = await startServer(["--msg-rate", "0"]);
+  const port = await httpPort(server);
+  using bea = await JsonClient.connect(server.port, { name: "bea" });
+  strictEqual((await bea.request({ type: "register", password: "bea-password" })).type, "ok");
+  using cid = await JsonClient.connect(server.port, { name: "cid" });
+  strictEqual((await cid.request({ type: "register", password: "cid-password" })).type, "ok");
+  await bea.request({ type: "msg", to: "cid", text: "sent before the page" });
+  await using browser = await launchBrowser();
+  const first = await openChat(browser, port, "cid", { password: "cid-password" });
+  await clickOn(first, '.conv[data-conv="@bea"]');
+  await waitForLine(first, "bea: sent before the page");
+  await send(first, "from the page");
+  await waitForLine(first, "cid: from the page");
+  await first.close();
+  // A new page of the same account: the conversation, both ways, in order, shown once.
+  const second = await openChat(browser, port, "cid", { password: "cid-password" });
+  await clickOn(second, '.conv[data-conv="@bea"]');
+  await waitForLine(second, "cid: from the page");
+  const shown = (await lineTexts(second)).filter((l) =>
+    l.startsWith("bea:") || l.startsWith("cid:")
+  );
+  deepStrictEqual(shown, ["bea: sent before the page", "cid: from the page"]);
+  deepStrictEqual(second.errors, []);
+});
+
 Deno.test("rename and presence show in the other page", opts, async () => {
   await using server = await startServer();
   const port = await httpPort(server);

@@ -299,3 +299,36 @@ Deno.test("catch-up survives a restart: private messages and markers are on disk
   ]);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("history of private: an account's newest private messages, paging back", async () => {
+  await using server = await startServer(FAST);
+  using ann = await registered(server.port, "ann");
+  using ben = await registered(server.port, "ben");
+  using guest = await JsonClient.connect(server.port, { name: "gus" });
+  const ids: number[] = [];
+  for (let i = 1; i <= 5; i++) {
+    const [from, to] = i % 2 ? [ann, "ben"] : [ben, "ann"];
+    ids.push((await from.request({ type: "msg", to, text: `pm ${i}` })).msgId as number);
+  }
+  // Someone else's private message and a public one are not ann's private history.
+  await guest.request({ type: "msg", to: "ben", text: "not for ann" });
+  await say(ann, "in the lobby");
+  using again = await loggedIn(server.port, "ann");
+  const newest = await again.request({ type: "history", room: "private", limit: 3 });
+  strictEqual(newest.type, "ok", JSON.stringify(newest));
+  deepStrictEqual((newest.messages as Frame[]).map((m) => [m.msgId, m.from, m.to, m.text]), [
+    [ids[2], "ann", "ben", "pm 3"],
+    [ids[3], "ben", "ann", "pm 4"],
+    [ids[4], "ann", "ben", "pm 5"],
+  ]);
+  const older = await again.request({
+    type: "history",
+    room: "private",
+    limit: 3,
+    before: ids[2],
+  });
+  deepStrictEqual((older.messages as Frame[]).map((m) => m.text), ["pm 1", "pm 2"]);
+  // A guest has no private history.
+  const refused = await guest.request({ type: "history", room: "private" });
+  deepStrictEqual([refused.type, refused.code], ["error", "not_logged_in"]);
+});

@@ -745,6 +745,10 @@ function onFrame(f) {
   render();
 }
 async function onWelcome(w, resumed) {
+  let seenBefore = 0;
+  if (resumed) {
+    for (const c of state.conversations.values()) seenBefore = Math.max(seenBefore, c.lastId);
+  }
   state.me = w.name;
   state.online.clear();
   for (const u of w.online) state.online.set(u.name, u.addr);
@@ -773,7 +777,35 @@ async function onWelcome(w, resumed) {
   if (resumed) await resume();
   await settleUnsure();
   if (loggedIn) await syncMarkers();
+  if (loggedIn) await loadPrivate(seenBefore);
   render();
+}
+async function loadPrivate(since) {
+  let before;
+  for (; ; ) {
+    const reply2 = await chat.request({
+      type: "history",
+      room: "private",
+      limit: PAGE,
+      ...before ? {
+        before
+      } : {}
+    });
+    if (reply2.type !== "ok" || !reply2.messages) return;
+    const messages = reply2.messages;
+    for (const m of messages) {
+      if (m.msgId <= since || m.to === void 0) continue;
+      const own = m.from.toLowerCase() === state.me.toLowerCase();
+      const peer = own ? m.to : m.from;
+      state.conversation(privateId(peer), peer);
+      state.add(privateId(peer), {
+        ...m,
+        own
+      }, since === 0);
+    }
+    if (since === 0 || messages.length < PAGE || messages[0].msgId <= since) return;
+    before = messages[0].msgId;
+  }
 }
 async function catchUp(id) {
   const c = state.conversation(id);

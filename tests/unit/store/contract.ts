@@ -197,6 +197,8 @@ export function storageContract(name: string, open: () => ChatStorage): void {
     deepStrictEqual(ids(store.messagesAfter({ kind: "lobby" }, 2, 3)), [4, 5, 7]);
     deepStrictEqual(ids(store.messagesAfter({ kind: "room", key: "#dev" }, 3, 10)), [6, 9]);
     deepStrictEqual(store.messagesAfter({ kind: "lobby" }, 9, 10), []);
+    deepStrictEqual(ids(store.messagesBefore({ kind: "lobby" }, 7, 2)), [4, 5]);
+    deepStrictEqual(ids(store.messagesBefore({ kind: "room", key: "#dev" }, undefined, 2)), [6, 9]);
     strictEqual(store.countAfter({ kind: "lobby" }, 0, 100), 6);
     strictEqual(store.countAfter({ kind: "lobby" }, 0, 4), 4);
     strictEqual(store.countAfter({ kind: "room", key: "#dev" }, 6, 100), 1);
@@ -222,6 +224,21 @@ export function storageContract(name: string, open: () => ChatStorage): void {
       [2],
     );
     strictEqual(store.countAfter({ kind: "private", account: "dan" }, 0, 10), 1);
+    // Paging back: the newest first, each page oldest first.
+    const before = (id: number | undefined, limit: number) =>
+      store.messagesBefore({ kind: "private", account: "alice" }, id, limit).map((m) => m.msgId);
+    deepStrictEqual(before(undefined, 1), [2]);
+    deepStrictEqual(before(undefined, 10), [1, 2]);
+    deepStrictEqual(before(2, 10), [1]);
+    deepStrictEqual(before(1, 10), []);
+    deepStrictEqual(store.messagesBefore({ kind: "private", account: "alice" }, undefined, 5)[1], {
+      msgId: 2,
+      ts: 2,
+      from: "bob",
+      fromAddr: "",
+      to: "Alice",
+      text: "p2",
+    });
     // Private messages are never public history.
     deepStrictEqual(store.messagesAfter({ kind: "lobby" }, 0, 10), []);
   });
