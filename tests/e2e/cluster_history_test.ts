@@ -1,5 +1,5 @@
 /**
- * History across a cluster (`--redis`): private catch-up and search, and mention marks, for users
+ * History across a cluster (`--redis`): private catch-up, private history and search, and mention marks, for users
  * on different nodes, the same as on one server.
  */
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
@@ -46,6 +46,13 @@ Deno.test({
         [
           ["bob", "ann", "café at noon?"],
         ],
+      );
+      // Newest first, from a connection on the other node (the page after a reload).
+      using annOnB = await JsonClient.connect(b.port, { name: "ann", password: "ann-password" });
+      const latest = await annOnB.request({ type: "history", room: "private", limit: 5 }, 5000);
+      deepStrictEqual(
+        (latest.messages as Record<string, unknown>[]).map((m) => [m.from, m.to, m.text]),
+        [["bob", "ann", "café at noon?"]],
       );
       const found = await ann.request({ type: "search", query: "CAFE" }, 5000);
       deepStrictEqual((found.messages as Record<string, unknown>[]).map((m) => m.text), [
