@@ -35,7 +35,8 @@ import {
   safe,
   type View,
 } from "./render.ts";
-import { isLobby, markerOf, roomArg, roomKey, roomOf, RoomState } from "./rooms.ts";
+import { isLobby, roomArg, roomKey, roomOf, RoomState } from "./rooms.ts";
+import { markerOf } from "../model/read_markers.ts";
 
 /** Where display lines go; each mode routes them (screen, stdout, stderr or nowhere). */
 export interface Output {

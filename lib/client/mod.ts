@@ -3,7 +3,7 @@
  * (`connection.ts`), the line editor and keys, the menu, slash commands, rendering, scripting
  * modes, TLS and password input. Never imports the server.
  *
- * @imports client, protocol, shared
+ * @imports client, model, protocol, shared
  * @module
  */
 export {};

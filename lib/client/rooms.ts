@@ -23,6 +23,7 @@
 import type { Frame } from "./render.ts";
 import { nameKey } from "../shared/names.ts";
 import { sanitizeText } from "../shared/sanitize.ts";
+import { type Marker, markerOf, ReadMarkers } from "../model/read_markers.ts";
 
 /** The lobby's name: everyone online is in it; the client is in it unless it switched away. */
 export const LOBBY = "#lobby";
@@ -62,32 +63,10 @@ export interface Unread {
   count: number;
 }
 
-/** Where a read marker stands (a `marker` event, the reply to `mark`, an entry of `markers`). */
-export interface Marker {
-  /** `#lobby`, a room, or `private` (the account's private messages: not a room, ignored here). */
-  target: string;
-  /** The newest message id read there. */
-  msgId: number;
-  /** How many messages follow it on the server. */
-  unread: number;
-}
-
 /** A marker to move: the user read `room` up to `msgId`. */
 export interface MarkDue {
   room: string;
   msgId: number;
-}
-
-/**
- * A `marker` frame (or a `mark` reply, or an entry of `markers`) from the network as a
- * {@linkcode Marker}, or `null` when a field is missing or not what it should be.
- */
-export function markerOf(f: unknown): Marker | null {
-  const m = f as Record<string, unknown> | null;
-  if (m === null || typeof m !== "object" || typeof m.target !== "string") return null;
-  const count = (v: unknown) => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
-  if (!count(m.msgId) || !count(m.unread)) return null;
-  return { target: m.target, msgId: m.msgId as number, unread: m.unread as number };
 }
 
 /** The rooms joined, the current one, and unread counts. */
@@ -99,10 +78,12 @@ export class RoomState {
   #current = LOBBY;
   /** By room key: the newest message id seen there (lobby included). */
   readonly #newest = new Map<string, number>();
-  /** By room key: the newest message id the user read (shown while current, or switched to). */
-  readonly #read = new Map<string, number>();
-  /** By room key: the account's read marker as the server last said (or as sent since). */
-  readonly #marked = new Map<string, number>();
+  /** By room key: what the user read (shown while current, or switched to) and the markers. */
+  readonly #markers = new ReadMarkers({
+    has: (key) => this.isMember(key),
+    reading: (key) => this.isCurrent(key),
+    setUnread: (key, count) => this.#setUnread(key, count),
+  });
 
   /** The room plain text goes to (display name). */
   get current(): string {
@@ -153,7 +134,7 @@ export class RoomState {
       if (!this.isMember(key)) this.#unread.delete(key);
     }
     // A new connection may be another account's, or a guest's: markers are asked for again.
-    this.#marked.clear();
+    this.#markers.clearMarked();
     return before.filter((room) => !this.#joined.has(roomKey(room)));
   }
 
@@ -166,9 +147,8 @@ export class RoomState {
   leave(room: string): void {
     if (isLobby(room)) return;
     const key = roomKey(room);
-    for (const map of [this.#joined, this.#unread, this.#newest, this.#read, this.#marked]) {
-      map.delete(key);
-    }
+    for (const map of [this.#joined, this.#unread, this.#newest]) map.delete(key);
+    this.#markers.forget(key);
     if (this.isCurrent(room)) this.#current = LOBBY;
   }
 
@@ -181,7 +161,7 @@ export class RoomState {
     if (!this.isMember(room)) return false;
     this.#current = isLobby(room) ? LOBBY : this.#joined.get(roomKey(room))!;
     this.#unread.delete(roomKey(room));
-    this.#readUpTo(roomKey(room), this.#newest.get(roomKey(room)) ?? 0);
+    this.#markers.readUpTo(roomKey(room), this.#newest.get(roomKey(room)) ?? 0);
     return true;
   }
 
@@ -197,7 +177,7 @@ export class RoomState {
   readUpTo(room: string, msgId: number): void {
     if (!this.isMember(room) || !Number.isSafeInteger(msgId) || msgId <= 0) return;
     this.#saw(roomKey(room), msgId);
-    this.#readUpTo(roomKey(room), msgId);
+    this.#markers.readUpTo(roomKey(room), msgId);
   }
 
   /**
@@ -208,12 +188,7 @@ export class RoomState {
    */
   seed(markers: readonly Marker[]): boolean {
     let changed = false;
-    for (const m of markers) {
-      if (!this.isMember(m.target)) continue;
-      // Exactly the server's: a mark sent before a reconnect and lost is due again.
-      this.#marked.set(roomKey(m.target), m.msgId);
-      changed = this.#takeCount(m) || changed;
-    }
+    for (const m of markers) changed = this.#markers.seed(roomKey(m.target), m) || changed;
     return changed;
   }
 
@@ -222,48 +197,30 @@ export class RoomState {
    * was answered): the room's unread count becomes the server's. Returns whether it changed.
    */
   follow(marker: Marker): boolean {
-    if (!this.isMember(marker.target)) return false;
-    const key = roomKey(marker.target);
-    this.#marked.set(key, Math.max(this.#marked.get(key) ?? 0, marker.msgId));
-    return this.#takeCount(marker);
+    return this.#markers.follow(roomKey(marker.target), marker);
   }
 
   /**
-   * The markers to move: rooms read further than their marker. Each is taken as sent (a
-   * marker only moves forward, so sending one twice does no harm; a lost one is due again after
-   * the next {@linkcode seed}).
+   * The markers to move: rooms read further than their marker, each taken as sent (see
+   * {@linkcode ReadMarkers.takeDue}).
    */
   dueMarks(): MarkDue[] {
-    const due: MarkDue[] = [];
-    for (const [key, msgId] of this.#read) {
-      if (msgId <= (this.#marked.get(key) ?? 0) || !this.isMember(key)) continue;
-      this.#marked.set(key, msgId);
-      due.push({ room: this.#display(key), msgId });
-    }
-    return due;
+    return this.#markers.takeDue().map(({ key, msgId }) => ({ room: this.#display(key), msgId }));
   }
 
-  /** Sets `marker.target`'s count from the server's, unless this client knows better. */
-  #takeCount(marker: Marker): boolean {
-    const key = roomKey(marker.target);
-    // The current room is being read; a room read past this marker has a `mark` on its way,
-    // whose reply brings the count that holds.
-    if (this.isCurrent(key) || (this.#read.get(key) ?? 0) > marker.msgId) return false;
+  /** Sets room `key`'s count to the server's; returns whether it changed. */
+  #setUnread(key: string, count: number): boolean {
     const entry = this.#unread.get(key);
-    if (marker.unread === (entry?.count ?? 0)) return false;
-    if (marker.unread === 0) this.#unread.delete(key);
-    else if (entry) entry.count = marker.unread;
-    else this.#unread.set(key, { room: this.#display(key), count: marker.unread });
+    if (count === (entry?.count ?? 0)) return false;
+    if (count === 0) this.#unread.delete(key);
+    else if (entry) entry.count = count;
+    else this.#unread.set(key, { room: this.#display(key), count });
     return true;
   }
 
   /** The display name of joined room (or lobby) `key`. */
   #display(key: string): string {
     return isLobby(key) ? LOBBY : this.#joined.get(key) ?? key;
-  }
-
-  #readUpTo(key: string, msgId: number): void {
-    if (msgId > (this.#read.get(key) ?? 0)) this.#read.set(key, msgId);
   }
 
   /**
@@ -317,7 +274,7 @@ export class RoomState {
   #saw(key: string, msgId: unknown): void {
     if (typeof msgId !== "number" || !Number.isSafeInteger(msgId) || msgId <= 0) return;
     if (msgId > (this.#newest.get(key) ?? 0)) this.#newest.set(key, msgId);
-    if (this.isCurrent(key)) this.#readUpTo(key, msgId);
+    if (this.isCurrent(key)) this.#markers.readUpTo(key, msgId);
   }
 
   #count(room: string, n: number): void {

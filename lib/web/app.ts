@@ -19,6 +19,7 @@ import type {
 } from "./frames.ts";
 import { ChatSocket } from "./chat_socket.ts";
 import { ChatState, isPublic, type Line, LOBBY, privateId, roomId } from "./state.ts";
+import { markerOf } from "../model/read_markers.ts";
 import { el, localTime, renderText } from "./render.ts";
 
 /** Messages fetched per scroll-back step and per reconnect catch-up step. */
@@ -177,15 +178,6 @@ function openConversation(id: string, titleText?: string): void {
 }
 
 // ---- read markers (docs/PROTOCOL.md, "History: catch-up and read markers") -------------------
-
-/** A marker from the network, or `null` when a field is not what it should be. */
-function markerOf(m: unknown): { target: string; msgId: number; unread: number } | null {
-  const f = m as Record<string, unknown> | null;
-  const count = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-  if (f === null || typeof f !== "object" || typeof f.target !== "string") return null;
-  if (!count(f.msgId) || !count(f.unread)) return null;
-  return { target: f.target, msgId: f.msgId, unread: f.unread };
-}
 
 /** Seeds the unread counts from the account's markers (after the welcome, and a reconnect's). */
 async function syncMarkers(): Promise<void> {

@@ -3,10 +3,13 @@
  * message-id order and their unread counts, who is online, and which message ids were seen, so a
  * message fetched again after a reconnect is never shown twice. A logged-in account's unread
  * counts of the lobby and rooms follow its read markers on the server (`seed`, `follow`,
- * `dueMarks`), so every device of the account shows the same numbers. No DOM here.
+ * `dueMarks`; the bookkeeping is lib/model/read_markers.ts, shared with the terminal client), so
+ * every device of the account shows the same numbers. No DOM here.
  *
  * @module
  */
+
+import { type Marker, ReadMarkers } from "../model/read_markers.ts";
 
 /** One line of a conversation. */
 export interface Line {
@@ -51,16 +54,6 @@ export function isPublic(id: string): boolean {
   return id.startsWith("#");
 }
 
-/** Where a read marker stands: a `marker` event, a `mark` reply, an entry of `markers`. */
-export interface Marker {
-  /** `#lobby`, a room, or `private` (all private conversations: not followed here). */
-  target: string;
-  /** The newest message id read there. */
-  msgId: number;
-  /** How many messages follow it on the server. */
-  unread: number;
-}
-
 /** A marker to move: the user read conversation `target` up to `msgId`. */
 export interface MarkDue {
   target: string;
@@ -91,10 +84,17 @@ export class ChatState {
   /** Whether the user can see the page (the tab is shown): only then is the open one read. */
   visible = true;
   readonly #seen = new Set<number>();
-  /** By public conversation id: the newest message id the user read there. */
-  readonly #read = new Map<string, number>();
-  /** By public conversation id: the account's read marker as the server last said (or as sent). */
-  readonly #marked = new Map<string, number>();
+  /** By public conversation id: what the user read there, and the account's markers. */
+  readonly #markers = new ReadMarkers({
+    has: (id) => isPublic(id) && this.conversations.has(id),
+    reading: (id) => this.#reading(id),
+    setUnread: (id, count) => {
+      const c = this.conversation(id);
+      const changed = c.unread !== count;
+      c.unread = count;
+      return changed;
+    },
+  });
 
   /** The conversation `id`, created for a private peer when missing. */
   conversation(id: string, title = id.slice(1)): Conversation {
@@ -144,7 +144,7 @@ export class ChatState {
   /** Notes public conversation `id` read up to message `msgId` (markers only move forward). */
   readUpTo(id: string, msgId: number): void {
     if (!isPublic(id) || !Number.isSafeInteger(msgId) || msgId <= 0) return;
-    if (msgId > (this.#read.get(id) ?? 0)) this.#read.set(id, msgId);
+    this.#markers.readUpTo(id, msgId);
   }
 
   /**
@@ -153,13 +153,8 @@ export class ChatState {
    * device of the account was online). One without a marker keeps its own count.
    */
   seed(markers: readonly Marker[]): void {
-    for (const m of markers) {
-      const id = roomId(m.target);
-      if (!isPublic(id) || !this.conversations.has(id)) continue;
-      // Exactly the server's: a mark lost to a drop is due again.
-      this.#marked.set(id, m.msgId);
-      this.#takeCount(id, m);
-    }
+    // Exactly the server's: a mark lost to a drop is due again.
+    for (const m of markers) this.#markers.seed(roomId(m.target), m);
   }
 
   /**
@@ -167,43 +162,25 @@ export class ChatState {
    * was answered): the conversation's unread count becomes the server's.
    */
   follow(marker: Marker): void {
-    const id = roomId(marker.target);
-    if (!isPublic(id) || !this.conversations.has(id)) return;
-    this.#marked.set(id, Math.max(this.#marked.get(id) ?? 0, marker.msgId));
-    this.#takeCount(id, marker);
+    this.#markers.follow(roomId(marker.target), marker);
   }
 
   /** Whether a conversation was read further than its marker. */
   get marksDue(): boolean {
-    for (const [id, msgId] of this.#read) {
-      if (msgId > (this.#marked.get(id) ?? 0) && this.conversations.has(id)) return true;
-    }
-    return false;
+    return this.#markers.due;
   }
 
   /** The markers to move, each taken as sent (a marker never moves back, so twice is harmless). */
   dueMarks(): MarkDue[] {
-    const due: MarkDue[] = [];
-    for (const [id, msgId] of this.#read) {
-      const c = this.conversations.get(id);
-      if (!c || msgId <= (this.#marked.get(id) ?? 0)) continue;
-      this.#marked.set(id, msgId);
-      due.push({ target: id === LOBBY ? LOBBY : c.title, msgId });
-    }
-    return due;
+    return this.#markers.takeDue().map(({ key, msgId }) => ({
+      target: key === LOBBY ? LOBBY : this.conversation(key).title,
+      msgId,
+    }));
   }
 
   /** Whether the user is looking at conversation `id` now. */
   #reading(id: string): boolean {
     return this.visible && id === this.active;
-  }
-
-  /** Sets `id`'s count from the server's, unless this page knows better. */
-  #takeCount(id: string, marker: Marker): void {
-    // The open conversation is being read; one read past this marker has a `mark` on its way,
-    // whose reply brings the count that holds.
-    if (this.#reading(id) || (this.#read.get(id) ?? 0) > marker.msgId) return;
-    this.conversation(id).unread = marker.unread;
   }
 
   /** A rename: the online list and the private conversation follow the new name. */
@@ -228,8 +205,7 @@ export class ChatState {
   remove(id: string): void {
     if (id === LOBBY) return;
     this.conversations.delete(id);
-    this.#read.delete(id);
-    this.#marked.delete(id);
+    this.#markers.forget(id);
     if (this.active === id) this.active = LOBBY;
   }
 

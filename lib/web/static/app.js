@@ -146,6 +146,91 @@ var ChatSocket = class {
   }
 };
 
+// lib/model/read_markers.ts
+function markerOf(f) {
+  const m = f;
+  if (m === null || typeof m !== "object" || typeof m.target !== "string") return null;
+  const count = (v) => Number.isSafeInteger(v) && v >= 0;
+  if (!count(m.msgId) || !count(m.unread)) return null;
+  return {
+    target: m.target,
+    msgId: m.msgId,
+    unread: m.unread
+  };
+}
+var ReadMarkers = class {
+  conversations;
+  /** By key: the newest message id the user read. */
+  #read;
+  /** By key: the account's marker as the server last said (or as sent since). */
+  #marked;
+  constructor(conversations) {
+    this.conversations = conversations;
+    this.#read = /* @__PURE__ */ new Map();
+    this.#marked = /* @__PURE__ */ new Map();
+  }
+  /** Notes `key` read up to `msgId` (reading only moves forward). */
+  readUpTo(key, msgId) {
+    if (msgId > (this.#read.get(key) ?? 0)) this.#read.set(key, msgId);
+  }
+  /**
+   * Takes the server's marker of `key` as it is (the reply to `markers`, after a welcome or a
+   * login: a mark lost to a drop is then due again) and its count, unless this client knows
+   * better. Returns whether a count changed.
+   */
+  seed(key, marker) {
+    if (!this.conversations.has(key)) return false;
+    this.#marked.set(key, marker.msgId);
+    return this.#takeCount(key, marker);
+  }
+  /**
+   * Follows a marker that moved (another connection of the account read, or this one's `mark`
+   * was answered): the count becomes the server's. Returns whether it changed.
+   */
+  follow(key, marker) {
+    if (!this.conversations.has(key)) return false;
+    this.#marked.set(key, Math.max(this.#marked.get(key) ?? 0, marker.msgId));
+    return this.#takeCount(key, marker);
+  }
+  /** Whether a kept conversation was read further than its marker. */
+  get due() {
+    for (const [key, msgId] of this.#read) {
+      if (msgId > (this.#marked.get(key) ?? 0) && this.conversations.has(key)) return true;
+    }
+    return false;
+  }
+  /**
+   * The markers to move: kept conversations read further than their marker. Each is taken as
+   * sent (a marker only moves forward, so sending one twice does no harm; a lost one is due again
+   * after the next {@linkcode seed}).
+   */
+  takeDue() {
+    const due = [];
+    for (const [key, msgId] of this.#read) {
+      if (msgId <= (this.#marked.get(key) ?? 0) || !this.conversations.has(key)) continue;
+      this.#marked.set(key, msgId);
+      due.push({
+        key,
+        msgId
+      });
+    }
+    return due;
+  }
+  /** Forgets `key` (a room left). */
+  forget(key) {
+    this.#read.delete(key);
+    this.#marked.delete(key);
+  }
+  /** Forgets the server's markers (a new connection may be another account's): asked again. */
+  clearMarked() {
+    this.#marked.clear();
+  }
+  #takeCount(key, marker) {
+    if (this.conversations.reading(key) || (this.#read.get(key) ?? 0) > marker.msgId) return false;
+    return this.conversations.setUnread(key, marker.unread);
+  }
+};
+
 // lib/web/state.ts
 var LOBBY = "#lobby";
 function roomId(room) {
@@ -178,10 +263,17 @@ var ChatState = class {
   /** Whether the user can see the page (the tab is shown): only then is the open one read. */
   visible = true;
   #seen = /* @__PURE__ */ new Set();
-  /** By public conversation id: the newest message id the user read there. */
-  #read = /* @__PURE__ */ new Map();
-  /** By public conversation id: the account's read marker as the server last said (or as sent). */
-  #marked = /* @__PURE__ */ new Map();
+  /** By public conversation id: what the user read there, and the account's markers. */
+  #markers = new ReadMarkers({
+    has: (id) => isPublic(id) && this.conversations.has(id),
+    reading: (id) => this.#reading(id),
+    setUnread: (id, count) => {
+      const c = this.conversation(id);
+      const changed = c.unread !== count;
+      c.unread = count;
+      return changed;
+    }
+  });
   /** The conversation `id`, created for a private peer when missing. */
   conversation(id, title2 = id.slice(1)) {
     let c = this.conversations.get(id);
@@ -233,7 +325,7 @@ var ChatState = class {
   /** Notes public conversation `id` read up to message `msgId` (markers only move forward). */
   readUpTo(id, msgId) {
     if (!isPublic(id) || !Number.isSafeInteger(msgId) || msgId <= 0) return;
-    if (msgId > (this.#read.get(id) ?? 0)) this.#read.set(id, msgId);
+    this.#markers.readUpTo(id, msgId);
   }
   /**
    * Takes the account's markers (the reply to `markers`, after the welcome) as the unread counts
@@ -241,52 +333,29 @@ var ChatState = class {
    * device of the account was online). One without a marker keeps its own count.
    */
   seed(markers) {
-    for (const m of markers) {
-      const id = roomId(m.target);
-      if (!isPublic(id) || !this.conversations.has(id)) continue;
-      this.#marked.set(id, m.msgId);
-      this.#takeCount(id, m);
-    }
+    for (const m of markers) this.#markers.seed(roomId(m.target), m);
   }
   /**
    * Follows a marker that moved (another connection of the account read, or this page's `mark`
    * was answered): the conversation's unread count becomes the server's.
    */
   follow(marker) {
-    const id = roomId(marker.target);
-    if (!isPublic(id) || !this.conversations.has(id)) return;
-    this.#marked.set(id, Math.max(this.#marked.get(id) ?? 0, marker.msgId));
-    this.#takeCount(id, marker);
+    this.#markers.follow(roomId(marker.target), marker);
   }
   /** Whether a conversation was read further than its marker. */
   get marksDue() {
-    for (const [id, msgId] of this.#read) {
-      if (msgId > (this.#marked.get(id) ?? 0) && this.conversations.has(id)) return true;
-    }
-    return false;
+    return this.#markers.due;
   }
   /** The markers to move, each taken as sent (a marker never moves back, so twice is harmless). */
   dueMarks() {
-    const due = [];
-    for (const [id, msgId] of this.#read) {
-      const c = this.conversations.get(id);
-      if (!c || msgId <= (this.#marked.get(id) ?? 0)) continue;
-      this.#marked.set(id, msgId);
-      due.push({
-        target: id === LOBBY ? LOBBY : c.title,
-        msgId
-      });
-    }
-    return due;
+    return this.#markers.takeDue().map(({ key, msgId }) => ({
+      target: key === LOBBY ? LOBBY : this.conversation(key).title,
+      msgId
+    }));
   }
   /** Whether the user is looking at conversation `id` now. */
   #reading(id) {
     return this.visible && id === this.active;
-  }
-  /** Sets `id`'s count from the server's, unless this page knows better. */
-  #takeCount(id, marker) {
-    if (this.#reading(id) || (this.#read.get(id) ?? 0) > marker.msgId) return;
-    this.conversation(id).unread = marker.unread;
   }
   /** A rename: the online list and the private conversation follow the new name. */
   renamed(old, name, addr) {
@@ -309,8 +378,7 @@ var ChatState = class {
   remove(id) {
     if (id === LOBBY) return;
     this.conversations.delete(id);
-    this.#read.delete(id);
-    this.#marked.delete(id);
+    this.#markers.forget(id);
     if (this.active === id) this.active = LOBBY;
   }
   /** Changes the text of the lobby's last system line that says `from`; false if none does. */
@@ -564,17 +632,6 @@ function openConversation(id, titleText) {
   render();
   input.focus();
   if (loggedIn && missed > 0 && isPublic(id)) void fetchMissed(id, missed);
-}
-function markerOf(m) {
-  const f = m;
-  const count = (v) => Number.isSafeInteger(v) && v >= 0;
-  if (f === null || typeof f !== "object" || typeof f.target !== "string") return null;
-  if (!count(f.msgId) || !count(f.unread)) return null;
-  return {
-    target: f.target,
-    msgId: f.msgId,
-    unread: f.unread
-  };
 }
 async function syncMarkers() {
   const r = await chat.request({
