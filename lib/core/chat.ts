@@ -154,7 +154,11 @@ export class ChatCore {
 
   /** Adds a user named after `addr` and announces it to everyone, the newcomer included. */
   join(peer: Peer, addr: string): User {
-    return this.add(new User(this.#nextUserId++, sanitizeText(addr), peer));
+    const user = new User(this.#nextUserId++, sanitizeText(addr), peer);
+    // One IP:PORT can be two connections at once (to the chat port and to the HTTP or IRC port:
+    // the system reuses a local port towards another destination), and names stay unique.
+    for (let n = 2; this.#byName.has(nameKey(user.name)); n++) user.name = `${user.addr}-${n}`;
+    return this.add(user);
   }
 
   /**

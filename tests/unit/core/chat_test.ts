@@ -37,6 +37,27 @@ function assertOk<T extends { ok: boolean }>(r: T): T & { ok: true } {
   return r as T & { ok: true };
 }
 
+Deno.test("ChatCore.join: two connections from one IP:PORT get distinct names", () => {
+  // The system reuses a local port towards another destination: a WebSocket (to the HTTP port)
+  // and a TCP client (to the chat port) can both be 127.0.0.1:5000.
+  const core = new ChatCore({ clock: () => 42 });
+  const [a, b, c] = [new FakePeer(), new FakePeer(), new FakePeer()];
+  const first = core.join(a, "127.0.0.1:5000");
+  const second = core.join(b, "127.0.0.1:5000");
+  const third = core.join(c, "127.0.0.1:5000");
+  deepStrictEqual([first.name, second.name, third.name], [
+    "127.0.0.1:5000",
+    "127.0.0.1:5000-2",
+    "127.0.0.1:5000-3",
+  ]);
+  strictEqual(second.addr, "127.0.0.1:5000");
+  deepStrictEqual(core.who().map((u) => u.name), [first.name, second.name, third.name]);
+  for (const p of [a, b, c]) p.take();
+  // A private message to the address reaches the one connection named so.
+  assertOk(core.whisper(third, "127.0.0.1:5000", "just you"));
+  deepStrictEqual([a.take().length, b.take().length], [1, 0]);
+});
+
 Deno.test("ChatCore.join names the user after its address and announces it to everyone", () => {
   const core = new ChatCore({ clock: () => 42 });
   const a = new FakePeer();
