@@ -340,7 +340,8 @@ export class ChatCore {
    * it was given, and not registered yet. Returns the name key to register under.
    */
   claimable(user: User): Result<{ key: string }> {
-    if (user.name === user.addr) {
+    // A given name is the address, or the address and a number (see `join`).
+    if (user.name === user.addr || user.name.startsWith(`${user.addr}-`)) {
       return fail("name_required");
     }
     const key = nameKey(user.name);

@@ -56,6 +56,8 @@ Deno.test("ChatCore.join: two connections from one IP:PORT get distinct names", 
   // A private message to the address reaches the one connection named so.
   assertOk(core.whisper(third, "127.0.0.1:5000", "just you"));
   deepStrictEqual([a.take().length, b.take().length], [1, 0]);
+  // A given name, numbered or not, is no name to register.
+  for (const u of [first, second]) strictEqual(core.claimable(u).ok, false);
 });
 
 Deno.test("ChatCore.join names the user after its address and announces it to everyone", () => {
