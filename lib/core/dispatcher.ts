@@ -26,7 +26,7 @@ import { type Bans, banTarget } from "./bans.ts";
 import { durationMs, UnitError } from "../shared/units.ts";
 import type { User } from "./user.ts";
 import { executeRoomRequest, type RoomContext } from "./room_requests.ts";
-import { executeHistoryRequest } from "./history.ts";
+import { executeHistoryRequest, newestFitting } from "./history.ts";
 
 /** One connection as the dispatcher sees it. */
 export interface Requester {
@@ -211,16 +211,7 @@ export class Dispatcher {
 
   /** The newest of `messages` that fit in {@link replyBudgetBytes}, oldest first. */
   #budgeted(messages: StoredMessage[]): StoredMessage[] {
-    let total = 0;
-    let first = messages.length;
-    while (first > 0) {
-      // At most 3 bytes per UTF-16 unit, plus the frame around the text.
-      const size = messages[first - 1].text.length * 3 + 160;
-      if (total + size > this.replyBudgetBytes) break;
-      total += size;
-      first--;
-    }
-    return messages.slice(first);
+    return newestFitting(messages, this.replyBudgetBytes);
   }
 
   #isAdmin(requester: Requester): boolean {

@@ -135,12 +135,20 @@ function privateHistory(
   return { ok: true, messages: newestFitting(rows, ctx.replyBudgetBytes) };
 }
 
-/** The last of `messages` that fit in `budget` bytes (at least one): paging goes back. */
-function newestFitting(messages: StoredMessage[], budget: number): StoredMessage[] {
+/** The most bytes `m` takes in a reply: 3 per UTF-16 unit of its text, plus the frame around it. */
+function replyBytes(m: StoredMessage): number {
+  return m.text.length * 3 + 200;
+}
+
+/**
+ * The last of `messages` that fit in `budget` bytes (at least one, so paging always moves), oldest
+ * first: pages that go back (`history`, the lobby's on joining, private history).
+ */
+export function newestFitting(messages: StoredMessage[], budget: number): StoredMessage[] {
   let total = 0;
   let first = messages.length;
   while (first > 0) {
-    total += messages[first - 1].text.length * 3 + 200;
+    total += replyBytes(messages[first - 1]);
     if (total > budget && first < messages.length) break;
     first--;
   }
@@ -155,8 +163,7 @@ function oldestFitting(messages: StoredMessage[], budget: number): StoredMessage
   let total = 0;
   let n = 0;
   for (const m of messages) {
-    // At most 3 bytes per UTF-16 unit, plus the frame around the text.
-    total += m.text.length * 3 + 200;
+    total += replyBytes(m);
     if (total > budget && n > 0) break;
     n++;
   }
