@@ -21,7 +21,7 @@
  * @module
  */
 
-import type { FlagSpec, FlagValues } from "../shared/cli.ts";
+import { type FlagSpec, type FlagValues, httpUrlFlag, mainFlagGiven } from "../shared/cli.ts";
 import type { Logger } from "../shared/log.ts";
 import { lineBreaksToSpaces, sanitizeText } from "../shared/sanitize.ts";
 import { LineSplitter } from "../protocol/line_splitter.ts";
@@ -87,25 +87,9 @@ export const MATTERBRIDGE_FLAGS: FlagSpec[] = [
 
 /** Reads the bridge's flags: `undefined` without `--matterbridge`; RangeError with one line. */
 export function parseMatterbridgeFlags(v: FlagValues): MatterbridgeSettings | undefined {
-  const uses = ["matterbridge-token", "matterbridge-bot", "matterbridge-gateway"].filter((n) =>
-    typeof v[n] === "string"
-  );
-  if (typeof v.matterbridge !== "string") {
-    if (uses.length > 0) throw new RangeError(`--${uses[0]} needs --matterbridge URL`);
-    return undefined;
-  }
-  const bad = `--matterbridge expects an http:// or https:// URL; got "${
-    v.matterbridge.slice(0, 80)
-  }"`;
-  let url: URL;
-  try {
-    url = new URL(v.matterbridge);
-  } catch {
-    throw new RangeError(bad);
-  }
-  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash) {
-    throw new RangeError(bad);
-  }
+  const dependents = ["matterbridge-token", "matterbridge-bot", "matterbridge-gateway"];
+  if (!mainFlagGiven(v, "matterbridge", dependents)) return undefined;
+  const url = httpUrlFlag(v.matterbridge as string, "matterbridge", true);
   const bot = v["matterbridge-bot"];
   if (typeof bot !== "string" || bot.trim() === "") {
     throw new RangeError(

@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { FlagSpec, FlagValues } from "../shared/cli.ts";
+import { type FlagSpec, type FlagValues, httpUrlFlag, mainFlagGiven } from "../shared/cli.ts";
 import { parseIntFlag } from "../shared/units.ts";
 import type { Logger } from "../shared/log.ts";
 import type { PublicEvent } from "../protocol/events.ts";
@@ -68,26 +68,10 @@ export const WEBHOOK_QUEUE = 256;
 
 /** Reads the webhook flags: `undefined` without `--webhook`; RangeError with one line when bad. */
 export function parseWebhookFlags(v: FlagValues): WebhookSettings | undefined {
-  const uses = ["webhook-room", "webhook-prefix", "webhook-timeout"].filter((n) =>
-    typeof v[n] === "string"
-  );
-  if (typeof v.webhook !== "string") {
-    if (uses.length > 0) throw new RangeError(`--${uses[0]} needs --webhook URL`);
+  if (!mainFlagGiven(v, "webhook", ["webhook-room", "webhook-prefix", "webhook-timeout"])) {
     return undefined;
   }
-  let url: URL;
-  try {
-    url = new URL(v.webhook);
-  } catch {
-    throw new RangeError(
-      `--webhook expects an http:// or https:// URL; got "${v.webhook.slice(0, 80)}"`,
-    );
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new RangeError(
-      `--webhook expects an http:// or https:// URL; got "${v.webhook.slice(0, 80)}"`,
-    );
-  }
+  const url = httpUrlFlag(v.webhook as string, "webhook");
   const settings: WebhookSettings = {
     url: url.href,
     timeoutMs: typeof v["webhook-timeout"] === "string"

@@ -146,3 +146,47 @@ export function formatHelp(usage: string[], specs: FlagSpec[], footer: string[] 
     ...(footer.length ? ["", ...footer] : []),
   ].join("\n");
 }
+
+/**
+ * An outbound service's flags: whether `--MAIN URL` was given, after checking that none of its
+ * `dependents` (`--MAIN-token`, …) came without it. A RangeError names the first that did.
+ *
+ * @example
+ * ```ts
+ * import { mainFlagGiven } from "./cli.ts";
+ *
+ * mainFlagGiven({ webhook: "https://hooks.example/x" }, "webhook", ["webhook-room"]); // true
+ * mainFlagGiven({}, "webhook", ["webhook-room"]); // false
+ * ```
+ */
+export function mainFlagGiven(v: FlagValues, main: string, dependents: string[]): boolean {
+  if (typeof v[main] === "string") return true;
+  const stray = dependents.find((name) => typeof v[name] === "string");
+  if (stray !== undefined) throw new RangeError(`--${stray} needs --${main} URL`);
+  return false;
+}
+
+/**
+ * The value of `--FLAG` as an http:// or https:// URL (with `bare`, also without a query or a
+ * fragment); a RangeError with one line otherwise.
+ *
+ * @example
+ * ```ts
+ * import { httpUrlFlag } from "./cli.ts";
+ *
+ * httpUrlFlag("https://hooks.example/x", "webhook").href; // "https://hooks.example/x"
+ * ```
+ */
+export function httpUrlFlag(value: string, flag: string, bare = false): URL {
+  const bad = () =>
+    new RangeError(`--${flag} expects an http:// or https:// URL; got "${value.slice(0, 80)}"`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw bad();
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw bad();
+  if (bare && (url.search || url.hash)) throw bad();
+  return url;
+}
