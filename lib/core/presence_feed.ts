@@ -34,6 +34,12 @@ export const SLICE_DELIVERIES = 20_000;
  * what is still arriving (the rest of a storm's connections) is served first.
  */
 export const BUSY_MS = 20;
+/**
+ * The most events the log holds. Joins and leaves that keep coming faster than the pump hands
+ * them out would otherwise grow it without end: past this, everyone is caught up at once, in
+ * that turn, as before the log existed.
+ */
+export const MAX_LOGGED = 50_000;
 
 interface Entry {
   event: ChatEvent;
@@ -53,6 +59,7 @@ export interface FeedOptions {
   later?: (fn: () => void) => void;
   immediateDeliveries?: number;
   sliceDeliveries?: number;
+  maxLogged?: number;
 }
 
 /**
@@ -78,6 +85,7 @@ export class PresenceFeed {
   readonly #later: (fn: () => void) => void;
   readonly #immediate: number;
   readonly #slice: number;
+  readonly #maxLogged: number;
   /** The log: `#entries[i]` is event number `#base + i`. Empty while announcing at once. */
   #entries: Entry[] = [];
   #base = 0;
@@ -97,6 +105,7 @@ export class PresenceFeed {
     this.#later = options.later ?? ((fn) => setTimeout(fn, 0));
     this.#immediate = options.immediateDeliveries ?? IMMEDIATE_DELIVERIES;
     this.#slice = options.sliceDeliveries ?? SLICE_DELIVERIES;
+    this.#maxLogged = options.maxLogged ?? MAX_LOGGED;
   }
 
   /** The number the next logged event gets; a user at it has been given everything. */
@@ -131,6 +140,7 @@ export class PresenceFeed {
     }
     this.#entries.push({ event, except });
     this.#lastLogged = this.#clock();
+    if (this.#entries.length >= this.#maxLogged) return this.#drain();
     if (!this.#pumpScheduled) {
       this.#pumpScheduled = true;
       this.#later(() => this.#pump());
@@ -147,12 +157,23 @@ export class PresenceFeed {
     const to = this.end;
     if (from >= to) return 0;
     user.feedPos = to;
+    // Both fixed too: a delivery that ends a connection may log its leaving, and a full log is
+    // then emptied (#drain) before this loop is done.
     const entries = this.#entries;
+    const base = this.#base;
     for (let seq = from; seq < to; seq++) {
-      const entry = entries[seq - this.#base];
+      const entry = entries[seq - base];
       if (entry.except !== user) user.peer.deliver(entry.event);
     }
     return to - from;
+  }
+
+  /** Catches every user up now and empties the log (the pump, if scheduled, finds it done). */
+  #drain(): void {
+    for (const user of this.#users()) this.catchUp(user);
+    this.#pass = undefined;
+    this.#base = this.end;
+    this.#entries = [];
   }
 
   /** One slice: catches users up until the slice's deliveries are spent or everyone is done. */

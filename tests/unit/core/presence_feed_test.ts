@@ -46,7 +46,7 @@ function presence(event: PresenceEvent["event"], name: string, msgId: number): P
 }
 
 /** A feed over a list of users, with a small budget so that the log is easy to reach. */
-function feedOf(immediateDeliveries: number, sliceDeliveries = 1000) {
+function feedOf(immediateDeliveries: number, sliceDeliveries = 1000, maxLogged = 1000) {
   const users: User[] = [];
   const later = new Later();
   let now = 0;
@@ -57,6 +57,7 @@ function feedOf(immediateDeliveries: number, sliceDeliveries = 1000) {
     later: later.later,
     immediateDeliveries,
     sliceDeliveries,
+    maxLogged,
   });
   let msgId = 0;
   const join = (name: string) => {
@@ -151,6 +152,24 @@ Deno.test("presence feed: announcing is immediate again once the log is done and
   strictEqual(feed.pending, 0);
   deepStrictEqual(heard(d.peer), ["online d", "online e"]);
   deepStrictEqual(heard(e.peer), ["online e"]);
+});
+
+Deno.test("presence feed: the log is bounded; when full, everyone is caught up at once", () => {
+  // Nothing at once (budget 0), at most 3 events logged.
+  const { feed, later, join } = feedOf(0, 1000, 3);
+  const a = join("a");
+  const b = join("b");
+  strictEqual(feed.pending, 2);
+  deepStrictEqual(heard(a.peer), []);
+  const c = join("c");
+  strictEqual(feed.pending, 0, "the third fills the log: it is handed out in this turn");
+  deepStrictEqual(heard(a.peer), ["online a", "online b", "online c"]);
+  deepStrictEqual(heard(b.peer), ["online b", "online c"]);
+  deepStrictEqual(heard(c.peer), ["online c"]);
+  join("d");
+  strictEqual(feed.pending, 1);
+  later.drain();
+  deepStrictEqual(heard(a.peer), ["online a", "online b", "online c", "online d"]);
 });
 
 Deno.test("chat core: a connect storm is announced through the log, none lost or reordered", () => {
