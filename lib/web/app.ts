@@ -382,54 +382,55 @@ async function onWelcome(w: WelcomeFrame, resumed: boolean): Promise<void> {
  * was read); after a reconnect, what came after `since` (the newest message id the page had seen
  * before the drop), newest pages first, counted unread. Lines already shown are not shown twice.
  */
-async function loadPrivate(since: number): Promise<void> {
+function loadPrivate(since: number): Promise<void> {
+  return pageBack({ room: "private" }, since, (m) => {
+    if (m.to === undefined) return;
+    const own = m.from.toLowerCase() === state.me.toLowerCase();
+    const peer = own ? m.to : m.from;
+    state.conversation(privateId(peer), peer);
+    state.add(privateId(peer), { ...m, own }, since === 0);
+  }, since === 0);
+}
+
+/** A message of a `history` reply. */
+type HistoryMessage = NonNullable<OkFrame["messages"]>[number];
+
+/**
+ * Pages back through `history` (of the lobby, a room as `fields` say, or `private`) from the
+ * newest, handing `take` each message after `since`, until it reaches `since`: message ids make
+ * this exact (nothing lost, nothing shown twice). With `onePage`, the newest page only.
+ */
+async function pageBack(
+  fields: { room?: string },
+  since: number,
+  take: (m: HistoryMessage) => void,
+  onePage = false,
+): Promise<void> {
   let before: number | undefined;
   for (;;) {
     const reply = await chat.request({
       type: "history",
-      room: "private",
       limit: PAGE,
+      ...fields,
       ...(before ? { before } : {}),
     });
     if (reply.type !== "ok" || !reply.messages) return;
     const messages = reply.messages;
-    for (const m of messages) {
-      if (m.msgId <= since || m.to === undefined) continue;
-      const own = m.from.toLowerCase() === state.me.toLowerCase();
-      const peer = own ? m.to : m.from;
-      state.conversation(privateId(peer), peer);
-      state.add(privateId(peer), { ...m, own }, since === 0);
-    }
-    if (since === 0 || messages.length < PAGE || messages[0].msgId <= since) return;
+    for (const m of messages) if (m.msgId > since) take(m);
+    if (onePage || messages.length < PAGE || messages.length === 0) return;
+    if (messages[0].msgId <= since) return;
     before = messages[0].msgId;
   }
 }
 
 /**
  * Fetches the messages that came to public conversation `id` (the lobby or a room) while the page
- * was away, newest pages first, until it reaches the last one it had: message ids make this exact
- * (nothing lost, nothing shown twice).
+ * was away.
  */
-async function catchUp(id: string): Promise<void> {
-  const c = state.conversation(id);
-  const since = c.lastId;
-  const room = roomField(id);
-  let before: number | undefined;
-  for (;;) {
-    const reply = await chat.request({
-      type: "history",
-      limit: PAGE,
-      ...room,
-      ...(before ? { before } : {}),
-    });
-    if (reply.type !== "ok" || !reply.messages) return;
-    const messages = reply.messages;
-    for (const m of messages) {
-      if (m.msgId > since) state.add(id, { ...m, own: m.from === state.me }, false);
-    }
-    if (messages.length < PAGE || messages.length === 0 || messages[0].msgId <= since) return;
-    before = messages[0].msgId;
-  }
+function catchUp(id: string): Promise<void> {
+  return pageBack(roomField(id), state.conversation(id).lastId, (m) => {
+    state.add(id, { ...m, own: m.from === state.me }, false);
+  });
 }
 
 /**

@@ -837,58 +837,46 @@ async function onWelcome(w, resumed) {
   if (loggedIn) await loadPrivate(seenBefore);
   render();
 }
-async function loadPrivate(since) {
+function loadPrivate(since) {
+  return pageBack({
+    room: "private"
+  }, since, (m) => {
+    if (m.to === void 0) return;
+    const own = m.from.toLowerCase() === state.me.toLowerCase();
+    const peer = own ? m.to : m.from;
+    state.conversation(privateId(peer), peer);
+    state.add(privateId(peer), {
+      ...m,
+      own
+    }, since === 0);
+  }, since === 0);
+}
+async function pageBack(fields, since, take, onePage = false) {
   let before;
   for (; ; ) {
     const reply2 = await chat.request({
       type: "history",
-      room: "private",
       limit: PAGE,
+      ...fields,
       ...before ? {
         before
       } : {}
     });
     if (reply2.type !== "ok" || !reply2.messages) return;
     const messages = reply2.messages;
-    for (const m of messages) {
-      if (m.msgId <= since || m.to === void 0) continue;
-      const own = m.from.toLowerCase() === state.me.toLowerCase();
-      const peer = own ? m.to : m.from;
-      state.conversation(privateId(peer), peer);
-      state.add(privateId(peer), {
-        ...m,
-        own
-      }, since === 0);
-    }
-    if (since === 0 || messages.length < PAGE || messages[0].msgId <= since) return;
+    for (const m of messages) if (m.msgId > since) take(m);
+    if (onePage || messages.length < PAGE || messages.length === 0) return;
+    if (messages[0].msgId <= since) return;
     before = messages[0].msgId;
   }
 }
-async function catchUp(id) {
-  const c = state.conversation(id);
-  const since = c.lastId;
-  const room = roomField(id);
-  let before;
-  for (; ; ) {
-    const reply2 = await chat.request({
-      type: "history",
-      limit: PAGE,
-      ...room,
-      ...before ? {
-        before
-      } : {}
-    });
-    if (reply2.type !== "ok" || !reply2.messages) return;
-    const messages = reply2.messages;
-    for (const m of messages) {
-      if (m.msgId > since) state.add(id, {
-        ...m,
-        own: m.from === state.me
-      }, false);
-    }
-    if (messages.length < PAGE || messages.length === 0 || messages[0].msgId <= since) return;
-    before = messages[0].msgId;
-  }
+function catchUp(id) {
+  return pageBack(roomField(id), state.conversation(id).lastId, (m) => {
+    state.add(id, {
+      ...m,
+      own: m.from === state.me
+    }, false);
+  });
 }
 async function resume() {
   for (const c of [
