@@ -24,7 +24,7 @@ import { BUILD_INFO_FILE, type BuildInfo } from "../lib/shared/version.ts";
 export const RUNTIME_FLAGS: Record<"server" | "client", string[]> = {
   server: [
     "--unstable-net", // SO_REUSEPORT for --workers
-    "--v8-flags=--optimize-for-size",
+    "--v8-flags=--max-semi-space-size=4", // a small young generation: see docs/BENCHMARKS.md
     "--allow-net",
     "--allow-read",
     "--allow-write",

@@ -158,9 +158,11 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
   #held: ChatEvent[] | undefined;
   /** Lines read and not yet carried out. */
   readonly #backlog: string[] = [];
-  /** Wakes the line loop when lines arrive or reading ends. */
-  #wake: (() => void) | undefined;
-  #readDone = false;
+  /**
+   * The loop carrying out the backlog while a line waits on something (a password check, the
+   * message rate); undefined otherwise, when lines are carried out as they are read.
+   */
+  #handling: Promise<void> | undefined;
   /** Whether the handler is holding a line back for the message rate (fakelag). */
   #rateDelayed = false;
   /** Wakes a reader paused by a backlog full of lines waiting for the chat. */
@@ -211,20 +213,17 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
   }
 
   /**
-   * Reads and handles lines until the client leaves or the connection is closed. Two loops: one
-   * reads the socket into {@link #backlog}, the other carries the lines out in order, holding a
-   * text connection's lines back while it is over its message rate (see {@link #delayed}). A
-   * pasted screenful thus arrives whole, a little late; a flood fills the backlog past its bound
-   * and is closed.
+   * Reads and handles lines until the client leaves or the connection is closed. The reader
+   * carries each line out as it arrives; a line that must wait (a password check, or a text
+   * connection over its message rate: see {@link #delayed}) starts a loop that carries out the
+   * rest of {@link #backlog} in order, while the reader goes on filling it. A pasted screenful
+   * thus arrives whole, a little late; a flood fills the backlog past its bound and is closed.
+   * An idle connection has no loop but its reader: thousands of them cost less memory.
    */
   async run(): Promise<void> {
     let readError: unknown;
     try {
       await this.ctx.chat.joined(this);
-      const handling = this.#handleLines().catch((error) => {
-        this.ctx.log.debug("request failed", { addr: this.addr, error });
-        void this.close("read_error");
-      });
       try {
         await this.#readLines();
       } catch (error) {
@@ -233,9 +232,7 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
         // before it are carried out, then it is refused.
         if (!(error instanceof LineTooLongError)) this.#backlog.length = 0;
       }
-      this.#readDone = true;
-      this.#wake?.();
-      await handling;
+      await this.#handling;
       if (readError !== undefined) throw readError;
       if (!this.#life.closing) {
         await this.close(this.#life.reason === "tls_on_plain" ? "tls_on_plain" : "eof");
@@ -286,7 +283,7 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
       const verdict = this.guard.onRead(n, this.#splitter.pending, lines.length, now);
       if (verdict.action !== "allow") return this.#limited({ type: "quit" }, verdict);
       for (const line of lines) this.#backlog.push(line);
-      this.#wake?.();
+      this.#handleBacklog();
       // Lines that wait for the chat (a --workers hub, a password check), not for the message
       // rate, are backpressure, not a flood: stop reading until half are carried out, unless
       // the rate starts holding them back meanwhile.
@@ -324,21 +321,49 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
     }
   }
 
-  /** Carries out the backlog's lines in order until reading is done and the backlog empty. */
-  async #handleLines(): Promise<void> {
-    while (!this.#life.closing) {
-      const line = this.#backlog.shift();
-      this.#roomForLines?.();
-      if (line === undefined) {
-        if (this.#readDone) return;
-        await new Promise<void>((wake) => this.#wake = wake);
-        this.#wake = undefined;
-        continue;
+  /**
+   * Carries out the backlog's lines in order, at once, until one must wait; the rest are then
+   * carried out by {@link #handleAfter}. Does nothing while that loop runs (it takes the lines).
+   */
+  #handleBacklog(): void {
+    if (this.#handling) return;
+    try {
+      while (!this.#life.closing) {
+        const line = this.#backlog.shift();
+        if (line === undefined) return;
+        const pending = this.#handleLine(line);
+        if (pending) {
+          this.#handling = this.#handleAfter(pending);
+          return;
+        }
       }
-      const pending = this.#handleLine(line);
-      // Password hashing is async, and so is a delayed line: wait, so replies keep order.
-      if (pending) await pending;
+    } catch (error) {
+      this.#requestFailed(error);
     }
+  }
+
+  /** Waits for `pending`, then carries out the backlog in order, waiting where a line must. */
+  async #handleAfter(pending: Promise<void>): Promise<void> {
+    try {
+      // Password hashing is async, and so is a delayed line: wait, so replies keep order.
+      await pending;
+      while (!this.#life.closing) {
+        const line = this.#backlog.shift();
+        this.#roomForLines?.();
+        if (line === undefined) break;
+        const next = this.#handleLine(line);
+        if (next) await next;
+      }
+    } catch (error) {
+      this.#requestFailed(error);
+    } finally {
+      this.#handling = undefined;
+    }
+  }
+
+  #requestFailed(error: unknown): void {
+    this.ctx.log.debug("request failed", { addr: this.addr, error });
+    void this.close("read_error");
   }
 
   /** Ends the connection (see {@link ConnectionLifecycle.close}). */
