@@ -83,6 +83,42 @@ Deno.test("ClientConnection: a JSON hello is welcomed first; replies leave in re
   deepStrictEqual(h.store.recentPublic(10).map((m) => m.text), ["one", "two"]);
 });
 
+Deno.test("ClientConnection: lines behind one that waits (a password check) are carried out after it, in order; later lines at once", async () => {
+  await using h = harness();
+  const a = await h.connect();
+  using ca = a.client;
+  const b = await h.connect();
+  using cb = b.client;
+  await ca.readLine(); // its own presence
+  strictEqual(await ca.readLine(), presenceLine(cb.addr, "online"));
+  // One write: the register is hashed (about 100 ms, async), and the lines behind it wait for it.
+  await cb.writeRaw(
+    new TextEncoder().encode("rename|tom\nregister|correct horse\nafter one\nafter two\n"),
+  );
+  // What ca hears of tom's chat (it also hears the rename).
+  const said = async () => {
+    for (let line; (line = await ca.readLine()) != null;) {
+      if (line.startsWith(`[${cb.addr}], tom:`)) return line;
+    }
+  };
+  strictEqual(await said(), `[${cb.addr}], tom:after one`);
+  // The register was carried out before the line behind it.
+  strictEqual(b.connection.user.account, "tom");
+  strictEqual(await said(), `[${cb.addr}], tom:after two`);
+  // tom's own lines: its replies in order (the register's after its commit, so possibly after
+  // the echo of what followed it, as every reply comes after the group commit).
+  const own: string[] = [];
+  while (own.length < 2) {
+    const line = await cb.readLine();
+    if (line === null || line === undefined) break;
+    if (line.startsWith("You ")) own.push(line);
+  }
+  deepStrictEqual(own, ["You renamed to tom", "You registered tom"]);
+  // Nothing waits now: a line is carried out as it is read.
+  await cb.send("later");
+  strictEqual(await said(), `[${cb.addr}], tom:later`);
+});
+
 Deno.test("ClientConnection: an over-long line gets the notice, and the connection leaves the chat", async () => {
   await using h = harness({ maxLineBytes: 64 });
   const { client, connection, run } = await h.connect();
