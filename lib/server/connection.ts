@@ -159,8 +159,8 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
   /** Lines read and not yet carried out. */
   readonly #backlog: string[] = [];
   /**
-   * The loop carrying out the backlog while a line waits on something (a password check, the
-   * message rate); undefined otherwise, when lines are carried out as they are read.
+   * A line waiting on something (a password check, the message rate), and the backlog behind it;
+   * undefined otherwise, when lines are carried out as they are read.
    */
   #handling: Promise<void> | undefined;
   /** Whether the handler is holding a line back for the message rate (fakelag). */
@@ -214,11 +214,11 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
 
   /**
    * Reads and handles lines until the client leaves or the connection is closed. The reader
-   * carries each line out as it arrives; a line that must wait (a password check, or a text
-   * connection over its message rate: see {@link #delayed}) starts a loop that carries out the
-   * rest of {@link #backlog} in order, while the reader goes on filling it. A pasted screenful
-   * thus arrives whole, a little late; a flood fills the backlog past its bound and is closed.
-   * An idle connection has no loop but its reader: thousands of them cost less memory.
+   * carries each line out as it arrives; behind a line that must wait (a password check, or a
+   * text connection over its message rate: see {@link #delayed}) the rest of {@link #backlog}
+   * waits, in order, while the reader goes on filling it. A pasted screenful thus arrives whole, a
+   * little late; a flood fills the backlog past its bound and is closed. An idle connection has
+   * no loop but its reader: thousands of them cost less memory.
    */
   async run(): Promise<void> {
     let readError: unknown;
@@ -232,7 +232,8 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
         // before it are carried out, then it is refused.
         if (!(error instanceof LineTooLongError)) this.#backlog.length = 0;
       }
-      await this.#handling;
+      // Each wait, once over, may start the next: the lines read are carried out to the last.
+      while (this.#handling) await this.#handling;
       if (readError !== undefined) throw readError;
       if (!this.#life.closing) {
         await this.close(this.#life.reason === "tls_on_plain" ? "tls_on_plain" : "eof");
@@ -322,18 +323,16 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
   }
 
   /**
-   * Carries out the backlog's lines in order, at once, until one must wait; the rest are then
-   * carried out by {@link #handleAfter}. Does nothing while that loop runs (it takes the lines).
+   * Carries out the backlog's lines in order, at once, until one must wait; {@link #resumeAfter}
+   * goes on from there once it is done. Does nothing while a line waits (the rest wait with it).
    */
   #handleBacklog(): void {
     if (this.#handling) return;
     try {
-      while (!this.#life.closing) {
-        const line = this.#backlog.shift();
-        if (line === undefined) return;
+      for (let line; !this.#life.closing && (line = this.#backlog.shift()) !== undefined;) {
         const pending = this.#handleLine(line);
         if (pending) {
-          this.#handling = this.#handleAfter(pending);
+          this.#handling = this.#resumeAfter(pending);
           return;
         }
       }
@@ -342,23 +341,20 @@ export class ClientConnection implements Peer, Requester, ServedConnection {
     }
   }
 
-  /** Waits for `pending`, then carries out the backlog in order, waiting where a line must. */
-  async #handleAfter(pending: Promise<void>): Promise<void> {
+  /**
+   * Waits for `pending` (password hashing, a delayed line: replies keep order), then carries out
+   * what arrived meanwhile, and wakes a reader that paused for room in the backlog.
+   */
+  async #resumeAfter(pending: Promise<void>): Promise<void> {
     try {
-      // Password hashing is async, and so is a delayed line: wait, so replies keep order.
       await pending;
-      while (!this.#life.closing) {
-        const line = this.#backlog.shift();
-        this.#roomForLines?.();
-        if (line === undefined) break;
-        const next = this.#handleLine(line);
-        if (next) await next;
-      }
     } catch (error) {
       this.#requestFailed(error);
     } finally {
       this.#handling = undefined;
     }
+    this.#handleBacklog();
+    this.#roomForLines?.();
   }
 
   #requestFailed(error: unknown): void {

@@ -235,9 +235,9 @@ export class FrameLog {
 
   /**
    * The number of `frame`, appended findable, if it is in the log still, else -1. A presence
-   * announcement that waited in the chat's log (lib/core/presence_feed.ts) reaches users one after the other, each
-   * taking all it was missing at once; the frames are then found here, so that every outbox
-   * holds them as a run of the shared log rather than as a list of its own.
+   * announcement that waited in the chat's log (lib/core/presence_feed.ts) reaches users one
+   * after the other, each taking all it was missing at once; the frames are then found here, so
+   * that every outbox holds them as a run of the shared log rather than as a list of its own.
    */
   find(frame: Uint8Array): number {
     const seq = this.#seqOf.get(frame);

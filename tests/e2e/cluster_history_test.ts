@@ -1,6 +1,6 @@
 /**
- * History across a cluster (`--redis`): private catch-up, private history and search, and mention marks, for users
- * on different nodes, the same as on one server.
+ * History across a cluster (`--redis`): private catch-up, private history and search, and mention
+ * marks, for users on different nodes, the same as on one server.
  */
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { JsonClient } from "../helpers/lines.ts";

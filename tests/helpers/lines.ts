@@ -118,6 +118,11 @@ export class LineClient {
     }
   }
 
+  /** Ends what this client sends (a half-close, as `nc` does at the end of its input). */
+  async closeWrite(): Promise<void> {
+    await this.#conn.closeWrite();
+  }
+
   /** Closes the connection (idempotent). */
   close(): void {
     closeQuietly(this.#conn);

@@ -119,6 +119,26 @@ Deno.test("ClientConnection: lines behind one that waits (a password check) are 
   strictEqual(await said(), `[${cb.addr}], tom:later`);
 });
 
+Deno.test("ClientConnection: input that ends during a wait is still carried out to the last line, across two waits", async () => {
+  await using h = harness();
+  const { client } = await h.connect();
+  using c = client;
+  await c.readLine(); // its own presence
+  // Two lines that wait (a register, then a passwd: each hashes), a line after them, then the end.
+  await c.writeRaw(new TextEncoder().encode(
+    "rename|tom\nregister|correct horse\npasswd|correct horse|battery staple\nsaid last\n",
+  ));
+  await c.closeWrite();
+  const lines = await c.readToEnd(5000);
+  // Replies in request order (each after its commit, so the echo of a later line may come first).
+  deepStrictEqual(lines.filter((l) => l.startsWith("You")), [
+    "You renamed to tom",
+    "You registered tom",
+    "Your password was changed",
+  ]);
+  ok(lines.includes(`[${c.addr}], tom:said last`), lines.join("\n"));
+});
+
 Deno.test("ClientConnection: an over-long line gets the notice, and the connection leaves the chat", async () => {
   await using h = harness({ maxLineBytes: 64 });
   const { client, connection, run } = await h.connect();
